@@ -38,7 +38,7 @@ public static partial class DnsRdata
     }
 
     /// <summary>The 4 address bytes of an A record, or the 16 of an AAAA record.</summary>
-    public static bool TryReadAddress(in DnsRecord record, out ReadOnlySpan<byte> address)
+    public static bool TryReadAddress(scoped in DnsRecord record, out ReadOnlySpan<byte> address)
     {
         bool ok = (record.Type == DnsRecordType.A && record.RdataLength == 4)
             || (record.Type == DnsRecordType.AAAA && record.RdataLength == 16);
@@ -47,7 +47,7 @@ public static partial class DnsRdata
     }
 
     /// <summary>The target of a record whose RDATA is a single name: NS, CNAME, DNAME, PTR (and MB, MG, MR).</summary>
-    public static bool TryReadTargetName(in DnsRecord record, out DnsName target)
+    public static bool TryReadTargetName(scoped in DnsRecord record, out DnsName target)
     {
         int end = record.RdataOffset + record.RdataLength;
         if (TryReadNameField(record.Message, record.RdataOffset, end, out target, out int after) && after == end)
@@ -59,37 +59,37 @@ public static partial class DnsRdata
         return false;
     }
 
-    public static bool TryReadMx(in DnsRecord record, out MxRdata mx) =>
+    public static bool TryReadMx(scoped in DnsRecord record, out MxRdata mx) =>
         TryReadMx(record.Message, record.RdataOffset, record.RdataLength, out mx);
 
-    public static bool TryReadSoa(in DnsRecord record, out SoaRdata soa) =>
+    public static bool TryReadSoa(scoped in DnsRecord record, out SoaRdata soa) =>
         TryReadSoa(record.Message, record.RdataOffset, record.RdataLength, out soa);
 
-    public static bool TryReadSrv(in DnsRecord record, out SrvRdata srv) =>
+    public static bool TryReadSrv(scoped in DnsRecord record, out SrvRdata srv) =>
         TryReadSrv(record.Message, record.RdataOffset, record.RdataLength, out srv);
 
-    public static bool TryReadNaptr(in DnsRecord record, out NaptrRdata naptr) =>
+    public static bool TryReadNaptr(scoped in DnsRecord record, out NaptrRdata naptr) =>
         TryReadNaptr(record.Message, record.RdataOffset, record.RdataLength, out naptr);
 
-    public static bool TryReadDs(in DnsRecord record, out DsRdata ds) => TryReadDs(record.Rdata, out ds);
+    public static bool TryReadDs(scoped in DnsRecord record, out DsRdata ds) => TryReadDs(record.Rdata, out ds);
 
-    public static bool TryReadDnskey(in DnsRecord record, out DnskeyRdata key) => TryReadDnskey(record.Rdata, out key);
+    public static bool TryReadDnskey(scoped in DnsRecord record, out DnskeyRdata key) => TryReadDnskey(record.Rdata, out key);
 
-    public static bool TryReadRrsig(in DnsRecord record, out RrsigRdata sig) =>
+    public static bool TryReadRrsig(scoped in DnsRecord record, out RrsigRdata sig) =>
         TryReadRrsig(record.Message, record.RdataOffset, record.RdataLength, out sig);
 
-    public static bool TryReadNsec(in DnsRecord record, out NsecRdata nsec) =>
+    public static bool TryReadNsec(scoped in DnsRecord record, out NsecRdata nsec) =>
         TryReadNsec(record.Message, record.RdataOffset, record.RdataLength, out nsec);
 
-    public static bool TryReadNsec3(in DnsRecord record, out Nsec3Rdata nsec3) => TryReadNsec3(record.Rdata, out nsec3);
+    public static bool TryReadNsec3(scoped in DnsRecord record, out Nsec3Rdata nsec3) => TryReadNsec3(record.Rdata, out nsec3);
 
-    public static bool TryReadCaa(in DnsRecord record, out CaaRdata caa) => TryReadCaa(record.Rdata, out caa);
+    public static bool TryReadCaa(scoped in DnsRecord record, out CaaRdata caa) => TryReadCaa(record.Rdata, out caa);
 
-    public static bool TryReadSvcb(in DnsRecord record, out SvcbRdata svcb) =>
+    public static bool TryReadSvcb(scoped in DnsRecord record, out SvcbRdata svcb) =>
         TryReadSvcb(record.Message, record.RdataOffset, record.RdataLength, out svcb);
 
     /// <summary>The character-strings of a TXT (or SPF) record.</summary>
-    public static CharacterStringEnumerator EnumerateTxt(in DnsRecord record) => new(record.Rdata);
+    public static CharacterStringEnumerator EnumerateTxt(scoped in DnsRecord record) => new(record.Rdata);
 
     /// <summary>
     /// Reads a name starting at <paramref name="offset"/> whose own bytes must end by <paramref name="limit"/>

@@ -53,7 +53,7 @@ public readonly ref struct EdnsRecord
     public EdnsOptionEnumerator EnumerateOptions() => new(Options);
 
     /// <summary>Reads an OPT record; false when the record is not OPT or its options do not fit.</summary>
-    public static bool TryRead(in DnsRecord record, out EdnsRecord edns)
+    public static bool TryRead(scoped in DnsRecord record, out EdnsRecord edns)
     {
         edns = default;
         if (record.Type != DnsRecordType.OPT || !EdnsOptionEnumerator.AreWellFormed(record.Rdata))

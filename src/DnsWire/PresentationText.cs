@@ -4,7 +4,7 @@ namespace RataDns.DnsWire;
 internal static class PresentationText
 {
     /// <summary>Writes one label: specials escaped with a backslash, bytes outside 0x21..0x7E as \DDD.</summary>
-    public static void WriteLabel(ref Utf8SpanWriter writer, ReadOnlySpan<byte> label)
+    public static void WriteLabel(ref Utf8SpanWriter writer, scoped ReadOnlySpan<byte> label)
     {
         foreach (byte b in label)
         {
@@ -25,7 +25,7 @@ internal static class PresentationText
     }
 
     /// <summary>Writes a character-string in double quotes: <c>"</c> and <c>\</c> escaped, non-printables as \DDD.</summary>
-    public static void WriteQuoted(ref Utf8SpanWriter writer, ReadOnlySpan<byte> text)
+    public static void WriteQuoted(ref Utf8SpanWriter writer, scoped ReadOnlySpan<byte> text)
     {
         writer.Write((byte)'"');
         foreach (byte b in text)

@@ -36,7 +36,7 @@ internal ref struct Utf8SpanWriter
         }
     }
 
-    public void Write(ReadOnlySpan<byte> bytes)
+    public void Write(scoped ReadOnlySpan<byte> bytes)
     {
         if (bytes.TryCopyTo(_destination[Position..]))
         {
@@ -61,7 +61,7 @@ internal ref struct Utf8SpanWriter
     }
 
     /// <summary>Writes bytes as hex digits (uppercase, as DS digests and RFC 3597 data are usually shown).</summary>
-    public void WriteHex(ReadOnlySpan<byte> bytes, bool upper = true)
+    public void WriteHex(scoped ReadOnlySpan<byte> bytes, bool upper = true)
     {
         ReadOnlySpan<byte> digits = upper ? "0123456789ABCDEF"u8 : "0123456789abcdef"u8;
         if (_destination.Length - Position < 2 * bytes.Length)
@@ -77,7 +77,7 @@ internal ref struct Utf8SpanWriter
         }
     }
 
-    public void WriteBase64(ReadOnlySpan<byte> bytes)
+    public void WriteBase64(scoped ReadOnlySpan<byte> bytes)
     {
         if (Base64.EncodeToUtf8(bytes, _destination[Position..], out _, out int written) == OperationStatus.Done)
         {
@@ -90,7 +90,7 @@ internal ref struct Utf8SpanWriter
     }
 
     /// <summary>Base32 with the extended hex alphabet, no padding (RFC 4648 7; NSEC3 hashes per RFC 5155 3.3).</summary>
-    public void WriteBase32Hex(ReadOnlySpan<byte> bytes)
+    public void WriteBase32Hex(scoped ReadOnlySpan<byte> bytes)
     {
         ReadOnlySpan<byte> alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUV"u8;
         int bits = 0;
