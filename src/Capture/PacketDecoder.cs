@@ -1,0 +1,531 @@
+using System.Buffers.Binary;
+
+namespace RataDns.Capture;
+
+/// <summary>
+/// Decodes a captured frame down to its UDP or TCP payload: link layer, VLAN tags, IPv4/IPv6 (options, extension
+/// headers, IP-in-IP tunnels), then the transport header. Iterative and bounded everywhere (tags, extension
+/// headers, tunnel depth), never throws, and checks every length against the bytes that remain before using it.
+/// </summary>
+public static class PacketDecoder
+{
+    /// <summary>IP headers read per frame (the outer one plus nested IP-in-IP).</summary>
+    public const int MaxIpHeaders = 4;
+
+    /// <summary>802.1Q / 802.1ad tags skipped per frame.</summary>
+    public const int MaxVlanTags = 8;
+
+    /// <summary>IPv6 extension headers walked per IP header.</summary>
+    public const int MaxExtensionHeaders = 8;
+
+    private const int EthernetHeaderSize = 14;
+    private const int VlanTagSize = 4;
+    private const int LinuxSllHeaderSize = 16;
+    private const int LinuxSll2HeaderSize = 20;
+    private const int NullHeaderSize = 4;
+    private const int Ipv4MinimumHeaderSize = 20;
+    private const int Ipv6HeaderSize = 40;
+    private const int UdpHeaderSize = 8;
+    private const int TcpMinimumHeaderSize = 20;
+
+    private const ushort EtherTypeIpv4 = 0x0800;
+    private const ushort EtherTypeIpv6 = 0x86DD;
+    private const ushort EtherTypeVlan = 0x8100;      // IEEE 802.1Q
+    private const ushort EtherTypeQinQ = 0x88A8;      // IEEE 802.1ad service tag
+    private const ushort EtherTypeQinQLegacy = 0x9100; // pre-standard QinQ
+
+    // BSD address families in NULL/LOOP headers: AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD),
+    // 28 (FreeBSD) or 30 (macOS).
+    private const uint AddressFamilyInet = 2;
+
+    // IP protocol numbers (IANA).
+    private const byte ProtocolHopByHop = 0;
+    private const byte ProtocolIpv4 = 4;
+    private const byte ProtocolTcp = 6;
+    private const byte ProtocolUdp = 17;
+    private const byte ProtocolIpv6 = 41;
+    private const byte ProtocolRouting = 43;
+    private const byte ProtocolFragment = 44;
+    private const byte ProtocolAuthentication = 51;
+    private const byte ProtocolNoNextHeader = 59;
+    private const byte ProtocolDestinationOptions = 60;
+
+    /// <summary>
+    /// Decodes <paramref name="frame"/> of type <paramref name="linkType"/>. <see cref="PacketDecodeStatus.Ok"/>
+    /// means a UDP or TCP packet with a source or destination port in <paramref name="ports"/>.
+    /// </summary>
+    public static PacketDecodeStatus Decode(
+        LinkType linkType, ReadOnlySpan<byte> frame, DnsPortSet ports, out DecodedPacket packet)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        var builder = default(Builder);
+        var status = DecodeInto(linkType, frame, ports, ref builder);
+        packet = new DecodedPacket(in builder);
+        return status;
+    }
+
+    private static PacketDecodeStatus DecodeInto(
+        LinkType linkType, ReadOnlySpan<byte> frame, DnsPortSet ports, ref Builder packet)
+    {
+        var status = SkipLinkLayer(linkType, frame, out int ipOffset, out int ipVersion);
+        if (status != PacketDecodeStatus.Ok)
+        {
+            return status;
+        }
+
+        status = DecodeIp(frame[ipOffset..], ipVersion, ref packet);
+        if (status != PacketDecodeStatus.Ok)
+        {
+            return status;
+        }
+
+        status = packet.IpProtocol switch
+        {
+            ProtocolUdp => DecodeUdp(ref packet),
+            ProtocolTcp => DecodeTcp(ref packet),
+
+            // ICMP and ICMPv6 errors quote the packet that caused them: not DNS traffic, even when the quote is.
+            _ => PacketDecodeStatus.NotUdpOrTcp,
+        };
+        if (status != PacketDecodeStatus.Ok)
+        {
+            return status;
+        }
+
+        return ports.Contains(packet.SourcePort) || ports.Contains(packet.DestinationPort)
+            ? PacketDecodeStatus.Ok
+            : PacketDecodeStatus.NotDnsPort;
+    }
+
+    /// <summary>
+    /// Finds where the IP header starts. <paramref name="ipVersion"/> is 4 or 6 when the link layer says which,
+    /// or 0 when the first nibble must tell (raw IP).
+    /// </summary>
+    private static PacketDecodeStatus SkipLinkLayer(LinkType linkType, ReadOnlySpan<byte> frame, out int ipOffset, out int ipVersion)
+    {
+        ipOffset = 0;
+        ipVersion = 0;
+        switch ((ushort)linkType)
+        {
+            case (ushort)LinkType.Ethernet:
+                // Destination (6), source (6), EtherType (2).
+                if (frame.Length < EthernetHeaderSize)
+                {
+                    return PacketDecodeStatus.TruncatedLink;
+                }
+
+                return SkipEtherType(frame, EthernetHeaderSize - 2, out ipOffset, out ipVersion);
+
+            case (ushort)LinkType.LinuxSll:
+                // Packet type (2), ARPHRD type (2), address length (2), address (8), protocol (2).
+                if (frame.Length < LinuxSllHeaderSize)
+                {
+                    return PacketDecodeStatus.TruncatedLink;
+                }
+
+                return SkipEtherType(frame, LinuxSllHeaderSize - 2, out ipOffset, out ipVersion);
+
+            case (ushort)LinkType.LinuxSll2:
+                // Protocol (2), reserved (2), interface index (4), ARPHRD type (2), packet type (1),
+                // address length (1), address (8).
+                if (frame.Length < LinuxSll2HeaderSize)
+                {
+                    return PacketDecodeStatus.TruncatedLink;
+                }
+
+                return SkipEtherTypeAt(frame, 0, LinuxSll2HeaderSize, out ipOffset, out ipVersion);
+
+            case (ushort)LinkType.Null:
+            case (ushort)LinkType.Loop:
+                if (frame.Length < NullHeaderSize)
+                {
+                    return PacketDecodeStatus.TruncatedLink;
+                }
+
+                ipOffset = NullHeaderSize;
+                return AddressFamilyToVersion(ReadAddressFamily(linkType, frame), out ipVersion);
+
+            case (ushort)LinkType.Raw:
+            case 12: // DLT_RAW on OpenBSD
+            case 14: // DLT_RAW on BSD/OS
+                return PacketDecodeStatus.Ok;
+
+            case (ushort)LinkType.Ipv4:
+                ipVersion = 4;
+                return PacketDecodeStatus.Ok;
+
+            case (ushort)LinkType.Ipv6:
+                ipVersion = 6;
+                return PacketDecodeStatus.Ok;
+
+            default:
+                return PacketDecodeStatus.UnsupportedLinkType;
+        }
+    }
+
+    /// <summary>
+    /// The family of a NULL header is in the capturing host's byte order, which the file does not record: like
+    /// libpcap, take the order in which the value is small (families fit in 16 bits). LOOP is network order.
+    /// </summary>
+    private static uint ReadAddressFamily(LinkType linkType, ReadOnlySpan<byte> frame)
+    {
+        uint family = BinaryPrimitives.ReadUInt32BigEndian(frame);
+        if (linkType == LinkType.Null && (family & 0xFFFF0000) != 0)
+        {
+            family = BinaryPrimitives.ReverseEndianness(family);
+        }
+
+        return family;
+    }
+
+    private static PacketDecodeStatus AddressFamilyToVersion(uint family, out int ipVersion)
+    {
+        ipVersion = family switch
+        {
+            AddressFamilyInet => 4,
+            24 or 28 or 30 => 6,
+            _ => 0,
+        };
+        return ipVersion == 0 ? PacketDecodeStatus.NotIp : PacketDecodeStatus.Ok;
+    }
+
+    private static PacketDecodeStatus SkipEtherType(ReadOnlySpan<byte> frame, int typeOffset, out int ipOffset, out int ipVersion) =>
+        SkipEtherTypeAt(frame, typeOffset, typeOffset + 2, out ipOffset, out ipVersion);
+
+    /// <summary>
+    /// Reads the EtherType at <paramref name="typeOffset"/> (the payload starts at <paramref name="payloadOffset"/>),
+    /// skipping 802.1Q/802.1ad tags: each tag is TCI (2) then the next EtherType (2).
+    /// </summary>
+    private static PacketDecodeStatus SkipEtherTypeAt(
+        ReadOnlySpan<byte> frame, int typeOffset, int payloadOffset, out int ipOffset, out int ipVersion)
+    {
+        ipOffset = 0;
+        ipVersion = 0;
+        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[typeOffset..]);
+        int tags = 0;
+        while (etherType is EtherTypeVlan or EtherTypeQinQ or EtherTypeQinQLegacy)
+        {
+            if (++tags > MaxVlanTags)
+            {
+                return PacketDecodeStatus.TooManyVlanTags;
+            }
+
+            if (frame.Length - payloadOffset < VlanTagSize)
+            {
+                return PacketDecodeStatus.TruncatedLink;
+            }
+
+            etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[(payloadOffset + 2)..]);
+            payloadOffset += VlanTagSize;
+        }
+
+        ipOffset = payloadOffset;
+        switch (etherType)
+        {
+            case EtherTypeIpv4:
+                ipVersion = 4;
+                return PacketDecodeStatus.Ok;
+            case EtherTypeIpv6:
+                ipVersion = 6;
+                return PacketDecodeStatus.Ok;
+            default:
+                return PacketDecodeStatus.NotIp;
+        }
+    }
+
+    /// <summary>
+    /// Reads IP headers, following IPv4-in-IP (protocol 4) and IPv6-in-IP (41) tunnels iteratively up to
+    /// <see cref="MaxIpHeaders"/>. On Ok the packet's addresses, protocol and IP payload are those of the innermost
+    /// header.
+    /// </summary>
+    private static PacketDecodeStatus DecodeIp(ReadOnlySpan<byte> ip, int expectedVersion, ref Builder packet)
+    {
+        for (int depth = 0; ; depth++)
+        {
+            if (depth == MaxIpHeaders)
+            {
+                return PacketDecodeStatus.TunnelTooDeep;
+            }
+
+            if (ip.IsEmpty)
+            {
+                return PacketDecodeStatus.TruncatedIp;
+            }
+
+            int version = ip[0] >> 4;
+            if (expectedVersion == 0 && version is not (4 or 6))
+            {
+                // Raw IP whose first nibble is neither 4 nor 6.
+                return PacketDecodeStatus.NotIp;
+            }
+
+            if (expectedVersion != 0 && version != expectedVersion)
+            {
+                return PacketDecodeStatus.BadIpHeader;
+            }
+
+            packet.IpHeaderCount = depth + 1;
+            var status = version == 4 ? DecodeIpv4(ip, ref packet) : DecodeIpv6(ip, ref packet);
+            if (status != PacketDecodeStatus.Ok)
+            {
+                return status;
+            }
+
+            if (packet.IpProtocol == ProtocolIpv4)
+            {
+                expectedVersion = 4;
+            }
+            else if (packet.IpProtocol == ProtocolIpv6)
+            {
+                expectedVersion = 6;
+            }
+            else
+            {
+                return PacketDecodeStatus.Ok;
+            }
+
+            ip = packet.IpPayload;
+        }
+    }
+
+    /// <summary>
+    /// IPv4 (RFC 791 3.1): IHL in 32-bit words (at least 5; options skipped), Total Length trims link padding,
+    /// flags/fragment offset: <c>0 DF MF offset(13 bits, in 8-byte units)</c>.
+    /// </summary>
+    private static PacketDecodeStatus DecodeIpv4(ReadOnlySpan<byte> ip, ref Builder packet)
+    {
+        if (ip.Length < Ipv4MinimumHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedIp;
+        }
+
+        int headerLength = (ip[0] & 0x0F) * 4;
+        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        if (headerLength < Ipv4MinimumHeaderSize)
+        {
+            return PacketDecodeStatus.BadIpHeader;
+        }
+
+        if (headerLength > ip.Length)
+        {
+            return PacketDecodeStatus.TruncatedIp;
+        }
+
+        // A Total Length of 0 is what TCP segmentation offload leaves in captures taken on the sending host:
+        // the frame's own length is then the only length there is.
+        if (totalLength == 0)
+        {
+            totalLength = ip.Length;
+        }
+
+        if (totalLength < headerLength)
+        {
+            return PacketDecodeStatus.BadIpHeader;
+        }
+
+        if (totalLength > ip.Length)
+        {
+            return PacketDecodeStatus.TruncatedIp;
+        }
+
+        packet.IpVersion = 4;
+        packet.SourceAddress = ip.Slice(12, 4);
+        packet.DestinationAddress = ip.Slice(16, 4);
+        packet.IpProtocol = ip[9];
+        packet.IpPayload = ip[headerLength..totalLength];
+
+        ushort flagsAndOffset = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        bool moreFragments = (flagsAndOffset & 0x2000) != 0;
+        int fragmentOffset = (flagsAndOffset & 0x1FFF) * 8;
+        if (moreFragments || fragmentOffset != 0)
+        {
+            packet.FragmentIdentification = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+            packet.FragmentOffset = fragmentOffset;
+            packet.MoreFragments = moreFragments;
+            return PacketDecodeStatus.IpFragment;
+        }
+
+        return PacketDecodeStatus.Ok;
+    }
+
+    /// <summary>
+    /// IPv6 (RFC 8200 3 and 4): a 40-byte header, then extension headers chained by Next Header. Hop-by-hop,
+    /// routing and destination options give their length in 8-byte units not counting the first 8 (RFC 8200 4.3);
+    /// AH in 4-byte units not counting the first 2 (RFC 4302 2.2). A Fragment header (RFC 8200 4.5) with offset 0
+    /// and M clear is an atomic fragment (RFC 6946) and is read through.
+    /// </summary>
+    private static PacketDecodeStatus DecodeIpv6(ReadOnlySpan<byte> ip, ref Builder packet)
+    {
+        if (ip.Length < Ipv6HeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedIp;
+        }
+
+        int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+
+        // Payload Length 0 means a jumbogram (RFC 2675) or offload; as for IPv4, use what was captured.
+        if (payloadLength == 0)
+        {
+            payloadLength = ip.Length - Ipv6HeaderSize;
+        }
+
+        if (payloadLength > ip.Length - Ipv6HeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedIp;
+        }
+
+        packet.IpVersion = 6;
+        packet.SourceAddress = ip.Slice(8, 16);
+        packet.DestinationAddress = ip.Slice(24, 16);
+        byte nextHeader = ip[6];
+        var rest = ip.Slice(Ipv6HeaderSize, payloadLength);
+
+        for (int count = 0; ; count++)
+        {
+            int extensionLength;
+            switch (nextHeader)
+            {
+                case ProtocolHopByHop:
+                case ProtocolRouting:
+                case ProtocolDestinationOptions:
+                    if (rest.Length < 8)
+                    {
+                        return PacketDecodeStatus.TruncatedIp;
+                    }
+
+                    extensionLength = (rest[1] + 1) * 8;
+                    break;
+
+                case ProtocolAuthentication:
+                    if (rest.Length < 8)
+                    {
+                        return PacketDecodeStatus.TruncatedIp;
+                    }
+
+                    extensionLength = (rest[1] + 2) * 4;
+                    break;
+
+                case ProtocolFragment:
+                    // Next Header (1), reserved (1), offset (13 bits) res (2) M (1), Identification (4).
+                    if (rest.Length < 8)
+                    {
+                        return PacketDecodeStatus.TruncatedIp;
+                    }
+
+                    extensionLength = 8;
+                    ushort offsetAndFlags = BinaryPrimitives.ReadUInt16BigEndian(rest[2..]);
+                    int fragmentOffset = (offsetAndFlags >> 3) * 8;
+                    bool moreFragments = (offsetAndFlags & 1) != 0;
+                    if (fragmentOffset != 0 || moreFragments)
+                    {
+                        packet.IpProtocol = rest[0];
+                        packet.IpPayload = rest[extensionLength..];
+                        packet.FragmentIdentification = BinaryPrimitives.ReadUInt32BigEndian(rest[4..]);
+                        packet.FragmentOffset = fragmentOffset;
+                        packet.MoreFragments = moreFragments;
+                        return PacketDecodeStatus.IpFragment;
+                    }
+
+                    break;
+
+                default:
+                    // An upper-layer protocol, or No Next Header (59): the walk ends here.
+                    packet.IpProtocol = nextHeader;
+                    packet.IpPayload = nextHeader == ProtocolNoNextHeader ? default : rest;
+                    return PacketDecodeStatus.Ok;
+            }
+
+            if (count == MaxExtensionHeaders)
+            {
+                return PacketDecodeStatus.TooManyExtensionHeaders;
+            }
+
+            if (extensionLength > rest.Length)
+            {
+                return PacketDecodeStatus.TruncatedIp;
+            }
+
+            nextHeader = rest[0];
+            rest = rest[extensionLength..];
+        }
+    }
+
+    /// <summary>UDP (RFC 768): ports, Length (header included, at least 8), checksum.</summary>
+    private static PacketDecodeStatus DecodeUdp(ref Builder packet)
+    {
+        var segment = packet.IpPayload;
+        if (segment.Length < UdpHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedTransport;
+        }
+
+        packet.Transport = TransportProtocol.Udp;
+        packet.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(segment);
+        packet.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(segment[2..]);
+        int length = BinaryPrimitives.ReadUInt16BigEndian(segment[4..]);
+        if (length < UdpHeaderSize)
+        {
+            return PacketDecodeStatus.BadTransportHeader;
+        }
+
+        if (length > segment.Length)
+        {
+            return PacketDecodeStatus.TruncatedTransport;
+        }
+
+        packet.Payload = segment[UdpHeaderSize..length];
+        return PacketDecodeStatus.Ok;
+    }
+
+    /// <summary>
+    /// TCP (RFC 9293 3.1): ports, sequence number, Data Offset (header length in 32-bit words, at least 5) in the
+    /// high nibble of byte 12, flags in byte 13.
+    /// </summary>
+    private static PacketDecodeStatus DecodeTcp(ref Builder packet)
+    {
+        var segment = packet.IpPayload;
+        if (segment.Length < TcpMinimumHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedTransport;
+        }
+
+        packet.Transport = TransportProtocol.Tcp;
+        packet.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(segment);
+        packet.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(segment[2..]);
+        packet.TcpSequence = BinaryPrimitives.ReadUInt32BigEndian(segment[4..]);
+        packet.TcpFlags = segment[13];
+        int headerLength = (segment[12] >> 4) * 4;
+        if (headerLength < TcpMinimumHeaderSize)
+        {
+            return PacketDecodeStatus.BadTransportHeader;
+        }
+
+        if (headerLength > segment.Length)
+        {
+            return PacketDecodeStatus.TruncatedTransport;
+        }
+
+        packet.Payload = segment[headerLength..];
+        return PacketDecodeStatus.Ok;
+    }
+
+    /// <summary>The mutable twin of <see cref="DecodedPacket"/>, filled in as decoding goes.</summary>
+    internal ref struct Builder
+    {
+        public byte IpVersion;
+        public ReadOnlySpan<byte> SourceAddress;
+        public ReadOnlySpan<byte> DestinationAddress;
+        public byte IpProtocol;
+        public ReadOnlySpan<byte> IpPayload;
+        public int IpHeaderCount;
+        public ushort SourcePort;
+        public ushort DestinationPort;
+        public TransportProtocol Transport;
+        public ReadOnlySpan<byte> Payload;
+        public byte TcpFlags;
+        public uint TcpSequence;
+        public uint FragmentIdentification;
+        public int FragmentOffset;
+        public bool MoreFragments;
+    }
+}
