@@ -75,7 +75,7 @@ public ref struct DnsMessageReader
     public bool TryReadQuestion(out DnsQuestion question)
     {
         question = default;
-        if (_stopped || _section != DnsSection.Question || !HasMoreInSection())
+        if (_stopped || _section != DnsSection.Question || _leftInSection == 0 || !HasMoreInSection())
         {
             return false;
         }

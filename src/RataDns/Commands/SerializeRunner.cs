@@ -1,0 +1,124 @@
+using RataDns.Capture;
+using RataDns.Transport.Speedy;
+
+namespace RataDns.App.Commands;
+
+internal sealed class SerializeSettings
+{
+    public required string Input { get; init; }
+    public string? Output { get; init; }
+    public required DnsPortSet Ports { get; init; }
+    public required SpeedyOptions Speedy { get; init; }
+    public bool PrintStatistics { get; init; }
+}
+
+/// <summary>Reads a capture, decodes each frame, and writes each DNS message through a <see cref="SpeedyStreamWriter"/>.</summary>
+internal static class SerializeRunner
+{
+    public static int Run(SerializeSettings settings)
+    {
+        Stream output;
+        try
+        {
+            output = settings.Output is null
+                ? Console.OpenStandardOutput()
+                : new FileStream(settings.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"ratadns serialize: cannot write {settings.Output}: {e.Message}");
+            return ExitCodes.Usage;
+        }
+
+        var statistics = new CaptureStatistics();
+        CaptureReadError? error;
+        using (output)
+        using (var writer = new SpeedyStreamWriter(output, settings.Speedy))
+        {
+            var handler = new SerializeFrameHandler(writer, settings.Ports, statistics);
+            try
+            {
+                if (settings.Input == "-")
+                {
+                    var reader = new CaptureStreamReader(Console.OpenStandardInput());
+                    reader.ReadAllAsync(handler).GetAwaiter().GetResult();
+                    error = reader.Error;
+                }
+                else
+                {
+                    using var reader = CaptureFileReader.Open(settings.Input);
+                    reader.ReadAll(ref handler);
+                    error = reader.Error;
+                }
+            }
+            catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException)
+            {
+                writer.Flush();
+                Console.Error.WriteLine($"ratadns serialize: {e.Message}");
+                return ExitCodes.Usage;
+            }
+        }
+
+        if (settings.PrintStatistics)
+        {
+            Console.Error.Write(statistics.ToText());
+        }
+
+        if (error is not null)
+        {
+            Console.Error.WriteLine($"ratadns serialize: {settings.Input}: {error.Message}; the {statistics.Frames} frames before it were processed.");
+            return ExitCodes.InputDamaged;
+        }
+
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>Per-frame work of <c>serialize</c>: link layer to DNS, then one Speedy message per DNS message.</summary>
+internal struct SerializeFrameHandler : ICaptureFrameHandler
+{
+    private readonly SpeedyStreamWriter _writer;
+    private readonly DnsPortSet _ports;
+    private readonly CaptureStatistics _statistics;
+
+    public SerializeFrameHandler(SpeedyStreamWriter writer, DnsPortSet ports, CaptureStatistics statistics)
+    {
+        _writer = writer;
+        _ports = ports;
+        _statistics = statistics;
+    }
+
+    public readonly void OnFrame(in CapturedFrame frame)
+    {
+        _statistics.Frames++;
+        var status = PacketDecoder.Decode(frame.LinkType, frame.Data, _ports, out var packet);
+        if (status != PacketDecodeStatus.Ok)
+        {
+            _statistics.CountUndecoded(status);
+            return;
+        }
+
+        if (packet.Transport == TransportProtocol.Udp)
+        {
+            Emit(packet, packet.Payload, frame.TimestampNanoseconds);
+            return;
+        }
+
+        var messages = TcpDnsFraming.Enumerate(packet.Payload);
+        while (messages.MoveNext())
+        {
+            Emit(packet, messages.Current, frame.TimestampNanoseconds);
+        }
+
+        if (!messages.Leftover.IsEmpty)
+        {
+            _statistics.TcpPartialSegments++;
+        }
+    }
+
+    private readonly void Emit(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestamp)
+    {
+        var parse = _writer.Write(packet.SourceAddress, packet.DestinationAddress, message, timestamp);
+        _statistics.CountMessage(packet.Transport, packet.IpVersion, parse);
+    }
+}

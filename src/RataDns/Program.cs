@@ -1,0 +1,17 @@
+using System.CommandLine;
+using RataDns.App.Commands;
+
+namespace RataDns.App;
+
+/// <summary>The <c>ratadns</c> command line: one program, a subcommand per role.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("RataDns: a fast DNS traffic monitor (capture, serialize, reduce, aggregate).")
+        {
+            SerializeCommand.Create(),
+        };
+        return root.Parse(args).Invoke();
+    }
+}
