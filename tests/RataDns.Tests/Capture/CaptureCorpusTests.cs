@@ -48,6 +48,7 @@ public sealed class CaptureCorpusTests
         Skip.If(corpus is null, "the capture corpus (../shared/corpus/INDEX.tsv beside the repository) is absent");
 
         var failures = new List<string>();
+        long totalDns = 0;
         var rows = IndexRows(corpus);
         foreach (var (file, packets) in rows)
         {
@@ -65,6 +66,11 @@ public sealed class CaptureCorpusTests
             {
                 failures.Add($"{file}: capinfos {packets}, mapped {mapped}, streamed {streamed}");
             }
+
+            // Every frame of real traffic goes through the packet decoder without throwing.
+            var decoder = new DecodingCounter();
+            reader.ReadAll(ref decoder);
+            totalDns += decoder.Dns;
 
             if (!counter.Timestamps.SequenceEqual(streamCounter.Timestamps))
             {
@@ -90,6 +96,7 @@ public sealed class CaptureCorpusTests
         }
 
         Assert.True(rows.Count > 0, "INDEX.tsv lists no files");
+        Assert.True(totalDns > 1000, $"only {totalDns} DNS packets decoded over the corpus");
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
     }
 
@@ -142,5 +149,18 @@ public sealed class CaptureCorpusTests
         long seconds = long.Parse(parts[0], CultureInfo.InvariantCulture);
         long nanoseconds = parts.Length > 1 ? long.Parse(parts[1].PadRight(9, '0')[..9], CultureInfo.InvariantCulture) : 0;
         return (seconds * 1_000_000_000L) + (text.StartsWith('-') ? -nanoseconds : nanoseconds);
+    }
+
+    private struct DecodingCounter : ICaptureFrameHandler
+    {
+        public long Dns;
+
+        public void OnFrame(in CapturedFrame frame)
+        {
+            if (PacketDecoder.Decode(frame.LinkType, frame.Data, DnsPortSet.Default, out _) == PacketDecodeStatus.Ok)
+            {
+                Dns++;
+            }
+        }
     }
 }
