@@ -8,7 +8,7 @@ public enum TransportProtocol : byte
 }
 
 /// <summary>
-/// The outcome of <see cref="PacketDecoder.Decode"/>. Anything but <see cref="Ok"/> is ordinary traffic for a
+/// The outcome of <see cref="PacketDecoder.Decode(LinkType, ReadOnlySpan{byte}, DnsPortSet, out DecodedPacket)"/>. Anything but <see cref="Ok"/> is ordinary traffic for a
 /// monitor (counted, never thrown).
 /// </summary>
 public enum PacketDecodeStatus : byte
@@ -43,10 +43,10 @@ public enum PacketDecodeStatus : byte
     /// <summary>Neither port is a DNS port; the addresses, ports and payload are still set.</summary>
     NotDnsPort,
 
-    /// <summary>More nested IP-in-IP headers than <see cref="PacketDecoder.MaxIpHeaders"/>.</summary>
+    /// <summary>More nested IP headers (IP-in-IP, GRE, VXLAN tunnels) than <see cref="PacketDecoder.MaxIpHeaders"/>.</summary>
     TunnelTooDeep,
 
-    /// <summary>More VLAN tags than <see cref="PacketDecoder.MaxVlanTags"/>.</summary>
+    /// <summary>More VLAN tags than <see cref="PacketDecoder.MaxVlanTags"/>, or MPLS labels than <see cref="PacketDecoder.MaxMplsLabels"/>.</summary>
     TooManyVlanTags,
 
     /// <summary>More IPv6 extension headers than <see cref="PacketDecoder.MaxExtensionHeaders"/>.</summary>
@@ -54,4 +54,19 @@ public enum PacketDecodeStatus : byte
 
     /// <summary>A UDP length below 8 or a TCP data offset below 5 words.</summary>
     BadTransportHeader,
+
+    /// <summary>
+    /// Decoded as for <see cref="Ok"/> (a DNS port), but the capture's snap length cut the packet inside its IP or
+    /// UDP length: <see cref="DecodedPacket.Payload"/> is only the captured part. A UDP DNS message can be read up to
+    /// the cut; a TCP segment must not be fed to stream reassembly. Only the overloads of
+    /// <see cref="PacketDecoder.Decode(LinkType, ReadOnlySpan{byte}, uint, DnsPortSet, out DecodedPacket)"/> that know
+    /// the original length return it.
+    /// </summary>
+    Snapped,
+
+    /// <summary>The IP or UDP payload ends inside a GRE or VXLAN header or the tunnelled Ethernet header.</summary>
+    TruncatedTunnel,
+
+    /// <summary>A GRE header of version 1 (PPTP) or with RFC 1701 routing, or a VXLAN header without the I flag.</summary>
+    UnsupportedTunnel,
 }

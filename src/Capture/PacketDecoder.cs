@@ -3,13 +3,14 @@ using System.Buffers.Binary;
 namespace RataDns.Capture;
 
 /// <summary>
-/// Decodes a captured frame down to its UDP or TCP payload: link layer, VLAN tags, IPv4/IPv6 (options, extension
-/// headers, IP-in-IP tunnels), then the transport header. Iterative and bounded everywhere (tags, extension
-/// headers, tunnel depth), never throws, and checks every length against the bytes that remain before using it.
+/// Decodes a captured frame down to its UDP or TCP payload: link layer, VLAN tags, PPPoE sessions, MPLS label
+/// stacks, IPv4/IPv6 (options, extension headers), tunnels (IP-in-IP, GRE, GRE-in-UDP, VXLAN), then the transport
+/// header. Iterative and bounded everywhere (tags, labels, extension headers, tunnel depth), never throws, and
+/// checks every length against the bytes that remain before using it.
 /// </summary>
 public static class PacketDecoder
 {
-    /// <summary>IP headers read per frame (the outer one plus nested IP-in-IP).</summary>
+    /// <summary>IP headers read per frame (the outer one plus one per IP-in-IP, GRE or VXLAN tunnel level).</summary>
     public const int MaxIpHeaders = 4;
 
     /// <summary>802.1Q / 802.1ad tags skipped per frame.</summary>
@@ -17,6 +18,9 @@ public static class PacketDecoder
 
     /// <summary>IPv6 extension headers walked per IP header.</summary>
     public const int MaxExtensionHeaders = 8;
+
+    /// <summary>MPLS label stack entries skipped per link layer.</summary>
+    public const int MaxMplsLabels = 8;
 
     private const int EthernetHeaderSize = 14;
     private const int VlanTagSize = 4;
@@ -27,12 +31,27 @@ public static class PacketDecoder
     private const int Ipv6HeaderSize = 40;
     private const int UdpHeaderSize = 8;
     private const int TcpMinimumHeaderSize = 20;
+    private const int PppoeHeaderSize = 6;
+    private const int MplsLabelSize = 4;
+    private const int GreMinimumHeaderSize = 4;
+    private const int VxlanHeaderSize = 8;
 
     private const ushort EtherTypeIpv4 = 0x0800;
     private const ushort EtherTypeIpv6 = 0x86DD;
     private const ushort EtherTypeVlan = 0x8100;      // IEEE 802.1Q
     private const ushort EtherTypeQinQ = 0x88A8;      // IEEE 802.1ad service tag
     private const ushort EtherTypeQinQLegacy = 0x9100; // pre-standard QinQ
+    private const ushort EtherTypePppoeSession = 0x8864; // RFC 2516
+    private const ushort EtherTypeMplsUnicast = 0x8847; // RFC 3032
+    private const ushort EtherTypeTransparentBridging = 0x6558; // GRE payload type: an Ethernet frame (RFC 1701, RFC 7637)
+
+    // PPP protocol numbers (RFC 1661 2, IANA PPP DLL protocol numbers).
+    private const ushort PppIpv4 = 0x0021;
+    private const ushort PppIpv6 = 0x0057;
+
+    // Well-known UDP destination ports of UDP tunnels.
+    private const ushort PortVxlan = 4789;     // RFC 7348 5
+    private const ushort PortGreInUdp = 4754;  // RFC 8086 3
 
     // BSD address families in NULL/LOOP headers: AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD),
     // 28 (FreeBSD) or 30 (macOS).
@@ -46,6 +65,7 @@ public static class PacketDecoder
     private const byte ProtocolIpv6 = 41;
     private const byte ProtocolRouting = 43;
     private const byte ProtocolFragment = 44;
+    private const byte ProtocolGre = 47;
     private const byte ProtocolAuthentication = 51;
     private const byte ProtocolNoNextHeader = 59;
     private const byte ProtocolDestinationOptions = 60;
@@ -64,6 +84,28 @@ public static class PacketDecoder
         return status;
     }
 
+    /// <summary>
+    /// Decodes <paramref name="frame"/>, knowing its length on the wire. When the capture's snap length cut the frame
+    /// (<paramref name="originalLength"/> above the captured length), an IP or UDP length running past the captured
+    /// bytes is the cut, not a malformed packet: the lengths are trimmed to what was captured and a packet that
+    /// would otherwise be <see cref="PacketDecodeStatus.Ok"/> is <see cref="PacketDecodeStatus.Snapped"/>. Frames
+    /// that were not cut get exactly the checks of <see cref="Decode(LinkType, ReadOnlySpan{byte}, DnsPortSet, out DecodedPacket)"/>.
+    /// </summary>
+    public static PacketDecodeStatus Decode(
+        LinkType linkType, ReadOnlySpan<byte> frame, uint originalLength, DnsPortSet ports, out DecodedPacket packet)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        var builder = default(Builder);
+        builder.CaptureCut = originalLength > (uint)frame.Length;
+        var status = DecodeInto(linkType, frame, ports, ref builder);
+        packet = new DecodedPacket(in builder);
+        return status;
+    }
+
+    /// <summary>Decodes a captured frame; see <see cref="Decode(LinkType, ReadOnlySpan{byte}, uint, DnsPortSet, out DecodedPacket)"/>.</summary>
+    public static PacketDecodeStatus Decode(in CapturedFrame frame, DnsPortSet ports, out DecodedPacket packet) =>
+        Decode(frame.LinkType, frame.Data, frame.OriginalLength, ports, out packet);
+
     private static PacketDecodeStatus DecodeInto(
         LinkType linkType, ReadOnlySpan<byte> frame, DnsPortSet ports, ref Builder packet)
     {
@@ -79,22 +121,12 @@ public static class PacketDecoder
             return status;
         }
 
-        status = packet.IpProtocol switch
+        if (!ports.Contains(packet.SourcePort) && !ports.Contains(packet.DestinationPort))
         {
-            ProtocolUdp => DecodeUdp(ref packet),
-            ProtocolTcp => DecodeTcp(ref packet),
-
-            // ICMP and ICMPv6 errors quote the packet that caused them: not DNS traffic, even when the quote is.
-            _ => PacketDecodeStatus.NotUdpOrTcp,
-        };
-        if (status != PacketDecodeStatus.Ok)
-        {
-            return status;
+            return PacketDecodeStatus.NotDnsPort;
         }
 
-        return ports.Contains(packet.SourcePort) || ports.Contains(packet.DestinationPort)
-            ? PacketDecodeStatus.Ok
-            : PacketDecodeStatus.NotDnsPort;
+        return packet.Snapped ? PacketDecodeStatus.Snapped : PacketDecodeStatus.Ok;
     }
 
     /// <summary>
@@ -219,7 +251,18 @@ public static class PacketDecoder
             payloadOffset += VlanTagSize;
         }
 
+        return DispatchEtherType(frame, etherType, payloadOffset, out ipOffset, out ipVersion);
+    }
+
+    /// <summary>
+    /// Finds the IP header behind <paramref name="etherType"/>, whose payload starts at <paramref name="payloadOffset"/>:
+    /// IPv4, IPv6, a PPPoE session carrying IP, or an MPLS label stack over IP.
+    /// </summary>
+    private static PacketDecodeStatus DispatchEtherType(
+        ReadOnlySpan<byte> frame, ushort etherType, int payloadOffset, out int ipOffset, out int ipVersion)
+    {
         ipOffset = payloadOffset;
+        ipVersion = 0;
         switch (etherType)
         {
             case EtherTypeIpv4:
@@ -228,15 +271,114 @@ public static class PacketDecoder
             case EtherTypeIpv6:
                 ipVersion = 6;
                 return PacketDecodeStatus.Ok;
+            case EtherTypePppoeSession:
+                return SkipPppoeSession(frame, payloadOffset, out ipOffset, out ipVersion);
+            case EtherTypeMplsUnicast:
+                return SkipMplsLabels(frame, payloadOffset, out ipOffset, out ipVersion);
             default:
                 return PacketDecodeStatus.NotIp;
         }
     }
 
     /// <summary>
-    /// Reads IP headers, following IPv4-in-IP (protocol 4) and IPv6-in-IP (41) tunnels iteratively up to
-    /// <see cref="MaxIpHeaders"/>. On Ok the packet's addresses, protocol and IP payload are those of the innermost
-    /// header.
+    /// PPPoE session stage (RFC 2516 4, 5.5): VER (4 bits, 1), TYPE (4 bits, 1), CODE (0 for session data),
+    /// SESSION_ID (2), LENGTH (2), then the PPP frame without address and control fields: the Protocol field (RFC
+    /// 1661 2), two octets, or one when Protocol-Field-Compression was negotiated (a compressed field is its odd low
+    /// octet). The PPPoE LENGTH is not used: the IP lengths bound the packet.
+    /// </summary>
+    private static PacketDecodeStatus SkipPppoeSession(ReadOnlySpan<byte> frame, int offset, out int ipOffset, out int ipVersion)
+    {
+        ipOffset = 0;
+        ipVersion = 0;
+        if (frame.Length - offset < PppoeHeaderSize + 1)
+        {
+            return PacketDecodeStatus.TruncatedLink;
+        }
+
+        if (frame[offset] != 0x11 || frame[offset + 1] != 0x00)
+        {
+            return PacketDecodeStatus.NotIp;
+        }
+
+        offset += PppoeHeaderSize;
+        ushort protocol;
+        if ((frame[offset] & 1) != 0)
+        {
+            protocol = frame[offset];
+            offset += 1;
+        }
+        else
+        {
+            if (frame.Length - offset < 2)
+            {
+                return PacketDecodeStatus.TruncatedLink;
+            }
+
+            protocol = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+            offset += 2;
+        }
+
+        ipOffset = offset;
+        ipVersion = protocol switch
+        {
+            PppIpv4 => 4,
+            PppIpv6 => 6,
+            _ => 0,
+        };
+        return ipVersion == 0 ? PacketDecodeStatus.NotIp : PacketDecodeStatus.Ok;
+    }
+
+    /// <summary>
+    /// MPLS label stack (RFC 3032 2.1): entries of Label (20 bits), TC (3), S (1, bottom of stack), TTL (8), up to
+    /// <see cref="MaxMplsLabels"/>. The stack does not say what follows; like RFC 3032 2.2's implicit payloads and
+    /// common practice (tcpdump, Wireshark), take IPv4 or IPv6 from the first nibble and anything else (a pseudowire
+    /// control word, ...) as not IP.
+    /// </summary>
+    private static PacketDecodeStatus SkipMplsLabels(ReadOnlySpan<byte> frame, int offset, out int ipOffset, out int ipVersion)
+    {
+        ipOffset = 0;
+        ipVersion = 0;
+        for (int labels = 0; ; labels++)
+        {
+            if (labels == MaxMplsLabels)
+            {
+                return PacketDecodeStatus.TooManyVlanTags;
+            }
+
+            if (frame.Length - offset < MplsLabelSize)
+            {
+                return PacketDecodeStatus.TruncatedLink;
+            }
+
+            bool bottom = (frame[offset + 2] & 0x01) != 0;
+            offset += MplsLabelSize;
+            if (bottom)
+            {
+                break;
+            }
+        }
+
+        if (frame.Length - offset < 1)
+        {
+            return PacketDecodeStatus.TruncatedIp;
+        }
+
+        ipOffset = offset;
+        ipVersion = frame[offset] >> 4;
+        if (ipVersion is not (4 or 6))
+        {
+            ipVersion = 0;
+            return PacketDecodeStatus.NotIp;
+        }
+
+        return PacketDecodeStatus.Ok;
+    }
+
+    /// <summary>
+    /// Reads IP headers and the transport header, following tunnels iteratively up to <see cref="MaxIpHeaders"/>
+    /// IP headers: IPv4-in-IP (protocol 4), IPv6-in-IP (41), GRE (47), and over UDP, VXLAN (destination port 4789)
+    /// and GRE-in-UDP (4754). On Ok the packet's addresses, protocol, IP payload, ports and payload are those of the
+    /// innermost packet.
     /// </summary>
     private static PacketDecodeStatus DecodeIp(ReadOnlySpan<byte> ip, int expectedVersion, ref Builder packet)
     {
@@ -271,21 +413,141 @@ public static class PacketDecoder
                 return status;
             }
 
-            if (packet.IpProtocol == ProtocolIpv4)
+            int innerOffset;
+            switch (packet.IpProtocol)
             {
-                expectedVersion = 4;
-            }
-            else if (packet.IpProtocol == ProtocolIpv6)
-            {
-                expectedVersion = 6;
-            }
-            else
-            {
-                return PacketDecodeStatus.Ok;
+                case ProtocolIpv4:
+                    expectedVersion = 4;
+                    ip = packet.IpPayload;
+                    continue;
+
+                case ProtocolIpv6:
+                    expectedVersion = 6;
+                    ip = packet.IpPayload;
+                    continue;
+
+                case ProtocolGre:
+                    ip = packet.IpPayload;
+                    status = SkipGre(ip, out innerOffset, out expectedVersion);
+                    break;
+
+                case ProtocolUdp:
+                    status = DecodeUdp(ref packet);
+                    if (status != PacketDecodeStatus.Ok)
+                    {
+                        return status;
+                    }
+
+                    ip = packet.Payload;
+                    if (packet.DestinationPort == PortVxlan)
+                    {
+                        status = SkipVxlan(ip, out innerOffset, out expectedVersion);
+                    }
+                    else if (packet.DestinationPort == PortGreInUdp)
+                    {
+                        status = SkipGre(ip, out innerOffset, out expectedVersion);
+                    }
+                    else
+                    {
+                        return PacketDecodeStatus.Ok;
+                    }
+
+                    // The outer UDP header is the tunnel's, not the packet's.
+                    packet.Transport = default;
+                    packet.SourcePort = 0;
+                    packet.DestinationPort = 0;
+                    packet.Payload = default;
+                    break;
+
+                case ProtocolTcp:
+                    return DecodeTcp(ref packet);
+
+                default:
+                    // ICMP and ICMPv6 errors quote the packet that caused them: not DNS traffic, even when the quote is.
+                    return PacketDecodeStatus.NotUdpOrTcp;
             }
 
-            ip = packet.IpPayload;
+            if (status != PacketDecodeStatus.Ok)
+            {
+                return status;
+            }
+
+            ip = ip[innerOffset..];
         }
+    }
+
+    /// <summary>
+    /// GRE (RFC 2784 2, with the Key and Sequence Number extensions of RFC 2890 2): C (checksum present), a reserved
+    /// bit (R, routing present, in RFC 1701), K (key present), S (sequence present), reserved, Ver (3 bits, 0), then
+    /// Protocol Type (an EtherType) and the optional Checksum + Reserved1 (4), Key (4) and Sequence Number (4), in
+    /// that order. Version 1 (PPTP's enhanced GRE, RFC 2637) and RFC 1701 source routing are not read. The payload
+    /// is IPv4, IPv6, MPLS, or an Ethernet frame (transparent Ethernet bridging, 0x6558).
+    /// </summary>
+    private static PacketDecodeStatus SkipGre(ReadOnlySpan<byte> gre, out int innerOffset, out int ipVersion)
+    {
+        innerOffset = 0;
+        ipVersion = 0;
+        if (gre.Length < GreMinimumHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        ushort flags = BinaryPrimitives.ReadUInt16BigEndian(gre);
+        if ((flags & 0x0007) != 0 || (flags & 0x4000) != 0)
+        {
+            return PacketDecodeStatus.UnsupportedTunnel;
+        }
+
+        int headerLength = GreMinimumHeaderSize
+            + ((flags & 0x8000) != 0 ? 4 : 0)  // C: Checksum, Reserved1
+            + ((flags & 0x2000) != 0 ? 4 : 0)  // K: Key
+            + ((flags & 0x1000) != 0 ? 4 : 0); // S: Sequence Number
+        if (gre.Length < headerLength)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        ushort protocolType = BinaryPrimitives.ReadUInt16BigEndian(gre[2..]);
+        if (protocolType == EtherTypeTransparentBridging)
+        {
+            return SkipInnerEthernet(gre, headerLength, out innerOffset, out ipVersion);
+        }
+
+        return DispatchEtherType(gre, protocolType, headerLength, out innerOffset, out ipVersion);
+    }
+
+    /// <summary>
+    /// VXLAN (RFC 7348 5): Flags (8 bits, I = 0x08: the VNI is valid, which RFC 7348 requires), Reserved (24),
+    /// VNI (24), Reserved (8), then an inner Ethernet frame without FCS.
+    /// </summary>
+    private static PacketDecodeStatus SkipVxlan(ReadOnlySpan<byte> vxlan, out int innerOffset, out int ipVersion)
+    {
+        innerOffset = 0;
+        ipVersion = 0;
+        if (vxlan.Length < VxlanHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        if ((vxlan[0] & 0x08) == 0)
+        {
+            return PacketDecodeStatus.UnsupportedTunnel;
+        }
+
+        return SkipInnerEthernet(vxlan, VxlanHeaderSize, out innerOffset, out ipVersion);
+    }
+
+    /// <summary>An Ethernet frame inside a tunnel, starting at <paramref name="offset"/>: as on the outer link, VLAN tags, PPPoE and MPLS included.</summary>
+    private static PacketDecodeStatus SkipInnerEthernet(ReadOnlySpan<byte> data, int offset, out int innerOffset, out int ipVersion)
+    {
+        innerOffset = 0;
+        ipVersion = 0;
+        if (data.Length - offset < EthernetHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        return SkipEtherType(data, offset + EthernetHeaderSize - 2, out innerOffset, out ipVersion);
     }
 
     /// <summary>
@@ -325,7 +587,15 @@ public static class PacketDecoder
 
         if (totalLength > ip.Length)
         {
-            return PacketDecodeStatus.TruncatedIp;
+            if (!packet.CaptureCut)
+            {
+                return PacketDecodeStatus.TruncatedIp;
+            }
+
+            // The snap length cut the packet: what was captured is all there is (pcap snaplen, pcapng Captured
+            // Packet Length below Original Packet Length).
+            totalLength = ip.Length;
+            packet.Snapped = true;
         }
 
         packet.IpVersion = 4;
@@ -371,7 +641,14 @@ public static class PacketDecoder
 
         if (payloadLength > ip.Length - Ipv6HeaderSize)
         {
-            return PacketDecodeStatus.TruncatedIp;
+            if (!packet.CaptureCut)
+            {
+                return PacketDecodeStatus.TruncatedIp;
+            }
+
+            // Cut by the snap length, as for IPv4.
+            payloadLength = ip.Length - Ipv6HeaderSize;
+            packet.Snapped = true;
         }
 
         packet.IpVersion = 6;
@@ -470,7 +747,14 @@ public static class PacketDecoder
 
         if (length > segment.Length)
         {
-            return PacketDecodeStatus.TruncatedTransport;
+            if (!packet.CaptureCut)
+            {
+                return PacketDecodeStatus.TruncatedTransport;
+            }
+
+            // Cut by the snap length, as for IPv4.
+            length = segment.Length;
+            packet.Snapped = true;
         }
 
         packet.Payload = segment[UdpHeaderSize..length];
@@ -527,5 +811,11 @@ public static class PacketDecoder
         public uint FragmentIdentification;
         public int FragmentOffset;
         public bool MoreFragments;
+
+        /// <summary>Input: the frame is shorter than it was on the wire (its original length is known and larger).</summary>
+        public bool CaptureCut;
+
+        /// <summary>Output: an IP or UDP length was trimmed to the captured bytes because of <see cref="CaptureCut"/>.</summary>
+        public bool Snapped;
     }
 }

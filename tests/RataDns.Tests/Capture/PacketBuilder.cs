@@ -108,5 +108,60 @@ internal static class PacketBuilder
         return [.. b];
     }
 
+    /// <summary>A PPPoE session header (RFC 2516: ver/type 0x11, code 0, session id, length) and the PPP Protocol field.</summary>
+    public static byte[] Pppoe(ushort pppProtocol, byte[] payload, bool compressProtocol = false, byte code = 0)
+    {
+        byte[] protocol = compressProtocol ? [(byte)pppProtocol] : [(byte)(pppProtocol >> 8), (byte)pppProtocol];
+        int length = protocol.Length + payload.Length;
+        return Concat([0x11, code, 0x12, 0x34, (byte)(length >> 8), (byte)length], protocol, payload);
+    }
+
+    /// <summary>MPLS label stack entries (RFC 3032), the last with the bottom-of-stack bit unless <paramref name="bottom"/> is false.</summary>
+    public static byte[] Mpls(byte[] payload, int labels, bool bottom = true)
+    {
+        var b = new byte[(4 * labels) + payload.Length];
+        for (int i = 0; i < labels; i++)
+        {
+            uint entry = ((uint)(100 + i) << 12) | 64u;
+            if (bottom && i == labels - 1)
+            {
+                entry |= 0x100;
+            }
+
+            BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(4 * i), entry);
+        }
+
+        payload.CopyTo(b, 4 * labels);
+        return b;
+    }
+
+    /// <summary>A GRE header (RFC 2784/2890) with the optional checksum, key and sequence fields as asked.</summary>
+    public static byte[] Gre(ushort protocolType, byte[] payload, bool checksum = false, bool key = false, bool sequence = false, int version = 0)
+    {
+        var b = new List<byte>();
+        int flags = (checksum ? 0x8000 : 0) | (key ? 0x2000 : 0) | (sequence ? 0x1000 : 0) | version;
+        b.AddRange([(byte)(flags >> 8), (byte)flags, (byte)(protocolType >> 8), (byte)protocolType]);
+        if (checksum)
+        {
+            b.AddRange([0xAB, 0xCD, 0, 0]);
+        }
+
+        if (key)
+        {
+            b.AddRange([0, 0, 0x10, 0x01]);
+        }
+
+        if (sequence)
+        {
+            b.AddRange([0, 0, 0, 7]);
+        }
+
+        b.AddRange(payload);
+        return [.. b];
+    }
+
+    /// <summary>A VXLAN header (RFC 7348 5): flags (I set), VNI 42.</summary>
+    public static byte[] Vxlan(byte[] innerEthernet, byte flags = 0x08) => Concat([flags, 0, 0, 0, 0, 0, 42, 0], innerEthernet);
+
     public static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
 }
