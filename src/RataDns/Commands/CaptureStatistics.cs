@@ -17,6 +17,7 @@ internal sealed class CaptureStatistics
     public long IPv4 { get; private set; }
     public long IPv6 { get; private set; }
     public long TcpPartialSegments { get; set; }
+    public long EmptyUdpPayloads { get; set; }
 
     public void CountUndecoded(PacketDecodeStatus status) => _undecoded[(int)status & 31]++;
 
@@ -63,6 +64,11 @@ internal sealed class CaptureStatistics
             {
                 text.AppendLine($"not decoded, {(PacketDecodeStatus)i}: {_undecoded[i]}");
             }
+        }
+
+        if (EmptyUdpPayloads > 0)
+        {
+            text.AppendLine($"udp datagrams on a dns port with an empty payload: {EmptyUdpPayloads}");
         }
 
         if (TcpPartialSegments > 0)

@@ -52,6 +52,10 @@ public static class SerializeCommand
         {
             Description = "Add \"ts\": the capture time in seconds.nanoseconds (not part of Speedy's format).",
         };
+        var counts = new Option<bool>("--counts")
+        {
+            Description = "Add the header's four section counts (qdcount, ancount, nscount, arcount).",
+        };
         var ports = new Option<int[]>("--port", "-p")
         {
             Description = "A DNS port (repeatable). Default: 53.",
@@ -66,7 +70,7 @@ public static class SerializeCommand
 
         var command = new Command("serialize", "Write one JSON message per DNS packet (Speedy's format).")
         {
-            input, output, ndjson, sections, addresses, anonKey, anonKeyFile, mnemonics, timestamps, ports, mdns, llmnr, stats,
+            input, output, ndjson, sections, addresses, anonKey, anonKeyFile, mnemonics, timestamps, counts, ports, mdns, llmnr, stats,
         };
 
         command.SetAction(parse =>
@@ -89,6 +93,7 @@ public static class SerializeCommand
                             : BuildAnonymizer(parse.GetValue(anonKey), parse.GetValue(anonKeyFile)),
                         Mnemonics = parse.GetValue(mnemonics),
                         Timestamps = parse.GetValue(timestamps),
+                        Counts = parse.GetValue(counts),
                     },
                 };
             }

@@ -30,17 +30,28 @@ internal static class SerializeRunner
             return ExitCodes.Usage;
         }
 
+        using (output)
+        {
+            return Run(settings, settings.Input == "-" ? Console.OpenStandardInput() : null, output, Console.Error);
+        }
+    }
+
+    /// <summary>
+    /// Serializes <see cref="SerializeSettings.Input"/> (or <paramref name="input"/> when given) into
+    /// <paramref name="output"/>; messages for people go to <paramref name="errors"/>. Returns the exit code.
+    /// </summary>
+    public static int Run(SerializeSettings settings, Stream? input, Stream output, TextWriter errors)
+    {
         var statistics = new CaptureStatistics();
         CaptureReadError? error;
-        using (output)
         using (var writer = new SpeedyStreamWriter(output, settings.Speedy))
         {
             var handler = new SerializeFrameHandler(writer, settings.Ports, statistics);
             try
             {
-                if (settings.Input == "-")
+                if (input is not null)
                 {
-                    var reader = new CaptureStreamReader(Console.OpenStandardInput());
+                    var reader = new CaptureStreamReader(input);
                     reader.ReadAllAsync(handler).GetAwaiter().GetResult();
                     error = reader.Error;
                 }
@@ -54,19 +65,19 @@ internal static class SerializeRunner
             catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException)
             {
                 writer.Flush();
-                Console.Error.WriteLine($"ratadns serialize: {e.Message}");
+                errors.WriteLine($"ratadns serialize: {e.Message}");
                 return ExitCodes.Usage;
             }
         }
 
         if (settings.PrintStatistics)
         {
-            Console.Error.Write(statistics.ToText());
+            errors.Write(statistics.ToText());
         }
 
         if (error is not null)
         {
-            Console.Error.WriteLine($"ratadns serialize: {settings.Input}: {error.Message}; the {statistics.Frames} frames before it were processed.");
+            errors.WriteLine($"ratadns serialize: {settings.Input}: {error.Message}; the {statistics.Frames} frames before it were processed.");
             return ExitCodes.InputDamaged;
         }
 
@@ -100,19 +111,37 @@ internal struct SerializeFrameHandler : ICaptureFrameHandler
 
         if (packet.Transport == TransportProtocol.Udp)
         {
+            if (packet.Payload.IsEmpty)
+            {
+                // Nothing to parse: a probe or a scan, not a DNS message.
+                _statistics.EmptyUdpPayloads++;
+                return;
+            }
+
             Emit(packet, packet.Payload, frame.TimestampNanoseconds);
             return;
         }
 
-        var messages = TcpDnsFraming.Enumerate(packet.Payload);
-        while (messages.MoveNext())
+        // Without stream reassembly (issue 3) a segment is used only when whole messages tile it exactly: a
+        // segment that continues or starts a split message could otherwise be misread as a message of its own.
+        var probe = TcpDnsFraming.Enumerate(packet.Payload);
+        while (probe.MoveNext())
         {
-            Emit(packet, messages.Current, frame.TimestampNanoseconds);
         }
 
-        if (!messages.Leftover.IsEmpty)
+        if (!probe.Leftover.IsEmpty || probe.Consumed == 0)
         {
-            _statistics.TcpPartialSegments++;
+            if (!packet.Payload.IsEmpty)
+            {
+                _statistics.TcpPartialSegments++;
+            }
+
+            return;
+        }
+
+        foreach (var message in TcpDnsFraming.Enumerate(packet.Payload))
+        {
+            Emit(packet, message, frame.TimestampNanoseconds);
         }
     }
 

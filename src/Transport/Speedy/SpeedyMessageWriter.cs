@@ -81,6 +81,14 @@ public sealed class SpeedyMessageWriter
 
         if (reader.HeaderBytes == DnsHeader.Size)
         {
+            if (_options.Counts)
+            {
+                WriteDecimal("qdcount"u8, header.QuestionCount);
+                WriteDecimal("ancount"u8, header.AnswerCount);
+                WriteDecimal("nscount"u8, header.AuthorityCount);
+                WriteDecimal("arcount"u8, header.AdditionalCount);
+            }
+
             bool inArray = false;
             if ((sections & SpeedySections.Queries) != 0)
             {

@@ -36,6 +36,9 @@ public sealed class SpeedyOptions
     /// <summary>Types and classes as mnemonics ("A", "IN") instead of decimal strings ("1", "1").</summary>
     public bool Mnemonics { get; init; }
 
+    /// <summary>Adds "qdcount", "ancount", "nscount", "arcount": the header's counts (not in Speedy's format).</summary>
+    public bool Counts { get; init; }
+
     /// <summary>Adds "ts": the capture time as seconds.nanoseconds since 1970 (not in Speedy's format).</summary>
     public bool Timestamps { get; init; }
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what RataDns's build, tests and sample run need on a Debian 12 machine with the .NET 10 SDK (run as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+need=()
+for p in libpcap0.8 tcpdump tshark knot knot-dnsutils dnsperf python3-dnspython; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  # tshark asks whether non-root users may capture; answer no without a prompt.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+dotnet --version >/dev/null
+echo "setup: system packages present; .NET SDK $(dotnet --version)"
