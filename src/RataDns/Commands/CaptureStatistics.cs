@@ -18,6 +18,7 @@ internal sealed class CaptureStatistics
     public long IPv6 { get; private set; }
     public long TcpPartialSegments { get; set; }
     public long EmptyUdpPayloads { get; set; }
+    public long SnappedDatagrams { get; set; }
 
     public void CountUndecoded(PacketDecodeStatus status) => _undecoded[(int)status & 31]++;
 
@@ -64,6 +65,11 @@ internal sealed class CaptureStatistics
             {
                 text.AppendLine($"not decoded, {(PacketDecodeStatus)i}: {_undecoded[i]}");
             }
+        }
+
+        if (SnappedDatagrams > 0)
+        {
+            text.AppendLine($"udp datagrams cut by the snap length (their messages read as truncated): {SnappedDatagrams}");
         }
 
         if (EmptyUdpPayloads > 0)

@@ -102,8 +102,13 @@ internal struct SerializeFrameHandler : ICaptureFrameHandler
     public readonly void OnFrame(in CapturedFrame frame)
     {
         _statistics.Frames++;
-        var status = PacketDecoder.Decode(frame.LinkType, frame.Data, _ports, out var packet);
-        if (status != PacketDecodeStatus.Ok)
+        var status = PacketDecoder.Decode(in frame, _ports, out var packet);
+        if (status == PacketDecodeStatus.Snapped && packet.Transport == TransportProtocol.Udp)
+        {
+            // The capture's snap length cut the datagram: the DNS message is kept, and reads as truncated.
+            _statistics.SnappedDatagrams++;
+        }
+        else if (status != PacketDecodeStatus.Ok)
         {
             _statistics.CountUndecoded(status);
             return;

@@ -121,6 +121,5 @@ internal static class CorpusDifferences
         ["kbandla_dpkt/examples__data__truncated_dns.pcap"] = "the frame is cut short of its IP length: tshark dissects the partial DNS message, the decoder drops the frame as truncated IP",
         ["kbandla_dpkt/examples__data__truncated_dns_2.pcap"] = "the frame is cut short of its IP length (and the file ends mid-record)",
         ["zeek_zeek/dns-edns-ecs-bad.pcap"] = "one frame is cut 110 bytes short of its IPv6 payload length (tcpdump: truncated-ip6)",
-        ["the-tcpdump-group_tcpdump/dns_udp_2.pcap"] = "the response frame is reported as truncated IP by the decoder (under investigation)",
     };
 }
