@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("RataDns: a fast DNS traffic monitor (capture, serialize, reduce, aggregate).")
         {
             SerializeCommand.Create(),
+            GenCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
