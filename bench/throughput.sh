@@ -5,7 +5,8 @@
 # Usage: bench/throughput.sh            (env: PACKETS=1000000 SEED=42 RUNS=5 FILE=/tmp/...pcap)
 # The capture is generated once with bench/gen-capture.cs (SyntheticCapture) and reused while it exists.
 # Timings come from hyperfine when installed (apt-get install -y hyperfine), else from a loop with /usr/bin/time.
-# All commands run in one session, alternating, so the machine's noise hits them alike: read the ratios.
+# All commands run in one session (hyperfine: one block of runs per command, after a warm-up); on a noisy machine
+# read the ratios.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
