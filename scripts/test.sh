@@ -16,17 +16,23 @@ else
   export RATADNS_LIVE_PCAP="$work/live/FAILED"
 fi
 
-dotnet test tests/RataDns.Tests -c Release --no-build -nologo --logger "console;verbosity=normal" > "$work/test.log" 2>&1
+dotnet test tests/RataDns.Tests -c Release --no-build -nologo \
+  --logger "console;verbosity=normal" --logger "trx;LogFileName=results.trx" --results-directory "$work/results" \
+  > "$work/test.log" 2>&1
 status=$?
-grep -E "^\s+(Failed|Skipped) |Error Message|Skipped .*\]|Assert|Expected|Actual|Passed!|Failed!" "$work/test.log" | grep -v "^\s*Passed " | head -200
-summary=$(grep -E "(Passed|Failed)!\s+-" "$work/test.log" | tail -1)
-if [ -z "$summary" ]; then
+# Failures and skips with their reasons, then the totals from the TRX report (independent of console wording).
+grep -E "^\s+(Failed|Skipped) " -A12 "$work/test.log" | grep -vE "^\s+Passed " | head -300
+trx=$(ls "$work"/results/*.trx 2>/dev/null | head -1)
+if [ -z "$trx" ]; then
   tail -50 "$work/test.log"
   echo "0 passed, 1 failed"
   exit 1
 fi
-passed=$(sed -E 's/.*Passed:\s+([0-9]+).*/\1/' <<<"$summary")
-failed=$(sed -E 's/.*Failed:\s+([0-9]+).*/\1/' <<<"$summary")
-skipped=$(sed -E 's/.*Skipped:\s+([0-9]+).*/\1/' <<<"$summary")
+counters=$(grep -o '<Counters [^>]*>' "$trx")
+get() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$counters"; }
+passed=$(get passed)
+failed=$(( $(get failed) + $(get error) + $(get timeout) + $(get aborted) ))
+skipped=$(( $(get total) - $(get executed) ))
 echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] || exit 1
 exit $status

@@ -20,6 +20,7 @@ public ref struct DnsMessageReader
     private DnsSection _section;
     private int _leftInSection;
     private bool _stopped;
+    private NameCache _names;
 
     public DnsMessageReader(ReadOnlySpan<byte> message)
     {
@@ -28,6 +29,7 @@ public ref struct DnsMessageReader
         FaultSection = DnsSection.End;
         FaultOffset = -1;
         _stopped = false;
+        _names = default;
         if (message.Length < DnsHeader.Size)
         {
             Header = DnsHeader.ReadPartial(message);
@@ -81,7 +83,7 @@ public ref struct DnsMessageReader
         }
 
         int start = _position;
-        var status = DnsName.TryRead(_message, start, out var name);
+        var status = DnsName.TryRead(_message, start, ref _names, out var name);
         if (status != DnsParseStatus.Ok)
         {
             return Stop(status, start);
@@ -119,7 +121,7 @@ public ref struct DnsMessageReader
         }
 
         int start = _position;
-        var status = DnsName.TryRead(_message, start, out var name);
+        var status = DnsName.TryRead(_message, start, ref _names, out var name);
         if (status != DnsParseStatus.Ok)
         {
             return Stop(status, start);

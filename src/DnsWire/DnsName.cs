@@ -51,6 +51,17 @@ public readonly ref struct DnsName
     /// </summary>
     public static DnsParseStatus TryRead(ReadOnlySpan<byte> message, int offset, out DnsName name)
     {
+        var noCache = default(NameCache);
+        return TryRead(message, offset, ref noCache, out name);
+    }
+
+    /// <summary>
+    /// As <see cref="TryRead(ReadOnlySpan{byte}, int, out DnsName)"/>, but a pointer that lands on the start of a
+    /// name in <paramref name="cache"/> (validated earlier in the same message) ends the walk; a name read in full
+    /// is added to the cache.
+    /// </summary>
+    internal static DnsParseStatus TryRead(ReadOnlySpan<byte> message, int offset, scoped ref NameCache cache, out DnsName name)
+    {
         name = default;
         int pos = offset;
         int runStart = offset;
@@ -78,6 +89,7 @@ public readonly ref struct DnsName
                         }
 
                         name = new DnsName(message, offset, encodedLength, length, labels);
+                        cache.Add(offset, length, labels);
                         return DnsParseStatus.Ok;
                     }
 
@@ -116,6 +128,18 @@ public readonly ref struct DnsName
                     if (target >= runStart || ++hops > MaxPointerHops)
                     {
                         return DnsParseStatus.PointerLoop;
+                    }
+
+                    if (cache.TryGet(target, out int knownLength, out int knownLabels))
+                    {
+                        length += knownLength;
+                        if (length > MaxWireLength)
+                        {
+                            return DnsParseStatus.NameTooLong;
+                        }
+
+                        name = new DnsName(message, offset, encodedLength, length, labels + knownLabels);
+                        return DnsParseStatus.Ok;
                     }
 
                     runStart = target;
@@ -293,7 +317,7 @@ public readonly ref struct DnsName
         return true;
     }
 
-    /// <summary>Walks the labels of a name already validated by <see cref="TryRead"/>.</summary>
+    /// <summary>Walks the labels of a name already validated by <see cref="TryRead(ReadOnlySpan{byte}, int, out DnsName)"/>.</summary>
     public ref struct LabelEnumerator
     {
         private readonly ReadOnlySpan<byte> _message;

@@ -56,7 +56,9 @@ public readonly ref struct EdnsRecord
     public static bool TryRead(scoped in DnsRecord record, out EdnsRecord edns)
     {
         edns = default;
-        if (record.Type != DnsRecordType.OPT || !EdnsOptionEnumerator.AreWellFormed(record.Rdata))
+        // The reader already checked the options of every OPT record it returned with RdataStatus Ok.
+        if (record.Type != DnsRecordType.OPT
+            || (record.RdataStatus != DnsParseStatus.Ok && !EdnsOptionEnumerator.AreWellFormed(record.Rdata)))
         {
             return false;
         }
