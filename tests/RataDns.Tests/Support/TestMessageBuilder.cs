@@ -132,6 +132,12 @@ internal sealed class TestMessageBuilder
         return this;
     }
 
+    public void PatchU16(int at, ushort value)
+    {
+        _bytes[at] = (byte)(value >> 8);
+        _bytes[at + 1] = (byte)value;
+    }
+
     public byte[] ToArray()
     {
         var result = _bytes.ToArray();
