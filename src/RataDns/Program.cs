@@ -13,6 +13,18 @@ public static class Program
             SerializeCommand.Create(),
             GenCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                Console.Error.WriteLine($"ratadns: {error.Message}");
+            }
+
+            Console.Error.WriteLine("Try 'ratadns --help' or 'ratadns COMMAND --help'.");
+            return 2;
+        }
+
+        return parsed.Invoke();
     }
 }

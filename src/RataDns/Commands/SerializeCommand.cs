@@ -58,8 +58,7 @@ public static class SerializeCommand
         };
         var ports = new Option<int[]>("--port", "-p")
         {
-            Description = "A DNS port (repeatable). Default: 53.",
-            AllowMultipleArgumentsPerToken = true,
+            Description = "A DNS port (repeat the option for several). Default: 53.",
         };
         var mdns = new Option<bool>("--mdns") { Description = "Also decode mDNS (port 5353)." };
         var llmnr = new Option<bool>("--llmnr") { Description = "Also decode LLMNR (port 5355)." };
