@@ -115,7 +115,7 @@ public static class PacketDecoder
             return status;
         }
 
-        status = DecodeIp(frame[ipOffset..], ipVersion, ref packet);
+        status = DecodeIp(frame[ipOffset..], ipVersion, ports, ref packet);
         if (status != PacketDecodeStatus.Ok)
         {
             return status;
@@ -380,7 +380,7 @@ public static class PacketDecoder
     /// and GRE-in-UDP (4754). On Ok the packet's addresses, protocol, IP payload, ports and payload are those of the
     /// innermost packet.
     /// </summary>
-    private static PacketDecodeStatus DecodeIp(ReadOnlySpan<byte> ip, int expectedVersion, ref Builder packet)
+    private static PacketDecodeStatus DecodeIp(ReadOnlySpan<byte> ip, int expectedVersion, DnsPortSet ports, ref Builder packet)
     {
         for (int depth = 0; ; depth++)
         {
@@ -439,6 +439,14 @@ public static class PacketDecoder
                     }
 
                     ip = packet.Payload;
+
+                    // A datagram to or from a DNS port is DNS, whatever the other port: a resolver's random source
+                    // port may well be 4789 or 4754, and its answer must not be taken for a tunnel.
+                    if (ports.Contains(packet.SourcePort) || ports.Contains(packet.DestinationPort))
+                    {
+                        return PacketDecodeStatus.Ok;
+                    }
+
                     if (packet.DestinationPort == PortVxlan)
                     {
                         status = SkipVxlan(ip, out innerOffset, out expectedVersion);

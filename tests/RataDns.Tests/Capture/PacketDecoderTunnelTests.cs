@@ -174,6 +174,19 @@ public sealed class PacketDecoderTunnelTests
         Assert.Equal(PacketDecodeStatus.TruncatedTunnel, Decode(Ethernet(0x0800, Ipv4(17, Udp(1, 4789, Vxlan(inner[..13])))), out _, out _, out _));
     }
 
+    /// <summary>A resolver's answer to a client whose random port is 4789 or 4754 is DNS, not a tunnel.</summary>
+    [Theory]
+    [InlineData(4789)]
+    [InlineData(4754)]
+    public void Dns_to_a_client_port_that_is_also_a_tunnel_port_is_dns(int clientPort)
+    {
+        byte[] frame = Ethernet(0x0800, Ipv4(17, Udp(53, (ushort)clientPort, Dns)));
+        Assert.Equal(PacketDecodeStatus.Ok, PacketDecoder.Decode(LinkType.Ethernet, frame, DnsPortSet.Default, out var packet));
+        Assert.Equal(53, packet.SourcePort);
+        Assert.Equal(clientPort, packet.DestinationPort);
+        Assert.Equal(Dns, packet.Payload.ToArray());
+    }
+
     /// <summary>Every prefix of tunnelled frames decodes without throwing or reading out of bounds.</summary>
     [Fact]
     public void Every_prefix_of_a_tunnelled_frame_decodes_without_throwing()
