@@ -21,7 +21,7 @@ internal static class SerializeRunner
         try
         {
             output = settings.Output is null
-                ? Console.OpenStandardOutput()
+                ? StandardOutput.Open()
                 : new FileStream(settings.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -30,9 +30,17 @@ internal static class SerializeRunner
             return ExitCodes.Usage;
         }
 
-        using (output)
+        try
         {
-            return Run(settings, settings.Input == "-" ? Console.OpenStandardInput() : null, output, Console.Error);
+            using (output)
+            {
+                return Run(settings, settings.Input == "-" ? Console.OpenStandardInput() : null, output, Console.Error);
+            }
+        }
+        catch (OutputClosedException)
+        {
+            // The reader of our output is gone (e.g. "| head"): nothing more to do, and nothing to complain about.
+            return ExitCodes.Ok;
         }
     }
 
