@@ -168,46 +168,15 @@ public ref struct SvcParamEnumerator
 
     public bool MoveNext()
     {
-        if (_position + 4 > _parameters.Length)
+        if (!Tlv16.TryRead(_parameters, ref _position, out ushort key, out var value))
         {
             return false;
         }
 
-        ushort key = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(_parameters[_position..]);
-        int length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(_parameters[(_position + 2)..]);
-        if (_position + 4 + length > _parameters.Length)
-        {
-            return false;
-        }
-
-        Current = new SvcParam(key, _parameters.Slice(_position + 4, length));
-        _position += 4 + length;
+        Current = new SvcParam(key, value);
         return true;
     }
 
     /// <summary>Keys must be strictly increasing and every value must fit (RFC 9460 2.2).</summary>
-    internal static bool AreWellFormed(ReadOnlySpan<byte> parameters)
-    {
-        int p = 0;
-        int lastKey = -1;
-        while (p < parameters.Length)
-        {
-            if (p + 4 > parameters.Length)
-            {
-                return false;
-            }
-
-            int key = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(parameters[p..]);
-            int length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(parameters[(p + 2)..]);
-            if (key <= lastKey || p + 4 + length > parameters.Length)
-            {
-                return false;
-            }
-
-            lastKey = key;
-            p += 4 + length;
-        }
-
-        return true;
-    }
+    internal static bool AreWellFormed(ReadOnlySpan<byte> parameters) => Tlv16.AreWellFormed(parameters, increasingCodes: true);
 }

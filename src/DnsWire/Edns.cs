@@ -145,43 +145,15 @@ public ref struct EdnsOptionEnumerator
 
     public bool MoveNext()
     {
-        if (_position + 4 > _rdata.Length)
+        if (!Tlv16.TryRead(_rdata, ref _position, out ushort code, out var data))
         {
             return false;
         }
 
-        ushort code = BinaryPrimitives.ReadUInt16BigEndian(_rdata[_position..]);
-        int length = BinaryPrimitives.ReadUInt16BigEndian(_rdata[(_position + 2)..]);
-        if (_position + 4 + length > _rdata.Length)
-        {
-            return false;
-        }
-
-        Current = new EdnsOption(code, _rdata.Slice(_position + 4, length));
-        _position += 4 + length;
+        Current = new EdnsOption(code, data);
         return true;
     }
 
     /// <summary>True when the RDATA is exactly a sequence of whole options.</summary>
-    public static bool AreWellFormed(ReadOnlySpan<byte> rdata)
-    {
-        int p = 0;
-        while (p < rdata.Length)
-        {
-            if (p + 4 > rdata.Length)
-            {
-                return false;
-            }
-
-            int length = BinaryPrimitives.ReadUInt16BigEndian(rdata[(p + 2)..]);
-            if (p + 4 + length > rdata.Length)
-            {
-                return false;
-            }
-
-            p += 4 + length;
-        }
-
-        return true;
-    }
+    public static bool AreWellFormed(ReadOnlySpan<byte> rdata) => Tlv16.AreWellFormed(rdata, increasingCodes: false);
 }
