@@ -1,12 +1,27 @@
+using System.Buffers;
+
 namespace RataDns.DnsWire;
 
 /// <summary>Escaping rules of the presentation format (RFC 1035 5.1), shared by names and character-strings.</summary>
 internal static class PresentationText
 {
+    /// <summary>Bytes a label shows as themselves: printable ASCII except the specials of RFC 1035 5.1.</summary>
+    private static readonly SearchValues<byte> PlainLabelBytes = SearchValues.Create(
+        "!#%&'*+,-/0123456789:<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
+
     /// <summary>Writes one label: specials escaped with a backslash, bytes outside 0x21..0x7E as \DDD.</summary>
     public static void WriteLabel(ref Utf8SpanWriter writer, scoped ReadOnlySpan<byte> label)
     {
-        foreach (byte b in label)
+        // Almost every label needs no escape: copy it whole.
+        int plain = label.IndexOfAnyExcept(PlainLabelBytes);
+        if (plain < 0)
+        {
+            writer.Write(label);
+            return;
+        }
+
+        writer.Write(label[..plain]);
+        foreach (byte b in label[plain..])
         {
             if (b is (byte)'.' or (byte)'\\' or (byte)'"' or (byte)'(' or (byte)')' or (byte)';' or (byte)'@' or (byte)'$')
             {
