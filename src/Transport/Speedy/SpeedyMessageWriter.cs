@@ -61,38 +61,38 @@ public sealed class SpeedyMessageWriter
 
         if ((sections & SpeedySections.Source) != 0)
         {
-            WriteAddress("source"u8, source);
+            WriteAddress(Keys.KeySource, source);
         }
 
         if ((sections & SpeedySections.Destination) != 0)
         {
-            WriteAddress("dest"u8, destination);
+            WriteAddress(Keys.KeyDest, destination);
         }
 
         if (reader.HeaderBytes >= 2)
         {
-            WriteHex("id"u8, header.Id);
+            WriteHex(Keys.KeyId, header.Id);
         }
 
         if (reader.HeaderBytes >= 4)
         {
-            WriteHex("flags"u8, header.Flags);
+            WriteHex(Keys.KeyFlags, header.Flags);
         }
 
         if (reader.HeaderBytes == DnsHeader.Size)
         {
             if (_options.Counts)
             {
-                WriteDecimal("qdcount"u8, header.QuestionCount);
-                WriteDecimal("ancount"u8, header.AnswerCount);
-                WriteDecimal("nscount"u8, header.AuthorityCount);
-                WriteDecimal("arcount"u8, header.AdditionalCount);
+                WriteDecimal(Keys.KeyQdcount, header.QuestionCount);
+                WriteDecimal(Keys.KeyAncount, header.AnswerCount);
+                WriteDecimal(Keys.KeyNscount, header.AuthorityCount);
+                WriteDecimal(Keys.KeyArcount, header.AdditionalCount);
             }
 
             bool inArray = false;
             if ((sections & SpeedySections.Queries) != 0)
             {
-                w.WriteStartArray("queries"u8);
+                w.WriteStartArray(Keys.KeyQueries);
                 inArray = true;
             }
 
@@ -101,9 +101,9 @@ public sealed class SpeedyMessageWriter
                 if (inArray)
                 {
                     w.WriteStartObject();
-                    WriteName("qname"u8, question.Name);
-                    WriteType("qtype"u8, question.Type);
-                    WriteClass("qclass"u8, question.Class);
+                    WriteName(Keys.KeyQname, question.Name);
+                    WriteType(Keys.KeyQtype, question.Type);
+                    WriteClass(Keys.KeyQclass, question.Class);
                     w.WriteEndObject();
                 }
             }
@@ -139,10 +139,10 @@ public sealed class SpeedyMessageWriter
 
         if (reader.Status != DnsParseStatus.Ok)
         {
-            w.WriteStartObject("malformed"u8);
-            w.WriteString("reason"u8, DnsParseStatusNames.Name(reader.Status));
-            w.WriteString("section"u8, DnsParseStatusNames.Name(reader.FaultSection));
-            WriteDecimal("offset"u8, (ulong)Math.Max(0, reader.FaultOffset));
+            w.WriteStartObject(Keys.KeyMalformed);
+            w.WriteString(Keys.KeyReason, DnsParseStatusNames.Name(reader.Status));
+            w.WriteString(Keys.KeySection, DnsParseStatusNames.Name(reader.FaultSection));
+            WriteDecimal(Keys.KeyOffset, (ulong)Math.Max(0, reader.FaultOffset));
             w.WriteEndObject();
         }
 
@@ -159,29 +159,29 @@ public sealed class SpeedyMessageWriter
         _ => false,
     };
 
-    private static ReadOnlySpan<byte> SectionKey(DnsSection section) => section switch
+    private static JsonEncodedText SectionKey(DnsSection section) => section switch
     {
-        DnsSection.Answer => "answers"u8,
-        DnsSection.Authority => "authorities"u8,
-        _ => "additionals"u8,
+        DnsSection.Answer => Keys.KeyAnswers,
+        DnsSection.Authority => Keys.KeyAuthorities,
+        _ => Keys.KeyAdditionals,
     };
 
     private void WriteRecord(in DnsRecord record)
     {
         var w = _writer;
         w.WriteStartObject();
-        WriteName("name"u8, record.Name);
-        WriteType("type"u8, record.Type);
-        WriteClass("class"u8, record.Class);
-        WriteDecimal("ttl"u8, record.Ttl);
+        WriteName(Keys.KeyName, record.Name);
+        WriteType(Keys.KeyType, record.Type);
+        WriteClass(Keys.KeyClass, record.Class);
+        WriteDecimal(Keys.KeyTtl, record.Ttl);
         if (DnsPresentation.TryFormatRdata(record, _text, out int n))
         {
-            w.WriteString("rdata"u8, _text.AsSpan(0, n));
+            w.WriteString(Keys.KeyRdata, _text.AsSpan(0, n));
         }
 
         if (record.Type == DnsRecordType.NS && DnsRdata.TryReadTargetName(record, out var target))
         {
-            w.WriteStartArray("ns"u8);
+            w.WriteStartArray(Keys.KeyNs);
             target.TryFormat(_text, out int m);
             w.WriteStringValue(_text.AsSpan(0, m));
             w.WriteEndArray();
@@ -190,13 +190,13 @@ public sealed class SpeedyMessageWriter
         w.WriteEndObject();
     }
 
-    private void WriteName(ReadOnlySpan<byte> key, DnsName name)
+    private void WriteName(JsonEncodedText key, DnsName name)
     {
         name.TryFormat(_text, out int n);
         _writer.WriteString(key, _text.AsSpan(0, n));
     }
 
-    private void WriteType(ReadOnlySpan<byte> key, ushort type)
+    private void WriteType(JsonEncodedText key, ushort type)
     {
         if (_options.Mnemonics)
         {
@@ -209,7 +209,7 @@ public sealed class SpeedyMessageWriter
         }
     }
 
-    private void WriteClass(ReadOnlySpan<byte> key, ushort @class)
+    private void WriteClass(JsonEncodedText key, ushort @class)
     {
         if (_options.Mnemonics)
         {
@@ -222,21 +222,21 @@ public sealed class SpeedyMessageWriter
         }
     }
 
-    private void WriteDecimal(ReadOnlySpan<byte> key, ulong value)
+    private void WriteDecimal(JsonEncodedText key, ulong value)
     {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, digits, out int n);
         _writer.WriteString(key, digits[..n]);
     }
 
-    private void WriteHex(ReadOnlySpan<byte> key, ushort value)
+    private void WriteHex(JsonEncodedText key, ushort value)
     {
         Span<byte> digits = stackalloc byte[4];
         Utf8Formatter.TryFormat(value, digits, out int n, new StandardFormat('x'));
         _writer.WriteString(key, digits[..n]);
     }
 
-    private void WriteAddress(ReadOnlySpan<byte> key, ReadOnlySpan<byte> address)
+    private void WriteAddress(JsonEncodedText key, ReadOnlySpan<byte> address)
     {
         Span<byte> text = stackalloc byte[64];
         int n;
@@ -266,6 +266,37 @@ public sealed class SpeedyMessageWriter
         Utf8Formatter.TryFormat(seconds, text, out int n);
         text[n++] = (byte)'.';
         Utf8Formatter.TryFormat(fraction, text[n..], out int m, new StandardFormat('D', 9));
-        _writer.WriteString("ts"u8, text[..(n + m)]);
+        _writer.WriteString(Keys.KeyTs, text[..(n + m)]);
+    }
+
+    /// <summary>Property names, encoded once (the writer then neither validates nor escapes them per message).</summary>
+    private static class Keys
+    {
+        public static readonly JsonEncodedText KeyAdditionals = JsonEncodedText.Encode("additionals");
+        public static readonly JsonEncodedText KeyAncount = JsonEncodedText.Encode("ancount");
+        public static readonly JsonEncodedText KeyAnswers = JsonEncodedText.Encode("answers");
+        public static readonly JsonEncodedText KeyArcount = JsonEncodedText.Encode("arcount");
+        public static readonly JsonEncodedText KeyAuthorities = JsonEncodedText.Encode("authorities");
+        public static readonly JsonEncodedText KeyClass = JsonEncodedText.Encode("class");
+        public static readonly JsonEncodedText KeyDest = JsonEncodedText.Encode("dest");
+        public static readonly JsonEncodedText KeyFlags = JsonEncodedText.Encode("flags");
+        public static readonly JsonEncodedText KeyId = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText KeyMalformed = JsonEncodedText.Encode("malformed");
+        public static readonly JsonEncodedText KeyName = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText KeyNs = JsonEncodedText.Encode("ns");
+        public static readonly JsonEncodedText KeyNscount = JsonEncodedText.Encode("nscount");
+        public static readonly JsonEncodedText KeyOffset = JsonEncodedText.Encode("offset");
+        public static readonly JsonEncodedText KeyQclass = JsonEncodedText.Encode("qclass");
+        public static readonly JsonEncodedText KeyQdcount = JsonEncodedText.Encode("qdcount");
+        public static readonly JsonEncodedText KeyQname = JsonEncodedText.Encode("qname");
+        public static readonly JsonEncodedText KeyQtype = JsonEncodedText.Encode("qtype");
+        public static readonly JsonEncodedText KeyQueries = JsonEncodedText.Encode("queries");
+        public static readonly JsonEncodedText KeyRdata = JsonEncodedText.Encode("rdata");
+        public static readonly JsonEncodedText KeyReason = JsonEncodedText.Encode("reason");
+        public static readonly JsonEncodedText KeySection = JsonEncodedText.Encode("section");
+        public static readonly JsonEncodedText KeySource = JsonEncodedText.Encode("source");
+        public static readonly JsonEncodedText KeyTs = JsonEncodedText.Encode("ts");
+        public static readonly JsonEncodedText KeyTtl = JsonEncodedText.Encode("ttl");
+        public static readonly JsonEncodedText KeyType = JsonEncodedText.Encode("type");
     }
 }
