@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 namespace RataDns.DnsWire;
 
 /// <summary>
-/// Typed RDATA readers. Each checks the RDATA against its type's layout before handing out any field, and
-/// returns false (never throws) when it does not fit. Names inside RDATA may use compression pointers into the
+/// Typed RDATA readers. Each checks the record's type and the RDATA against that type's layout before handing out
+/// any field, and returns false (never throws) when either does not fit. Names inside RDATA may use compression pointers into the
 /// message, but their own bytes must lie within the RDATA.
 /// </summary>
 public static partial class DnsRdata
@@ -50,7 +50,9 @@ public static partial class DnsRdata
     public static bool TryReadTargetName(scoped in DnsRecord record, out DnsName target)
     {
         int end = record.RdataOffset + record.RdataLength;
-        if (TryReadNameField(record.Message, record.RdataOffset, end, out target, out int after) && after == end)
+        bool nameType = record.Type is DnsRecordType.NS or DnsRecordType.CNAME or DnsRecordType.DNAME or DnsRecordType.PTR
+            or DnsRecordType.MB or DnsRecordType.MG or DnsRecordType.MR;
+        if (nameType && TryReadNameField(record.Message, record.RdataOffset, end, out target, out int after) && after == end)
         {
             return true;
         }
@@ -59,37 +61,75 @@ public static partial class DnsRdata
         return false;
     }
 
-    public static bool TryReadMx(scoped in DnsRecord record, out MxRdata mx) =>
-        TryReadMx(record.Message, record.RdataOffset, record.RdataLength, out mx);
+    public static bool TryReadMx(scoped in DnsRecord record, out MxRdata mx)
+    {
+        mx = default;
+        return record.Type == DnsRecordType.MX && TryReadMx(record.Message, record.RdataOffset, record.RdataLength, out mx);
+    }
 
-    public static bool TryReadSoa(scoped in DnsRecord record, out SoaRdata soa) =>
-        TryReadSoa(record.Message, record.RdataOffset, record.RdataLength, out soa);
+    public static bool TryReadSoa(scoped in DnsRecord record, out SoaRdata soa)
+    {
+        soa = default;
+        return record.Type == DnsRecordType.SOA && TryReadSoa(record.Message, record.RdataOffset, record.RdataLength, out soa);
+    }
 
-    public static bool TryReadSrv(scoped in DnsRecord record, out SrvRdata srv) =>
-        TryReadSrv(record.Message, record.RdataOffset, record.RdataLength, out srv);
+    public static bool TryReadSrv(scoped in DnsRecord record, out SrvRdata srv)
+    {
+        srv = default;
+        return record.Type == DnsRecordType.SRV && TryReadSrv(record.Message, record.RdataOffset, record.RdataLength, out srv);
+    }
 
-    public static bool TryReadNaptr(scoped in DnsRecord record, out NaptrRdata naptr) =>
-        TryReadNaptr(record.Message, record.RdataOffset, record.RdataLength, out naptr);
+    public static bool TryReadNaptr(scoped in DnsRecord record, out NaptrRdata naptr)
+    {
+        naptr = default;
+        return record.Type == DnsRecordType.NAPTR && TryReadNaptr(record.Message, record.RdataOffset, record.RdataLength, out naptr);
+    }
 
-    public static bool TryReadDs(scoped in DnsRecord record, out DsRdata ds) => TryReadDs(record.Rdata, out ds);
+    public static bool TryReadDs(scoped in DnsRecord record, out DsRdata ds)
+    {
+        ds = default;
+        return record.Type is DnsRecordType.DS or DnsRecordType.CDS && TryReadDs(record.Rdata, out ds);
+    }
 
-    public static bool TryReadDnskey(scoped in DnsRecord record, out DnskeyRdata key) => TryReadDnskey(record.Rdata, out key);
+    public static bool TryReadDnskey(scoped in DnsRecord record, out DnskeyRdata key)
+    {
+        key = default;
+        return record.Type is DnsRecordType.DNSKEY or DnsRecordType.CDNSKEY && TryReadDnskey(record.Rdata, out key);
+    }
 
-    public static bool TryReadRrsig(scoped in DnsRecord record, out RrsigRdata sig) =>
-        TryReadRrsig(record.Message, record.RdataOffset, record.RdataLength, out sig);
+    public static bool TryReadRrsig(scoped in DnsRecord record, out RrsigRdata sig)
+    {
+        sig = default;
+        return record.Type == DnsRecordType.RRSIG && TryReadRrsig(record.Message, record.RdataOffset, record.RdataLength, out sig);
+    }
 
-    public static bool TryReadNsec(scoped in DnsRecord record, out NsecRdata nsec) =>
-        TryReadNsec(record.Message, record.RdataOffset, record.RdataLength, out nsec);
+    public static bool TryReadNsec(scoped in DnsRecord record, out NsecRdata nsec)
+    {
+        nsec = default;
+        return record.Type == DnsRecordType.NSEC && TryReadNsec(record.Message, record.RdataOffset, record.RdataLength, out nsec);
+    }
 
-    public static bool TryReadNsec3(scoped in DnsRecord record, out Nsec3Rdata nsec3) => TryReadNsec3(record.Rdata, out nsec3);
+    public static bool TryReadNsec3(scoped in DnsRecord record, out Nsec3Rdata nsec3)
+    {
+        nsec3 = default;
+        return record.Type == DnsRecordType.NSEC3 && TryReadNsec3(record.Rdata, out nsec3);
+    }
 
-    public static bool TryReadCaa(scoped in DnsRecord record, out CaaRdata caa) => TryReadCaa(record.Rdata, out caa);
+    public static bool TryReadCaa(scoped in DnsRecord record, out CaaRdata caa)
+    {
+        caa = default;
+        return record.Type == DnsRecordType.CAA && TryReadCaa(record.Rdata, out caa);
+    }
 
-    public static bool TryReadSvcb(scoped in DnsRecord record, out SvcbRdata svcb) =>
-        TryReadSvcb(record.Message, record.RdataOffset, record.RdataLength, out svcb);
+    public static bool TryReadSvcb(scoped in DnsRecord record, out SvcbRdata svcb)
+    {
+        svcb = default;
+        return record.Type is DnsRecordType.SVCB or DnsRecordType.HTTPS && TryReadSvcb(record.Message, record.RdataOffset, record.RdataLength, out svcb);
+    }
 
     /// <summary>The character-strings of a TXT (or SPF) record.</summary>
-    public static CharacterStringEnumerator EnumerateTxt(scoped in DnsRecord record) => new(record.Rdata);
+    public static CharacterStringEnumerator EnumerateTxt(scoped in DnsRecord record) =>
+        new(record.Type is DnsRecordType.TXT or DnsRecordType.SPF ? record.Rdata : default);
 
     /// <summary>
     /// Reads a name starting at <paramref name="offset"/> whose own bytes must end by <paramref name="limit"/>

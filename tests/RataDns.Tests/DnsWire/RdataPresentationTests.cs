@@ -43,6 +43,25 @@ public class RdataPresentationTests
     }
 
     [Fact]
+    public void Typed_readers_refuse_records_of_another_type()
+    {
+        var b = new TestMessageBuilder();
+        b.Section(1).Record("x", DnsRecordType.AAAA, 5, [0, 1, 0, 2, 0, 3, 1, (byte)'a', 0, 0, 0, 0, 0, 0, 0, 0]);
+        b.Section(1).Record("y", DnsRecordType.NS, 1, 5, r => r.Name("ns.example"));
+        var reader = new DnsMessageReader(b.ToArray());
+        Assert.True(reader.TryReadRecord(out var aaaa));
+        Assert.False(DnsRdata.TryReadSrv(aaaa, out _));
+        Assert.False(DnsRdata.TryReadMx(aaaa, out _));
+        Assert.False(DnsRdata.TryReadTargetName(aaaa, out _));
+        Assert.False(DnsRdata.EnumerateTxt(aaaa).MoveNext());
+        Assert.True(reader.TryReadRecord(out var ns));
+        Assert.True(DnsRdata.TryReadTargetName(ns, out var target));
+        Assert.Equal("ns.example.", target.ToString());
+        Assert.False(DnsRdata.TryReadSoa(ns, out _));
+        Assert.False(DnsRdata.TryReadAddress(ns, out _));
+    }
+
+    [Fact]
     public void Opt_is_written_as_key_value_fields()
     {
         var b = new TestMessageBuilder();
