@@ -1,0 +1,267 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace RataDns.Capture.Ring;
+
+/// <summary>
+/// A single-producer, single-consumer ring of preallocated frame slots that hands frames from the capture thread to
+/// a processing thread without locks and without allocation. Each slot holds up to <see cref="SlotCapacity"/> bytes
+/// of frame data and the frame's timestamp, link type, original length and sequence number.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The producer (exactly one thread at a time) calls <see cref="TryWrite(in CapturedFrame)"/>; it never blocks: when
+/// every slot is taken it returns false and counts the frame in <see cref="Dropped"/>. A frame longer than a slot is
+/// cut to <see cref="SlotCapacity"/> bytes (its <see cref="CapturedFrame.OriginalLength"/> still tells the truth) and
+/// counted in <see cref="Truncated"/>.
+/// </para>
+/// <para>
+/// The consumer (exactly one thread at a time) calls <see cref="TryRead"/>, uses the frame, then
+/// <see cref="AdvanceRead"/> to give the slot back. The frame's bytes are the slot itself, valid until
+/// <see cref="AdvanceRead"/>. Reading again without advancing returns the same frame.
+/// </para>
+/// <para>
+/// Two cursors count frames since the ring was made: the write cursor (frames published) and the read cursor
+/// (frames given back). Slot <c>s &amp; (Slots - 1)</c> holds frame <c>s</c>. Each cursor is written by one side only
+/// and sits in its own padded block with that side's private state, so the two threads never share a cache line
+/// through the cursors. Each side also caches the other side's cursor and rereads it only when the cached value
+/// says "full" or "empty" (as Disruptor's single-producer sequencer does), so in steady state a side touches the
+/// other's cache line about once per lap rather than once per frame.
+/// </para>
+/// <para>
+/// The sequence number of a frame is its write cursor value, 0-based and without gaps (dropped frames take no
+/// number); the consumer sees it as <see cref="CapturedFrame.FrameNumber"/> = sequence + 1 and in
+/// <see cref="LastReadSequence"/>. <see cref="CapturedFrame.InterfaceId"/> and <see cref="CapturedFrame.FileOffset"/>
+/// are carried through from the frame written (0 for the span overload).
+/// </para>
+/// </remarks>
+public sealed class FrameRing
+{
+    private readonly byte[] _data;
+    private readonly SlotHeader[] _headers;
+    private readonly int _mask;
+    private readonly int _slotCapacity;
+
+    // Written by the producer only (plus the consumer reads ProducerSide.Next and the counters).
+    private ProducerSide _producer;
+
+    // Written by the consumer only (plus the producer reads ConsumerSide.Next).
+    private ConsumerSide _consumer;
+
+    /// <summary>
+    /// Makes a ring of <paramref name="slots"/> slots (a power of two, at least 2) of <paramref name="slotCapacity"/>
+    /// bytes each. All memory (<c>slots * slotCapacity</c> bytes plus 32 bytes per slot) is allocated here, once.
+    /// </summary>
+    public FrameRing(int slots, int slotCapacity)
+    {
+        if (slots < 2 || !BitOperations.IsPow2(slots))
+        {
+            throw new ArgumentOutOfRangeException(nameof(slots), slots, "the slot count must be a power of two, at least 2");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slotCapacity);
+        if ((long)slots * slotCapacity > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(slotCapacity), slotCapacity, $"{slots} slots of {slotCapacity} bytes exceed the largest array");
+        }
+
+        _data = GC.AllocateUninitializedArray<byte>(slots * slotCapacity);
+        _headers = new SlotHeader[slots];
+        _mask = slots - 1;
+        _slotCapacity = slotCapacity;
+    }
+
+    /// <summary>The number of slots (a power of two).</summary>
+    public int Slots => _mask + 1;
+
+    /// <summary>The most bytes of one frame a slot keeps; longer frames are truncated.</summary>
+    public int SlotCapacity => _slotCapacity;
+
+    /// <summary>Frames accepted by the ring since it was made (the write cursor). Any thread may read it.</summary>
+    // Acquire is not needed for a counter; Volatile gives an untorn, fresh value on any thread.
+    public long Written => Volatile.Read(ref _producer.Next);
+
+    /// <summary>Frames refused because the ring was full. Any thread may read it.</summary>
+    // No ordering needed: a monotonic counter, Volatile only for an untorn, fresh value.
+    public long Dropped => Volatile.Read(ref _producer.Dropped);
+
+    /// <summary>Frames accepted but cut to <see cref="SlotCapacity"/> bytes. Any thread may read it.</summary>
+    // No ordering needed: a monotonic counter, Volatile only for an untorn, fresh value.
+    public long Truncated => Volatile.Read(ref _producer.Truncated);
+
+    /// <summary>Frames given back by the consumer (the read cursor). Any thread may read it.</summary>
+    // No ordering needed: a counter for monitoring.
+    public long Consumed => Volatile.Read(ref _consumer.Next);
+
+    /// <summary>
+    /// Frames written and not yet given back: exact on the producer or consumer thread between calls, a snapshot
+    /// in [0, <see cref="Slots"/>] on any other thread.
+    /// </summary>
+    public int Count
+    {
+        get
+        {
+            // Read the read cursor first: the write cursor can only have moved further by the time it is read, so
+            // the difference is never negative. Neither read orders anything else.
+            long read = Volatile.Read(ref _consumer.Next);
+            long written = Volatile.Read(ref _producer.Next);
+            return (int)Math.Clamp(written - read, 0, Slots);
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="frame"/> (bytes, timestamp, link type, original length, interface id, file offset)
+    /// into the next free slot and publishes it. Producer thread only. Returns false, and counts a drop, when the
+    /// ring is full; never blocks, never throws, never allocates.
+    /// </summary>
+    public bool TryWrite(in CapturedFrame frame) =>
+        TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset);
+
+    /// <summary>
+    /// Copies one frame's bytes and metadata into the next free slot and publishes it. Producer thread only.
+    /// Returns false, and counts a drop, when the ring is full; never blocks, never throws, never allocates.
+    /// </summary>
+    public bool TryWrite(ReadOnlySpan<byte> data, long timestampNanoseconds, LinkType linkType, uint originalLength) =>
+        TryWriteCore(data, timestampNanoseconds, linkType, originalLength, 0, 0);
+
+    /// <summary>
+    /// Gets the oldest published frame without giving its slot back: its <see cref="CapturedFrame.Data"/> is the slot
+    /// and stays valid until <see cref="AdvanceRead"/>. Consumer thread only. Returns false (and a default frame)
+    /// when the ring is empty; never blocks, never allocates.
+    /// </summary>
+    public bool TryRead(out CapturedFrame frame)
+    {
+        long next = _consumer.Next;
+        if (next >= _consumer.CachedWritten)
+        {
+            // Acquire: pairs with the release in TryWriteCore, so the slot's bytes and header written before the
+            // producer published this cursor value are visible to the reads below.
+            _consumer.CachedWritten = Volatile.Read(ref _producer.Next);
+            if (next >= _consumer.CachedWritten)
+            {
+                frame = default;
+                return false;
+            }
+        }
+
+        int slot = (int)next & _mask;
+        ref readonly SlotHeader header = ref _headers[slot];
+        frame = new CapturedFrame(
+            header.TimestampNanoseconds,
+            header.LinkType,
+            header.InterfaceId,
+            header.OriginalLength,
+            new ReadOnlySpan<byte>(_data, slot * _slotCapacity, header.Length),
+            header.FileOffset,
+            next + 1);
+        return true;
+    }
+
+    /// <summary>
+    /// Gives back the slot of the frame returned by the last successful <see cref="TryRead"/>, so the producer may
+    /// reuse it; that frame's bytes must not be used afterwards. Consumer thread only. Throws
+    /// <see cref="InvalidOperationException"/> (API misuse) when there is no frame to give back.
+    /// </summary>
+    public void AdvanceRead()
+    {
+        long next = _consumer.Next;
+        if (next >= _consumer.CachedWritten)
+        {
+            ThrowNothingToAdvance();
+        }
+
+        // Release: every read of the slot above happens before the producer can see the slot as free and overwrite
+        // it (the producer's acquire of this cursor pairs with this store).
+        Volatile.Write(ref _consumer.Next, next + 1);
+    }
+
+    private bool TryWriteCore(
+        ReadOnlySpan<byte> data, long timestampNanoseconds, LinkType linkType, uint originalLength, int interfaceId, long fileOffset)
+    {
+        long next = _producer.Next;
+        if (next - _producer.CachedRead > _mask)
+        {
+            // Acquire: pairs with the release in AdvanceRead, so the consumer's reads of the slot we are about to
+            // overwrite have completed before our writes to it.
+            _producer.CachedRead = Volatile.Read(ref _consumer.Next);
+            if (next - _producer.CachedRead > _mask)
+            {
+                // No ordering needed: a counter only the producer writes; Volatile for an untorn value to readers.
+                Volatile.Write(ref _producer.Dropped, _producer.Dropped + 1);
+                return false;
+            }
+        }
+
+        int length = data.Length;
+        if (length > _slotCapacity)
+        {
+            length = _slotCapacity;
+            // No ordering needed: a counter only the producer writes; Volatile for an untorn value to readers.
+            Volatile.Write(ref _producer.Truncated, _producer.Truncated + 1);
+        }
+
+        int slot = (int)next & _mask;
+        data[..length].CopyTo(_data.AsSpan(slot * _slotCapacity, length));
+        ref SlotHeader header = ref _headers[slot];
+        header.TimestampNanoseconds = timestampNanoseconds;
+        header.FileOffset = fileOffset;
+        header.OriginalLength = originalLength;
+        header.Length = length;
+        header.InterfaceId = interfaceId;
+        header.LinkType = linkType;
+
+        // Release: the slot's bytes and header above are visible to the consumer before it can see this cursor
+        // value (its acquire in TryRead pairs with this store). This store is also the frame's publication.
+        Volatile.Write(ref _producer.Next, next + 1);
+        return true;
+    }
+
+    private static void ThrowNothingToAdvance() =>
+        throw new InvalidOperationException("AdvanceRead called without a frame from a successful TryRead");
+
+    private struct SlotHeader
+    {
+        public long TimestampNanoseconds;
+        public long FileOffset;
+        public uint OriginalLength;
+        public int Length;
+        public int InterfaceId;
+        public LinkType LinkType;
+    }
+
+    /// <summary>
+    /// The producer's state, alone on its cache lines: 64 bytes of padding before the fields and 96 after, so no
+    /// field of the other side (or of anything the runtime lays out next to the ring) shares a 64-byte line with it.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct ProducerSide
+    {
+        /// <summary>The write cursor: the sequence of the next frame to write, published with release.</summary>
+        [FieldOffset(64)]
+        public long Next;
+
+        /// <summary>The producer's last view of the read cursor (private to the producer).</summary>
+        [FieldOffset(72)]
+        public long CachedRead;
+
+        [FieldOffset(80)]
+        public long Dropped;
+
+        [FieldOffset(88)]
+        public long Truncated;
+    }
+
+    /// <summary>The consumer's state, alone on its cache lines (see <see cref="ProducerSide"/>).</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct ConsumerSide
+    {
+        /// <summary>The read cursor: the sequence of the next frame to read, given back with release.</summary>
+        [FieldOffset(64)]
+        public long Next;
+
+        /// <summary>The consumer's last view of the write cursor (private to the consumer).</summary>
+        [FieldOffset(72)]
+        public long CachedWritten;
+    }
+}
