@@ -106,6 +106,65 @@ public static class PacketDecoder
     public static PacketDecodeStatus Decode(in CapturedFrame frame, DnsPortSet ports, out DecodedPacket packet) =>
         Decode(frame.LinkType, frame.Data, frame.OriginalLength, ports, out packet);
 
+    /// <summary>
+    /// Decodes a datagram that <see cref="Fragments.IpFragmentReassembler"/> put back together: the UDP or TCP header
+    /// (and any tunnel) in <paramref name="reassembledPayload"/>, with the IP version, addresses, protocol and header
+    /// count of <paramref name="firstFragment"/> (any fragment of the datagram: they share them), then the port check
+    /// of <see cref="Decode(LinkType, ReadOnlySpan{byte}, DnsPortSet, out DecodedPacket)"/>. The statuses are those of
+    /// Decode: a reassembled datagram that is itself malformed (a UDP length past its end, say) is reported here.
+    /// </summary>
+    public static PacketDecodeStatus DecodeReassembled(
+        in DecodedPacket firstFragment, ReadOnlySpan<byte> reassembledPayload, DnsPortSet ports, out DecodedPacket packet)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        var builder = default(Builder);
+        var status = DecodeReassembledInto(in firstFragment, reassembledPayload, ports, ref builder);
+        packet = new DecodedPacket(in builder);
+        return status;
+    }
+
+    private static PacketDecodeStatus DecodeReassembledInto(
+        in DecodedPacket firstFragment, ReadOnlySpan<byte> reassembledPayload, DnsPortSet ports, ref Builder packet)
+    {
+        int addressLength = firstFragment.IpVersion switch
+        {
+            4 => 4,
+            6 => 16,
+            _ => 0,
+        };
+        if (addressLength == 0
+            || firstFragment.SourceAddress.Length != addressLength
+            || firstFragment.DestinationAddress.Length != addressLength)
+        {
+            return PacketDecodeStatus.NotIp;
+        }
+
+        packet.IpVersion = firstFragment.IpVersion;
+        packet.SourceAddress = firstFragment.SourceAddress;
+        packet.DestinationAddress = firstFragment.DestinationAddress;
+        packet.IpProtocol = firstFragment.IpProtocol;
+        packet.IpPayload = reassembledPayload;
+        packet.IpHeaderCount = Math.Max(1, firstFragment.IpHeaderCount);
+
+        var status = DecodeIpPayload(ports, ref packet, out var inner, out int innerVersion, out bool tunnelled);
+        if (status == PacketDecodeStatus.Ok && tunnelled)
+        {
+            status = DecodeIp(inner, innerVersion, ports, ref packet, packet.IpHeaderCount);
+        }
+
+        if (status != PacketDecodeStatus.Ok)
+        {
+            return status;
+        }
+
+        if (!ports.Contains(packet.SourcePort) && !ports.Contains(packet.DestinationPort))
+        {
+            return PacketDecodeStatus.NotDnsPort;
+        }
+
+        return PacketDecodeStatus.Ok;
+    }
+
     private static PacketDecodeStatus DecodeInto(
         LinkType linkType, ReadOnlySpan<byte> frame, DnsPortSet ports, ref Builder packet)
     {
@@ -380,9 +439,10 @@ public static class PacketDecoder
     /// and GRE-in-UDP (4754). On Ok the packet's addresses, protocol, IP payload, ports and payload are those of the
     /// innermost packet.
     /// </summary>
-    private static PacketDecodeStatus DecodeIp(ReadOnlySpan<byte> ip, int expectedVersion, DnsPortSet ports, ref Builder packet)
+    private static PacketDecodeStatus DecodeIp(
+        ReadOnlySpan<byte> ip, int expectedVersion, DnsPortSet ports, ref Builder packet, int headersRead = 0)
     {
-        for (int depth = 0; ; depth++)
+        for (int depth = headersRead; ; depth++)
         {
             if (depth == MaxIpHeaders)
             {
@@ -413,75 +473,98 @@ public static class PacketDecoder
                 return status;
             }
 
-            int innerOffset;
-            switch (packet.IpProtocol)
-            {
-                case ProtocolIpv4:
-                    expectedVersion = 4;
-                    ip = packet.IpPayload;
-                    continue;
-
-                case ProtocolIpv6:
-                    expectedVersion = 6;
-                    ip = packet.IpPayload;
-                    continue;
-
-                case ProtocolGre:
-                    ip = packet.IpPayload;
-                    status = SkipGre(ip, out innerOffset, out expectedVersion);
-                    break;
-
-                case ProtocolUdp:
-                    status = DecodeUdp(ref packet);
-                    if (status != PacketDecodeStatus.Ok)
-                    {
-                        return status;
-                    }
-
-                    ip = packet.Payload;
-
-                    // A datagram to or from a DNS port is DNS, whatever the other port: a resolver's random source
-                    // port may well be 4789 or 4754, and its answer must not be taken for a tunnel.
-                    if (ports.Contains(packet.SourcePort) || ports.Contains(packet.DestinationPort))
-                    {
-                        return PacketDecodeStatus.Ok;
-                    }
-
-                    if (packet.DestinationPort == PortVxlan)
-                    {
-                        status = SkipVxlan(ip, out innerOffset, out expectedVersion);
-                    }
-                    else if (packet.DestinationPort == PortGreInUdp)
-                    {
-                        status = SkipGre(ip, out innerOffset, out expectedVersion);
-                    }
-                    else
-                    {
-                        return PacketDecodeStatus.Ok;
-                    }
-
-                    // The outer UDP header is the tunnel's, not the packet's.
-                    packet.Transport = default;
-                    packet.SourcePort = 0;
-                    packet.DestinationPort = 0;
-                    packet.Payload = default;
-                    break;
-
-                case ProtocolTcp:
-                    return DecodeTcp(ref packet);
-
-                default:
-                    // ICMP and ICMPv6 errors quote the packet that caused them: not DNS traffic, even when the quote is.
-                    return PacketDecodeStatus.NotUdpOrTcp;
-            }
-
-            if (status != PacketDecodeStatus.Ok)
+            status = DecodeIpPayload(ports, ref packet, out ip, out expectedVersion, out bool tunnelled);
+            if (status != PacketDecodeStatus.Ok || !tunnelled)
             {
                 return status;
             }
-
-            ip = ip[innerOffset..];
         }
+    }
+
+    /// <summary>
+    /// Reads what follows an IP header whose protocol and payload are in <paramref name="packet"/>: the UDP or TCP
+    /// header, or a tunnel. <paramref name="tunnelled"/> is true when an inner IP packet (of
+    /// <paramref name="innerVersion"/>, 0 when its first nibble must tell) starts <paramref name="inner"/>.
+    /// </summary>
+    private static PacketDecodeStatus DecodeIpPayload(
+        DnsPortSet ports, scoped ref Builder packet, out ReadOnlySpan<byte> inner, out int innerVersion, out bool tunnelled)
+    {
+        var ip = packet.IpPayload;
+        inner = default;
+        innerVersion = 0;
+        tunnelled = false;
+        PacketDecodeStatus status;
+        int innerOffset;
+        switch (packet.IpProtocol)
+        {
+            case ProtocolIpv4:
+                innerVersion = 4;
+                inner = ip;
+                tunnelled = true;
+                return PacketDecodeStatus.Ok;
+
+            case ProtocolIpv6:
+                innerVersion = 6;
+                inner = ip;
+                tunnelled = true;
+                return PacketDecodeStatus.Ok;
+
+            case ProtocolGre:
+                status = SkipGre(ip, out innerOffset, out innerVersion);
+                break;
+
+            case ProtocolUdp:
+                status = DecodeUdp(ref packet);
+                if (status != PacketDecodeStatus.Ok)
+                {
+                    return status;
+                }
+
+                ip = packet.Payload;
+
+                // A datagram to or from a DNS port is DNS, whatever the other port: a resolver's random source
+                // port may well be 4789 or 4754, and its answer must not be taken for a tunnel.
+                if (ports.Contains(packet.SourcePort) || ports.Contains(packet.DestinationPort))
+                {
+                    return PacketDecodeStatus.Ok;
+                }
+
+                if (packet.DestinationPort == PortVxlan)
+                {
+                    status = SkipVxlan(ip, out innerOffset, out innerVersion);
+                }
+                else if (packet.DestinationPort == PortGreInUdp)
+                {
+                    status = SkipGre(ip, out innerOffset, out innerVersion);
+                }
+                else
+                {
+                    return PacketDecodeStatus.Ok;
+                }
+
+                // The outer UDP header is the tunnel's, not the packet's.
+                packet.Transport = default;
+                packet.SourcePort = 0;
+                packet.DestinationPort = 0;
+                packet.Payload = default;
+                break;
+
+            case ProtocolTcp:
+                return DecodeTcp(ref packet);
+
+            default:
+                // ICMP and ICMPv6 errors quote the packet that caused them: not DNS traffic, even when the quote is.
+                return PacketDecodeStatus.NotUdpOrTcp;
+        }
+
+        if (status != PacketDecodeStatus.Ok)
+        {
+            return status;
+        }
+
+        inner = ip[innerOffset..];
+        tunnelled = true;
+        return PacketDecodeStatus.Ok;
     }
 
     /// <summary>
