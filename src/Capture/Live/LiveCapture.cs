@@ -43,7 +43,9 @@ public sealed unsafe class LiveCapture : IDisposable
     private readonly string _interfaceName;
     private readonly string _filter;
     private StatisticsCounters _statistics;
+    private readonly int _readTimeoutMs;
     private int _running;
+    private int _stopRequested;
     private bool _disposed;
 
     private LiveCapture(
@@ -55,6 +57,7 @@ public sealed unsafe class LiveCapture : IDisposable
         _headerLayout = PacketHeaderLayout.ForThisPlatform(nanosecondTimestamps);
         _interfaceName = options.Interface;
         _filter = options.Filter;
+        _readTimeoutMs = options.ReadTimeoutMs;
     }
 
     /// <summary>The link-layer header type of the frames (e.g. Ethernet; Linux SLL on <c>any</c>).</summary>
@@ -120,11 +123,18 @@ public sealed unsafe class LiveCapture : IDisposable
             throw new InvalidOperationException("LiveCapture.Run is already running on another thread");
         }
 
-        var handle = _device.Handle;
+        PcapHandle? handle = null;
         bool addedRef = false;
         try
         {
+            // Acquire, after the full fence of the CompareExchange above: see Dispose.
+            if (Volatile.Read(ref _stopRequested) != 0)
+            {
+                throw new ObjectDisposedException(nameof(LiveCapture));
+            }
+
             // Keep the pcap_t alive for the whole loop, whatever Dispose does meanwhile.
+            handle = _device.Handle;
             handle.DangerousAddRef(ref addedRef);
             using var registration = cancellationToken.UnsafeRegister(
                 static state => ((LiveCapture)state!).BreakLoop(), this);
@@ -134,7 +144,7 @@ public sealed unsafe class LiveCapture : IDisposable
         {
             if (addedRef)
             {
-                handle.DangerousRelease();
+                handle!.DangerousRelease();
             }
 
             // Release: Dispose, spinning on this flag, sees the loop finished before it closes the handle.
@@ -195,15 +205,27 @@ public sealed unsafe class LiveCapture : IDisposable
             _disposed = true;
         }
 
-        // Acquire: pairs with the release at the end of Run.
+        // Full fence (store then load): with Run's full fence on _running (store) before it reads _stopRequested
+        // (load), either Run sees the stop request or this sees Run running; never neither.
+        Interlocked.Exchange(ref _stopRequested, 1);
+
+        // Acquire: pairs with the release at the end of Run, so the loop is entirely finished when this reads 0.
         if (Volatile.Read(ref _running) != 0)
         {
             BreakLoop();
-            var deadline = DateTime.UtcNow.AddSeconds(5);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var deadline = TimeSpan.FromMilliseconds(Math.Max(5000, 4 * _readTimeoutMs));
             var spinner = default(SpinWait);
-            // Spinning (with sleeps after the first rounds) only on this rare path: Dispose racing a running loop.
-            while (Volatile.Read(ref _running) != 0 && DateTime.UtcNow < deadline)
+            // Waiting (SpinWait sleeps after its first rounds) only on this rare path: Dispose racing a running
+            // loop, which breakloop ends at once and the read timeout ends at the latest.
+            while (Volatile.Read(ref _running) != 0)
             {
+                if (clock.Elapsed > deadline)
+                {
+                    // Closing under a running read would hand libpcap a dead handle: leave it open instead.
+                    return;
+                }
+
                 spinner.SpinOnce();
             }
         }
@@ -218,7 +240,8 @@ public sealed unsafe class LiveCapture : IDisposable
         var linkType = LinkType;
         nint header = 0;
         nint data = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        // Acquire on _stopRequested: pairs with Dispose's release; nothing else is ordered by it.
+        while (!cancellationToken.IsCancellationRequested && Volatile.Read(ref _stopRequested) == 0)
         {
             int rc = device.GetNextPacketPointers(ref header, ref data);
             if (rc == NextPacket)
@@ -228,7 +251,7 @@ public sealed unsafe class LiveCapture : IDisposable
             }
             else if (rc == NextTimeout || rc == NextBreak)
             {
-                // Timeout: nothing arrived; break: pcap_breakloop (cancellation). Either way, look at the token.
+                // Timeout: nothing arrived; break: pcap_breakloop (cancellation or Dispose). Look at both.
                 continue;
             }
             else

@@ -14,7 +14,11 @@ public struct PacedFrameHandler<THandler> : ICaptureFrameHandler
     where THandler : struct, ICaptureFrameHandler
 {
     private readonly ReplayPacer _pacer;
+    // Not readonly: OnFrame mutates the inner struct in place; on a readonly field it would run on a defensive copy
+    // and every change would be lost.
+#pragma warning disable IDE0044
     private THandler _inner;
+#pragma warning restore IDE0044
 
     public PacedFrameHandler(ReplayPacer pacer, THandler inner)
     {

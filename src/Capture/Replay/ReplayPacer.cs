@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace RataDns.Capture.Replay;
 
 /// <summary>
-/// Paces a replay on the frames' own timestamps: <see cref="WaitFor"/> returns when the frame is due. Speed 0 means
+/// Paces a replay on the frames' own timestamps: <see cref="WaitFor(long)"/> returns when the frame is due. Speed 0 means
 /// no pacing (as fast as possible), 1 the capture's own timing, n n times faster (0.25: four times slower).
 /// </summary>
 /// <remarks>
@@ -61,7 +61,7 @@ public sealed class ReplayPacer
     /// <summary>The latest any frame was released after its instant, over the pacer's life (0 at speed 0).</summary>
     public TimeSpan MaxLateness => TimeSpan.FromSeconds((double)_maxLatenessTicks / Stopwatch.Frequency);
 
-    /// <summary>Frames passed through <see cref="WaitFor"/> (at any speed, across restarts).</summary>
+    /// <summary>Frames passed through <see cref="WaitFor(long)"/> (at any speed, across restarts).</summary>
     public long FramesPaced => _framesPaced;
 
     /// <summary>

@@ -30,8 +30,7 @@ namespace RataDns.Capture.Ring;
 /// </para>
 /// <para>
 /// The sequence number of a frame is its write cursor value, 0-based and without gaps (dropped frames take no
-/// number); the consumer sees it as <see cref="CapturedFrame.FrameNumber"/> = sequence + 1 and in
-/// <see cref="LastReadSequence"/>. <see cref="CapturedFrame.InterfaceId"/> and <see cref="CapturedFrame.FileOffset"/>
+/// number); the consumer sees it as <see cref="CapturedFrame.FrameNumber"/> = sequence + 1. <see cref="CapturedFrame.InterfaceId"/> and <see cref="CapturedFrame.FileOffset"/>
 /// are carried through from the frame written (0 for the span overload).
 /// </para>
 /// </remarks>
