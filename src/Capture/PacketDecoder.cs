@@ -114,7 +114,7 @@ public static class PacketDecoder
     /// Decode: a reassembled datagram that is itself malformed (a UDP length past its end, say) is reported here.
     /// </summary>
     public static PacketDecodeStatus DecodeReassembled(
-        in DecodedPacket firstFragment, ReadOnlySpan<byte> reassembledPayload, DnsPortSet ports, out DecodedPacket packet)
+        scoped in DecodedPacket firstFragment, ReadOnlySpan<byte> reassembledPayload, DnsPortSet ports, out DecodedPacket packet)
     {
         ArgumentNullException.ThrowIfNull(ports);
         var builder = default(Builder);
@@ -124,7 +124,7 @@ public static class PacketDecoder
     }
 
     private static PacketDecodeStatus DecodeReassembledInto(
-        in DecodedPacket firstFragment, ReadOnlySpan<byte> reassembledPayload, DnsPortSet ports, ref Builder packet)
+        scoped in DecodedPacket firstFragment, ReadOnlySpan<byte> reassembledPayload, DnsPortSet ports, ref Builder packet)
     {
         int addressLength = firstFragment.IpVersion switch
         {

@@ -85,7 +85,7 @@ public sealed class IpFragmentReassembler
     /// is the whole IP payload (transport header and data), valid until the next call on this reassembler; decode it
     /// with <see cref="PacketDecoder.DecodeReassembled"/>. Datagrams older than the timeout are expired first.
     /// </summary>
-    public FragmentResult Add(in DecodedPacket fragment, long timestampNanoseconds, out ReadOnlySpan<byte> payload)
+    public FragmentResult Add(scoped in DecodedPacket fragment, long timestampNanoseconds, out ReadOnlySpan<byte> payload)
     {
         payload = default;
         ReturnHandedOut();
