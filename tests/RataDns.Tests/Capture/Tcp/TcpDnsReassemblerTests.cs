@@ -419,4 +419,50 @@ public sealed class TcpDnsReassemblerTests
         Assert.Equal(1, r.Statistics.Ignored);
         Assert.Equal(0, r.Connections);
     }
+
+    [Fact]
+    public void A_hole_is_skipped_when_the_held_bytes_pass_the_bound()
+    {
+        var r = new TcpDnsReassembler(new TcpReassemblyOptions { MaxMessageBytes = 600 });
+        var h = new RecordingHandler();
+        Open(r, ref h, 100);
+        byte[] a = Framed(Query(1, padding: 300));
+        byte[] b = Framed(Query(2, padding: 300));
+        uint start = 101 + 20;
+        Send(r, ref h, true, start, a);
+        Assert.Empty(h.Messages);
+        Send(r, ref h, true, start + (uint)a.Length, b); // together more than 600 bytes held
+
+        Assert.Equal([1, 2], Ids(h));
+        Assert.Equal(1, r.Statistics.Holes);
+        Assert.Equal(0, r.BufferedBytes);
+    }
+
+    [Fact]
+    public void Garbage_joined_mid_stream_is_scanned_without_unbounded_buffering()
+    {
+        var r = new TcpDnsReassembler();
+        var h = new RecordingHandler();
+        var random = new Random(7);
+        uint seq = 1;
+        long sent = 0;
+        for (int i = 0; i < 700; i++)
+        {
+            var payload = new byte[1460];
+            random.NextBytes(payload);
+            seq = Send(r, ref h, true, seq, payload);
+            sent += payload.Length;
+            Assert.True(r.BufferedBytes < TcpReassemblyOptions.LargestFramedMessage);
+        }
+
+        Assert.True(r.Statistics.BytesSkipped > sent - TcpReassemblyOptions.LargestFramedMessage);
+
+        // A real message after the garbage is found once whatever candidate the garbage left waiting is decided.
+        for (int i = 0; i < 50 && h.Messages.Count == 0; i++)
+        {
+            seq = Send(r, ref h, true, seq, Framed(Query(0x4242, padding: 1300)));
+        }
+
+        Assert.Contains(h.Messages, m => m.Id == 0x4242);
+    }
 }
