@@ -78,5 +78,8 @@ internal sealed class TcpStreamDirection
 
     public int HeldCount;
 
+    /// <summary>When the oldest segment now held arrived.</summary>
+    public long HeldSinceNanoseconds;
+
     public int HeldBytes;
 }

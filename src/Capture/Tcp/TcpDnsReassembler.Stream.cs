@@ -53,6 +53,12 @@ public sealed partial class TcpDnsReassembler
             Statistics.MidStreamJoins++;
         }
 
+        // A gap that stayed open past the timeout will not fill: the data was lost before the capture saw it.
+        if (stream.HeldCount > 0 && timestamp - stream.HeldSinceNanoseconds > _outOfOrderTimeoutNanoseconds)
+        {
+            ResolveHoles(stream, in segment, timestamp, ref handler);
+        }
+
         // At most three rounds: a full hold area is resolved once, after which the segment is in order, behind, or
         // ahead with room to hold it (or skipped to when it alone exceeds the hold bound).
         for (int round = 0; round < 3; round++)
@@ -79,7 +85,7 @@ public sealed partial class TcpDnsReassembler
                 return;
             }
 
-            if (TryHold(stream, sequence, payload))
+            if (TryHold(stream, sequence, payload, timestamp))
             {
                 Statistics.OutOfOrder++;
                 return;
@@ -207,7 +213,7 @@ public sealed partial class TcpDnsReassembler
     }
 
     /// <summary>Holds an out-of-order segment; false when the hold area of the direction is full.</summary>
-    private bool TryHold(TcpStreamDirection stream, uint sequence, ReadOnlySpan<byte> payload)
+    private bool TryHold(TcpStreamDirection stream, uint sequence, ReadOnlySpan<byte> payload, long timestamp)
     {
         // A segment already held at the same place: keep the longer copy.
         for (int i = 0; i < stream.HeldCount; i++)
@@ -229,6 +235,11 @@ public sealed partial class TcpDnsReassembler
         if (stream.HeldCount == stream.Held.Length || stream.HeldBytes + payload.Length > _maxFramedBytes)
         {
             return false;
+        }
+
+        if (stream.HeldCount == 0)
+        {
+            stream.HeldSinceNanoseconds = timestamp;
         }
 
         var data = ArrayPool<byte>.Shared.Rent(payload.Length);

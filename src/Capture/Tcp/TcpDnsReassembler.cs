@@ -30,6 +30,7 @@ public sealed partial class TcpDnsReassembler
     private readonly long _idleTimeoutNanoseconds;
     private readonly int _maxFramedBytes;
     private readonly int _maxOutOfOrderSegments;
+    private readonly long _outOfOrderTimeoutNanoseconds;
 
     // The least-recently-used list: _newest is touched last, _oldest is the next to evict.
     private TcpConnection? _newest;
@@ -44,6 +45,7 @@ public sealed partial class TcpDnsReassembler
         _idleTimeoutNanoseconds = Math.Max(0, options.IdleTimeoutNanoseconds);
         _maxFramedBytes = Math.Clamp(options.MaxMessageBytes, TcpReassemblyOptions.SmallestFramedMessage, TcpReassemblyOptions.LargestFramedMessage);
         _maxOutOfOrderSegments = Math.Clamp(options.MaxOutOfOrderSegments, 1, 64);
+        _outOfOrderTimeoutNanoseconds = Math.Max(0, options.OutOfOrderTimeoutNanoseconds);
         _connections = new Dictionary<TcpConnectionKey, TcpConnection>(Math.Min(_maxConnections, 1024), new TcpConnectionKeyComparer());
     }
 
@@ -147,6 +149,7 @@ public sealed partial class TcpDnsReassembler
             ResolveHoles(oldest.FromLow, in none, timestampNanoseconds, ref handler);
             ResolveHoles(oldest.FromHigh, in none, timestampNanoseconds, ref handler);
             Close(oldest);
+            Statistics.ConnectionsFlushed++;
         }
     }
 

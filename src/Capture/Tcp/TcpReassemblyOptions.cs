@@ -29,4 +29,10 @@ public sealed class TcpReassemblyOptions
     /// (data the capture lost) and the stream skips over it.
     /// </summary>
     public int MaxOutOfOrderSegments { get; init; } = 8;
+
+    /// <summary>
+    /// How long a gap may stay open: the first segment of the direction that arrives later than this after the
+    /// oldest held one skips the gap as a hole. Retransmissions fill real gaps within a few round trips.
+    /// </summary>
+    public long OutOfOrderTimeoutNanoseconds { get; init; } = 2_000_000_000;
 }

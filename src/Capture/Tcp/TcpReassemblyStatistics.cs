@@ -59,6 +59,9 @@ public sealed class TcpReassemblyStatistics
     /// <summary>Connections dropped by <see cref="TcpDnsReassembler.ExpireIdle"/>.</summary>
     public long ConnectionsTimedOut;
 
+    /// <summary>Connections dropped by <see cref="TcpDnsReassembler.Flush"/> at the end of a capture.</summary>
+    public long ConnectionsFlushed;
+
     /// <summary>Connections evicted (least recently used first) to stay within the connection or buffered-bytes caps.</summary>
     public long Evictions;
 

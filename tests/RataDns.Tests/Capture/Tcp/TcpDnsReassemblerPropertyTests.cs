@@ -173,6 +173,8 @@ public sealed class TcpDnsReassemblerPropertyTests
         }
 
         r.Flush(0, ref h);
+        var s = r.Statistics;
+        Assert.Equal(s.ConnectionsOpened, s.ConnectionsClosed + s.ConnectionsTimedOut + s.Evictions + s.ConnectionsFlushed);
         Assert.Equal(0, r.BufferedBytes);
         Assert.Equal(0, r.Connections);
         Assert.Equal(h.Messages, r.Statistics.Messages);

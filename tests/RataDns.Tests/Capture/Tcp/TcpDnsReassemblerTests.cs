@@ -465,4 +465,25 @@ public sealed class TcpDnsReassemblerTests
 
         Assert.Contains(h.Messages, m => m.Id == 0x4242);
     }
+
+    [Fact]
+    public void A_gap_open_past_the_out_of_order_timeout_is_skipped_at_the_next_segment()
+    {
+        var r = new TcpDnsReassembler(new TcpReassemblyOptions { OutOfOrderTimeoutNanoseconds = 1000 });
+        var h = new RecordingHandler();
+        Open(r, ref h, 100);
+        byte[] a = Framed(Query(1));
+        byte[] b = Framed(Query(2));
+        uint start = 101 + 30;
+        Send(r, ref h, true, start, a, timestamp: 10);
+        Send(r, ref h, true, start + (uint)a.Length + 5, b, timestamp: 900); // a second gap, still within the timeout
+        Assert.Empty(h.Messages);
+
+        Send(r, ref h, true, start + (uint)(a.Length + 5 + b.Length), Framed(Query(3)), timestamp: 1011);
+
+        Assert.Equal([1, 2, 3], Ids(h));
+        Assert.Equal(2, r.Statistics.Holes);
+        Assert.Equal(35, r.Statistics.HoleBytes);
+        Assert.Equal(1011, h.Messages[0].Timestamp);
+    }
 }
