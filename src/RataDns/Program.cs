@@ -12,6 +12,7 @@ public static class Program
         {
             SerializeCommand.Create(),
             GenCommand.Create(),
+            InspectCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

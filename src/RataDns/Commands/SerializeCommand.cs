@@ -12,11 +12,7 @@ public static class SerializeCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("input")
-        {
-            Description = "A pcap or pcapng file, or - for standard input (e.g. tcpdump -U -w - | ratadns serialize -).",
-            DefaultValueFactory = _ => "-",
-        };
+        var source = new CaptureSourceOptions();
         var output = new Option<string>("--output", "-o")
         {
             Description = "Write to this file instead of standard output.",
@@ -69,9 +65,10 @@ public static class SerializeCommand
 
         var command = new Command("serialize", "Write one JSON message per DNS packet (Speedy's format).")
         {
-            input, output, ndjson, sections, addresses, anonKey, anonKeyFile, mnemonics, timestamps, counts, ports, mdns, llmnr, stats,
+            output, ndjson, sections, addresses, anonKey, anonKeyFile, mnemonics, timestamps, counts, ports, mdns, llmnr, stats,
         };
 
+        source.AddTo(command);
         command.SetAction(parse =>
         {
             SerializeSettings settings;
@@ -79,7 +76,7 @@ public static class SerializeCommand
             {
                 settings = new SerializeSettings
                 {
-                    Input = parse.GetValue(input) ?? "-",
+                    Source = source.Read(parse),
                     Output = parse.GetValue(output),
                     Ports = BuildPorts(parse.GetValue(ports), parse.GetValue(mdns), parse.GetValue(llmnr)),
                     PrintStatistics = parse.GetValue(stats),

@@ -83,7 +83,7 @@ internal static class TsharkConformance
     {
         var settings = new SerializeSettings
         {
-            Input = capture,
+            Source = new CaptureSourceSettings { Input = capture },
             Ports = new DnsPortSet(ports),
             Speedy = new SpeedyOptions { Framing = SpeedyFraming.NewlineDelimited, Counts = true },
         };

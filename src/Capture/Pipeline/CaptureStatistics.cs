@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using RataDns.DnsWire;
+
+namespace RataDns.Capture.Pipeline;
+
+/// <summary>
+/// Everything a capture saw and everything it missed, updated as packets go by: frames, DNS messages by transport
+/// and IP version, what was not DNS and why, malformed messages by reason, fragment and TCP reassembly, and the
+/// drops reported by libpcap and by the rings. One thread writes the counters; readers on other threads see values
+/// that may be a packet behind (64-bit reads do not tear on the platforms .NET runs on).
+/// </summary>
+public sealed class CaptureStatistics
+{
+    private readonly long[] _undecoded = new long[32];
+    private readonly long[] _malformed = new long[16];
+
+    public long Frames { get; internal set; }
+    public long DnsMessages { get; internal set; }
+    public long UdpMessages { get; internal set; }
+    public long TcpMessages { get; internal set; }
+    public long IPv4Messages { get; internal set; }
+    public long IPv6Messages { get; internal set; }
+
+    /// <summary>Datagrams to a DNS port with nothing in them: probes or scans, not DNS messages.</summary>
+    public long EmptyUdpPayloads { get; internal set; }
+
+    /// <summary>UDP datagrams cut by the snap length; their messages were kept and read as truncated.</summary>
+    public long SnappedDatagrams { get; internal set; }
+
+    /// <summary>TCP segments cut by the snap length: they cannot be used for stream reassembly.</summary>
+    public long SnappedSegments { get; internal set; }
+
+    public long FragmentsSeen { get; internal set; }
+    public long DatagramsReassembled { get; internal set; }
+    public long FragmentsExpired { get; internal set; }
+    public long FragmentsEvicted { get; internal set; }
+    public long FragmentsInvalid { get; internal set; }
+
+    public long TcpSegments { get; internal set; }
+    public long TcpRetransmissions { get; internal set; }
+    public long TcpHoles { get; internal set; }
+    public long TcpBytesSkipped { get; internal set; }
+    public long TcpConnectionsTimedOut { get; internal set; }
+    public long TcpEvictions { get; internal set; }
+
+    /// <summary>Packets the kernel dropped before libpcap could read them (pcap_stats ps_drop).</summary>
+    public long KernelDropped { get; internal set; }
+
+    /// <summary>Packets the interface or driver dropped (pcap_stats ps_ifdrop).</summary>
+    public long InterfaceDropped { get; internal set; }
+
+    /// <summary>Frames dropped because a ring toward the workers was full.</summary>
+    public long RingDropped { get; internal set; }
+
+    /// <summary>Takes the latest drop counters of the live capture (libpcap's) and of the rings.</summary>
+    public void RecordDrops(long kernelDropped, long interfaceDropped, long ringDropped)
+    {
+        KernelDropped = kernelDropped;
+        InterfaceDropped = interfaceDropped;
+        RingDropped = ringDropped;
+    }
+
+    /// <summary>DNS messages whose parse found a fault, for a status.</summary>
+    public long Malformed(DnsParseStatus status) => _malformed[(int)status & 15];
+
+    /// <summary>Frames that were not DNS, for a decoder status.</summary>
+    public long NotDecoded(PacketDecodeStatus status) => _undecoded[(int)status & 31];
+
+    /// <summary>All frames that did not lead to a DNS message directly (fragments waiting, other traffic, faults).</summary>
+    public long NonDnsFrames
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 1; i < _undecoded.Length; i++)
+            {
+                sum += _undecoded[i];
+            }
+
+            return sum;
+        }
+    }
+
+    internal void CountNotDecoded(PacketDecodeStatus status) => _undecoded[(int)status & 31]++;
+
+    internal void CountMessage(TransportProtocol transport, byte ipVersion, DnsParseStatus status)
+    {
+        DnsMessages++;
+        if (transport == TransportProtocol.Udp)
+        {
+            UdpMessages++;
+        }
+        else
+        {
+            TcpMessages++;
+        }
+
+        if (ipVersion == 6)
+        {
+            IPv6Messages++;
+        }
+        else
+        {
+            IPv4Messages++;
+        }
+
+        _malformed[(int)status & 15]++;
+    }
+
+    /// <summary>A readable report, one "name: value" per line, zero lines left out except the key ones.</summary>
+    public string ToText()
+    {
+        var text = new StringBuilder();
+        void Line(string name, long value, bool always = false)
+        {
+            if (always || value != 0)
+            {
+                text.Append(name).Append(": ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+
+        Line("frames", Frames, always: true);
+        Line("dns messages", DnsMessages, always: true);
+        Line("  udp", UdpMessages, always: true);
+        Line("  tcp", TcpMessages, always: true);
+        Line("  ipv4", IPv4Messages, always: true);
+        Line("  ipv6", IPv6Messages, always: true);
+        for (int i = 1; i < _malformed.Length; i++)
+        {
+            Line($"  malformed {DnsParseStatusNames.Name((DnsParseStatus)i)}", _malformed[i]);
+        }
+
+        Line("non-dns frames", NonDnsFrames, always: true);
+        for (int i = 1; i < _undecoded.Length; i++)
+        {
+            Line($"  {DecodeStatusName((PacketDecodeStatus)i)}", _undecoded[i]);
+        }
+
+        Line("  empty udp payloads", EmptyUdpPayloads);
+        Line("udp datagrams cut by the snap length", SnappedDatagrams);
+        Line("tcp segments cut by the snap length", SnappedSegments);
+        Line("ip fragments", FragmentsSeen);
+        Line("  datagrams reassembled", DatagramsReassembled);
+        Line("  fragments expired", FragmentsExpired);
+        Line("  fragments evicted", FragmentsEvicted);
+        Line("  invalid fragments", FragmentsInvalid);
+        Line("tcp segments", TcpSegments);
+        Line("  retransmissions", TcpRetransmissions);
+        Line("  holes", TcpHoles);
+        Line("  bytes skipped", TcpBytesSkipped);
+        Line("  connections timed out", TcpConnectionsTimedOut);
+        Line("  connections evicted", TcpEvictions);
+        Line("kernel drops", KernelDropped);
+        Line("interface drops", InterfaceDropped);
+        Line("ring drops", RingDropped);
+        return text.ToString();
+    }
+
+    /// <summary>snake_case names of decoder statuses, for reports and counters.</summary>
+    public static string DecodeStatusName(PacketDecodeStatus status)
+    {
+        var name = status.ToString();
+        var text = new StringBuilder(name.Length + 8);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                text.Append(' ');
+            }
+
+            text.Append(char.ToLowerInvariant(name[i]));
+        }
+
+        return text.ToString();
+    }
+}

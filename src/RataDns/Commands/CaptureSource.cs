@@ -1,0 +1,276 @@
+using System.CommandLine;
+using System.Diagnostics;
+using RataDns.Capture;
+using RataDns.Capture.Live;
+using RataDns.Capture.Pipeline;
+using RataDns.Capture.Replay;
+using RataDns.Capture.Ring;
+
+namespace RataDns.App.Commands;
+
+/// <summary>Where packets come from: a capture file (optionally replayed at a speed), standard input, or an interface.</summary>
+internal sealed class CaptureSourceSettings
+{
+    /// <summary>A pcap/pcapng file, or "-" for standard input; ignored when <see cref="Interface"/> is set.</summary>
+    public string Input { get; init; } = "-";
+
+    public string? Interface { get; init; }
+    public string Filter { get; init; } = "port 53";
+    public int SnapLength { get; init; } = 65535;
+    public bool Promiscuous { get; init; }
+    public int KernelBufferBytes { get; init; } = 32 << 20;
+
+    /// <summary>Replay speed for files: 0 as fast as possible, 1 capture timing, n times faster.</summary>
+    public double Speed { get; init; }
+
+    /// <summary>How many times a file is read (soak tests).</summary>
+    public int Loop { get; init; } = 1;
+
+    /// <summary>Stop a live capture after this long (null: until interrupted).</summary>
+    public TimeSpan? Duration { get; init; }
+
+    public string Describe() => Interface is { } i ? $"interface {i}" : Input == "-" ? "standard input" : Input;
+}
+
+/// <summary>The command-line options of a capture source, shared by the commands that read packets.</summary>
+internal sealed class CaptureSourceOptions
+{
+    public Argument<string> Input { get; } = new("input")
+    {
+        Description = "A pcap or pcapng file, or - for standard input (e.g. tcpdump -U -w - | ratadns ... -).",
+        DefaultValueFactory = _ => "-",
+    };
+
+    public Option<string> Interface { get; } = new("--interface", "-i")
+    {
+        Description = "Capture live on this interface (\"any\" for all) through libpcap, instead of reading a file.",
+    };
+
+    public Option<string> Filter { get; } = new("--filter", "-f")
+    {
+        Description = "BPF filter for live capture.",
+        DefaultValueFactory = _ => "port 53",
+    };
+
+    public Option<int> SnapLength { get; } = new("--snaplen", "-s")
+    {
+        Description = "Bytes captured per packet (live).",
+        DefaultValueFactory = _ => 65535,
+    };
+
+    public Option<bool> Promiscuous { get; } = new("--promiscuous") { Description = "Put the interface in promiscuous mode (live)." };
+
+    public Option<int> BufferSize { get; } = new("--buffer-size")
+    {
+        Description = "Kernel capture buffer in MiB (live).",
+        DefaultValueFactory = _ => 32,
+    };
+
+    public Option<double> Speed { get; } = new("--speed")
+    {
+        Description = "Replay speed for files: 0 = as fast as possible, 1 = the capture's own timing, n = n times faster (0.25 = four times slower).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public Option<int> Loop { get; } = new("--loop")
+    {
+        Description = "Read the file this many times (soak tests).",
+        DefaultValueFactory = _ => 1,
+    };
+
+    public Option<double> Duration { get; } = new("--duration")
+    {
+        Description = "Stop a live capture after this many seconds (default: run until interrupted).",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Input);
+        foreach (var option in new Option[] { Interface, Filter, SnapLength, Promiscuous, BufferSize, Speed, Loop, Duration })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    public CaptureSourceSettings Read(ParseResult parse)
+    {
+        double speed = parse.GetValue(Speed);
+        if (speed < 0 || double.IsNaN(speed) || double.IsInfinity(speed))
+        {
+            throw new ArgumentException($"--speed {speed}: the speed is 0 (as fast as possible) or a positive factor.");
+        }
+
+        int loop = parse.GetValue(Loop);
+        if (loop < 1)
+        {
+            throw new ArgumentException($"--loop {loop}: read the file at least once.");
+        }
+
+        int snap = parse.GetValue(SnapLength);
+        if (snap is < 64 or > 262144)
+        {
+            throw new ArgumentException($"--snaplen {snap}: between 64 and 262144 bytes.");
+        }
+
+        int buffer = parse.GetValue(BufferSize);
+        if (buffer is < 1 or > 4096)
+        {
+            throw new ArgumentException($"--buffer-size {buffer}: between 1 and 4096 MiB.");
+        }
+
+        var duration = parse.GetValue(Duration);
+        return new CaptureSourceSettings
+        {
+            Input = parse.GetValue(Input) ?? "-",
+            Interface = parse.GetValue(Interface),
+            Filter = parse.GetValue(Filter) ?? "port 53",
+            SnapLength = snap,
+            Promiscuous = parse.GetValue(Promiscuous),
+            KernelBufferBytes = buffer << 20,
+            Speed = speed,
+            Loop = loop,
+            Duration = duration > 0 ? TimeSpan.FromSeconds(duration) : null,
+        };
+    }
+}
+
+/// <summary>Feeds frames from a <see cref="CaptureSourceSettings"/> to a frame handler.</summary>
+internal static class CaptureSourceRunner
+{
+    /// <summary>Slots of the ring between the live capture thread and the processing thread.</summary>
+    private const int LiveRingSlots = 1 << 16;
+
+    /// <summary>
+    /// Reads every frame of the source into <paramref name="handler"/>. Returns the read error that ended a file or
+    /// stream early, or null. Live capture runs until <paramref name="cancellation"/> or the duration ends.
+    /// </summary>
+    public static CaptureReadError? Run<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
+        where THandler : struct, ICaptureFrameHandler
+    {
+        try
+        {
+            return RunSource(source, stdin, ref handler, statistics, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return null; // interrupted: what was read so far has been handled
+        }
+    }
+
+    private static CaptureReadError? RunSource<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
+        where THandler : struct, ICaptureFrameHandler
+    {
+        if (source.Interface is not null)
+        {
+            RunLive(source, ref handler, statistics, cancellation);
+            return null;
+        }
+
+        var pacer = source.Speed > 0 ? new ReplayPacer(source.Speed) : null;
+        for (int pass = 0; pass < source.Loop && !cancellation.IsCancellationRequested; pass++)
+        {
+            pacer?.Restart();
+            CaptureReadError? error;
+            if (source.Input == "-")
+            {
+                var reader = new CaptureStreamReader(stdin ?? Console.OpenStandardInput());
+                if (pacer is null)
+                {
+                    reader.ReadAllAsync(handler, cancellation).GetAwaiter().GetResult();
+                }
+                else
+                {
+                    reader.ReadAllAsync(new PacedFrameHandler<THandler>(pacer, handler), cancellation).GetAwaiter().GetResult();
+                }
+
+                return reader.Error;
+            }
+
+            using (var reader = CaptureFileReader.Open(source.Input))
+            {
+                if (pacer is null)
+                {
+                    reader.ReadAll(ref handler);
+                }
+                else
+                {
+                    var paced = new PacedFrameHandler<THandler>(pacer, handler);
+                    reader.ReadAll(ref paced);
+                }
+
+                error = reader.Error;
+            }
+
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
+
+    private static void RunLive<THandler>(CaptureSourceSettings source, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
+        where THandler : struct, ICaptureFrameHandler
+    {
+        using var capture = LiveCapture.Open(new LiveCaptureOptions
+        {
+            Interface = source.Interface!,
+            Filter = source.Filter,
+            SnapLength = source.SnapLength,
+            Promiscuous = source.Promiscuous,
+            KernelBufferBytes = source.KernelBufferBytes,
+            Immediate = true,
+        });
+        var ring = new FrameRing(LiveRingSlots, source.SnapLength);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        if (source.Duration is { } duration)
+        {
+            stop.CancelAfter(duration);
+        }
+
+        // The capture thread only copies frames into the ring; everything else happens on this thread.
+        var captureThread = new Thread(() => capture.Run(ring, stop.Token))
+        {
+            Name = "ratadns capture",
+            IsBackground = true,
+            Priority = ThreadPriority.AboveNormal,
+        };
+        captureThread.Start();
+
+        var statisticsClock = Stopwatch.StartNew();
+        var idle = default(SpinWait);
+        while (true)
+        {
+            if (ring.TryRead(out var frame))
+            {
+                handler.OnFrame(in frame);
+                ring.AdvanceRead();
+                idle.Reset();
+                continue;
+            }
+
+            if (!captureThread.IsAlive)
+            {
+                break; // the capture stopped and the ring is drained
+            }
+
+            if (statisticsClock.ElapsedMilliseconds >= 1000)
+            {
+                UpdateDrops(capture, ring, statistics);
+                statisticsClock.Restart();
+            }
+
+            // Nothing to do: spin briefly, then yield the core (the ring is polled, not signalled).
+            idle.SpinOnce(sleep1Threshold: 30);
+        }
+
+        UpdateDrops(capture, ring, statistics);
+    }
+
+    private static void UpdateDrops(LiveCapture capture, FrameRing ring, CaptureStatistics statistics)
+    {
+        var pcap = capture.ReadStatistics();
+        statistics.RecordDrops(pcap.KernelDropped, pcap.InterfaceDropped, ring.Dropped);
+    }
+}

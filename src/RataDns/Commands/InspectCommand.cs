@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using RataDns.Capture;
+using RataDns.Capture.Pipeline;
+using RataDns.DnsWire;
+
+namespace RataDns.App.Commands;
+
+/// <summary>
+/// <c>ratadns inspect</c>: reads a capture (file, stdin or live) through the DNS pipeline and prints what it saw:
+/// the capture statistics (frames, DNS messages by transport and IP version, what was not DNS and why, malformed
+/// messages by reason, reassembly, drops) and a short DNS summary (queries and responses, rcodes, qtypes).
+/// </summary>
+public static class InspectCommand
+{
+    public static Command Create()
+    {
+        var source = new CaptureSourceOptions();
+        var ports = new Option<int[]>("--port", "-p") { Description = "A DNS port (repeat the option for several). Default: 53." };
+        var mdns = new Option<bool>("--mdns") { Description = "Also decode mDNS (port 5353)." };
+        var llmnr = new Option<bool>("--llmnr") { Description = "Also decode LLMNR (port 5355)." };
+        var command = new Command("inspect", "Print what a capture holds: frames, DNS messages, what was not DNS and why, reassembly and drops.")
+        {
+            ports, mdns, llmnr,
+        };
+        source.AddTo(command);
+        command.SetAction(parse =>
+        {
+            CaptureSourceSettings settings;
+            DnsPortSet portSet;
+            try
+            {
+                settings = source.Read(parse);
+                portSet = SerializeCommand.BuildPorts(parse.GetValue(ports), parse.GetValue(mdns), parse.GetValue(llmnr));
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                Console.Error.WriteLine($"ratadns inspect: {e.Message}");
+                return ExitCodes.Usage;
+            }
+
+            using var interrupt = Interrupt.OnCancelKeyOrTerm();
+            return Run(settings, portSet, null, Console.Out, Console.Error, interrupt.Token);
+        });
+        return command;
+    }
+
+    internal static int Run(CaptureSourceSettings settings, DnsPortSet ports, Stream? input, TextWriter output, TextWriter errors, CancellationToken cancellation = default)
+    {
+        var pipeline = new DnsCapturePipeline(ports);
+        var summary = new DnsSummary();
+        var handler = new PipelineFrameHandler<DnsSummarySink>(pipeline, new DnsSummarySink(summary));
+        CaptureReadError? error;
+        try
+        {
+            error = CaptureSourceRunner.Run(settings, input, ref handler, pipeline.Statistics, cancellation);
+        }
+        catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
+        {
+            errors.WriteLine($"ratadns inspect: {e.Message}");
+            return ExitCodes.Usage;
+        }
+
+        output.Write($"source: {settings.Describe()}\n");
+        output.Write(summary.TimeText());
+        output.Write(pipeline.Statistics.ToText());
+        output.Write(summary.ToText());
+        if (error is not null)
+        {
+            errors.WriteLine($"ratadns inspect: {settings.Describe()}: {error.Message}; the {pipeline.Statistics.Frames} frames before it were processed.");
+            return ExitCodes.InputDamaged;
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Counts of queries, responses, rcodes and qtypes; all keyed by 16-bit values, so bounded.</summary>
+    internal sealed class DnsSummary
+    {
+        public long[] QueryTypes { get; } = new long[65536];
+        public long[] Rcodes { get; } = new long[16];
+        public long Queries { get; set; }
+        public long Responses { get; set; }
+        public long FirstTimestamp { get; set; } = long.MaxValue;
+        public long LastTimestamp { get; set; } = long.MinValue;
+
+        public string TimeText()
+        {
+            if (FirstTimestamp > LastTimestamp)
+            {
+                return string.Empty;
+            }
+
+            var first = DateTimeOffset.UnixEpoch.AddTicks(FirstTimestamp / 100);
+            var last = DateTimeOffset.UnixEpoch.AddTicks(LastTimestamp / 100);
+            return string.Create(CultureInfo.InvariantCulture, $"first dns message: {first:yyyy-MM-ddTHH:mm:ss.ffffffZ}\nlast dns message: {last:yyyy-MM-ddTHH:mm:ss.ffffffZ}\nspan: {(LastTimestamp - FirstTimestamp) / 1e9:F3} s\n");
+        }
+
+        public string ToText()
+        {
+            var text = new StringBuilder();
+            text.Append(CultureInfo.InvariantCulture, $"queries: {Queries}\nresponses: {Responses}\n");
+            for (int i = 0; i < Rcodes.Length; i++)
+            {
+                if (Rcodes[i] > 0)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"  rcode {RcodeName(i)}: {Rcodes[i]}\n");
+                }
+            }
+
+            var types = Enumerable.Range(0, QueryTypes.Length).Where(t => QueryTypes[t] > 0).OrderByDescending(t => QueryTypes[t]).Take(10);
+            Span<byte> name = stackalloc byte[16];
+            foreach (int t in types)
+            {
+                DnsRecordType.TryFormat((ushort)t, name, out int n);
+                text.Append(CultureInfo.InvariantCulture, $"  qtype {Encoding.ASCII.GetString(name[..n])}: {QueryTypes[t]}\n");
+            }
+
+            return text.ToString();
+        }
+
+        private static string RcodeName(int rcode) => rcode switch
+        {
+            0 => "NOERROR",
+            1 => "FORMERR",
+            2 => "SERVFAIL",
+            3 => "NXDOMAIN",
+            4 => "NOTIMP",
+            5 => "REFUSED",
+            _ => rcode.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>Parses each message fully (so malformed ones are counted by reason) and feeds the summary.</summary>
+    private readonly struct DnsSummarySink(DnsSummary summary) : IDnsMessageHandler
+    {
+        public DnsParseStatus OnDnsMessage(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
+        {
+            summary.FirstTimestamp = Math.Min(summary.FirstTimestamp, timestampNanoseconds);
+            summary.LastTimestamp = Math.Max(summary.LastTimestamp, timestampNanoseconds);
+            var reader = new DnsMessageReader(message);
+            if (reader.HeaderBytes >= 4)
+            {
+                if (reader.Header.IsResponse)
+                {
+                    summary.Responses++;
+                    summary.Rcodes[reader.Header.Rcode]++;
+                }
+                else
+                {
+                    summary.Queries++;
+                }
+            }
+
+            while (reader.TryReadQuestion(out var question))
+            {
+                if (!reader.Header.IsResponse)
+                {
+                    summary.QueryTypes[question.Type]++;
+                }
+            }
+
+            return reader.ReadToEnd();
+        }
+    }
+}
