@@ -3,7 +3,7 @@ using System.Globalization;
 using RataDns.Capture;
 using RataDns.Capture.Tcp;
 
-namespace RataDns.Tests.Capture.Tcp;
+namespace RataDns.Tests.Capture.TcpReassembly;
 
 /// <summary>
 /// Real DNS-over-TCP captures of the shared corpus (../shared/corpus beside the repository): the messages the

@@ -1,8 +1,8 @@
 using RataDns.Capture;
 using RataDns.Capture.Tcp;
-using static RataDns.Tests.Capture.Tcp.TcpTest;
+using static RataDns.Tests.Capture.TcpReassembly.TcpTest;
 
-namespace RataDns.Tests.Capture.Tcp;
+namespace RataDns.Tests.Capture.TcpReassembly;
 
 /// <summary>Seeded random streams: any cut, reordering or duplication delivers the same messages; garbage never throws.</summary>
 public sealed class TcpDnsReassemblerPropertyTests

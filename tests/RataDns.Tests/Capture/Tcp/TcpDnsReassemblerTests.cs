@@ -1,7 +1,7 @@
 using RataDns.Capture.Tcp;
-using static RataDns.Tests.Capture.Tcp.TcpTest;
+using static RataDns.Tests.Capture.TcpReassembly.TcpTest;
 
-namespace RataDns.Tests.Capture.Tcp;
+namespace RataDns.Tests.Capture.TcpReassembly;
 
 public sealed class TcpDnsReassemblerTests
 {

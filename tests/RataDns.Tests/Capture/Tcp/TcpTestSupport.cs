@@ -3,7 +3,7 @@ using System.Text;
 using RataDns.Capture;
 using RataDns.Capture.Tcp;
 
-namespace RataDns.Tests.Capture.Tcp;
+namespace RataDns.Tests.Capture.TcpReassembly;
 
 /// <summary>A message as delivered: its bytes, the source port of the segment that completed it, and the timestamp.</summary>
 internal sealed record DeliveredMessage(byte[] Bytes, ushort SourcePort, long Timestamp)
