@@ -240,7 +240,8 @@ public sealed unsafe class LiveCapture : IDisposable
         var linkType = LinkType;
         nint header = 0;
         nint data = 0;
-        // Acquire on _stopRequested: pairs with Dispose's release; nothing else is ordered by it.
+        // _stopRequested is set by Dispose (with a full fence); reading it orders nothing else, Volatile only keeps
+        // the read in the loop (not hoisted) so a Dispose from another thread is seen after pcap_breakloop.
         while (!cancellationToken.IsCancellationRequested && Volatile.Read(ref _stopRequested) == 0)
         {
             int rc = device.GetNextPacketPointers(ref header, ref data);
