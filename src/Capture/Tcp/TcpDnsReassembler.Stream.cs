@@ -56,7 +56,7 @@ public sealed partial class TcpDnsReassembler
         // A gap that stayed open past the timeout will not fill: the data was lost before the capture saw it.
         if (stream.HeldCount > 0 && timestamp - stream.HeldSinceNanoseconds > _outOfOrderTimeoutNanoseconds)
         {
-            ResolveHoles(stream, in segment, timestamp, ref handler);
+            ResolveHoles(stream, final: false, in segment, timestamp, ref handler);
         }
 
         // At most three rounds: a full hold area is resolved once, after which the segment is in order, behind, or
@@ -98,7 +98,7 @@ public sealed partial class TcpDnsReassembler
                 continue;
             }
 
-            ResolveHoles(stream, in segment, timestamp, ref handler);
+            ResolveHoles(stream, final: false, in segment, timestamp, ref handler);
         }
     }
 
@@ -107,7 +107,7 @@ public sealed partial class TcpDnsReassembler
     {
         // The sender has nothing more (RFC 9293 3.6): a gap still open will not fill, and an incomplete message will
         // not complete. Deliver what the held data completes, then drop the rest.
-        ResolveHoles(stream, in segment, timestamp, ref handler);
+        ResolveHoles(stream, final: true, in segment, timestamp, ref handler);
         Reset(stream);
         stream.HasSequence = true;
         stream.Finished = true;
@@ -290,9 +290,9 @@ public sealed partial class TcpDnsReassembler
 
     /// <summary>
     /// Gives up waiting for the gaps before the held segments: skips each gap as a hole (resynchronising after it)
-    /// until nothing is held.
+    /// until nothing is held. <paramref name="final"/>: the direction ends here (FIN, RST, flush).
     /// </summary>
-    private void ResolveHoles<THandler>(TcpStreamDirection stream, in DecodedPacket segment, long timestamp, ref THandler handler)
+    private void ResolveHoles<THandler>(TcpStreamDirection stream, bool final, in DecodedPacket segment, long timestamp, ref THandler handler)
         where THandler : ITcpMessageHandler, allows ref struct
     {
         while (stream.HeldCount > 0)
@@ -315,9 +315,9 @@ public sealed partial class TcpDnsReassembler
             DrainHeld(stream, in segment, timestamp, ref handler);
         }
 
-        // The stream will not grow (close, flush): a framing search still waiting on an incomplete candidate may find
-        // a complete message after it.
-        if (!stream.Aligned && stream.BufferLength > 0 && stream.Buffer is { } buffer)
+        // The stream will not grow: a framing search still waiting on an incomplete candidate may find a complete
+        // message after it.
+        if (final && !stream.Aligned && stream.BufferLength > 0 && stream.Buffer is { } buffer)
         {
             int consumed = Deliver(stream, buffer.AsSpan(0, stream.BufferLength), final: true, in segment, timestamp, ref handler, fromSegment: false);
             Consume(stream, consumed);

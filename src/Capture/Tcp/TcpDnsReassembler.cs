@@ -92,8 +92,8 @@ public sealed partial class TcpDnsReassembler
         if ((flags & FlagRst) != 0)
         {
             // RFC 9293 3.10.7.4: a reset ends both directions. Deliver what the held data completes, drop the rest.
-            ResolveHoles(connection.FromLow, in segment, timestampNanoseconds, ref handler);
-            ResolveHoles(connection.FromHigh, in segment, timestampNanoseconds, ref handler);
+            ResolveHoles(connection.FromLow, final: true, in segment, timestampNanoseconds, ref handler);
+            ResolveHoles(connection.FromHigh, final: true, in segment, timestampNanoseconds, ref handler);
             Close(connection);
             Statistics.ConnectionsClosed++;
             return;
@@ -146,8 +146,8 @@ public sealed partial class TcpDnsReassembler
         var none = default(DecodedPacket);
         while (_oldest is { } oldest)
         {
-            ResolveHoles(oldest.FromLow, in none, timestampNanoseconds, ref handler);
-            ResolveHoles(oldest.FromHigh, in none, timestampNanoseconds, ref handler);
+            ResolveHoles(oldest.FromLow, final: true, in none, timestampNanoseconds, ref handler);
+            ResolveHoles(oldest.FromHigh, final: true, in none, timestampNanoseconds, ref handler);
             Close(oldest);
             Statistics.ConnectionsFlushed++;
         }

@@ -486,4 +486,23 @@ public sealed class TcpDnsReassemblerTests
         Assert.Equal(35, r.Statistics.HoleBytes);
         Assert.Equal(1011, h.Messages[0].Timestamp);
     }
+
+    [Fact]
+    public void At_fin_a_false_start_still_waiting_for_bytes_is_passed_over()
+    {
+        var r = new TcpDnsReassembler();
+        var h = new RecordingHandler();
+
+        // Joined mid-stream at what looks like a 255-byte query: its header is plausible, so the search waits for the
+        // rest; the real message after it is complete.
+        byte[] lookalike = [0x00, 0xFF, 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0];
+        uint seq = Send(r, ref h, true, 9, [.. lookalike, .. Framed(Query(5))]);
+        Assert.Empty(h.Messages);
+
+        // The FIN says no more bytes will come: the candidate cannot complete.
+        Add(r, Frame(true, seq, Fin | Ack, []), ref h);
+
+        Assert.Equal([5], Ids(h));
+        Assert.Equal(lookalike.Length, r.Statistics.BytesSkipped);
+    }
 }
