@@ -87,7 +87,6 @@ public sealed partial class TcpDnsReassembler
 
             if (TryHold(stream, sequence, payload, timestamp))
             {
-                Statistics.OutOfOrder++;
                 return;
             }
 
@@ -212,7 +211,10 @@ public sealed partial class TcpDnsReassembler
         return position;
     }
 
-    /// <summary>Holds an out-of-order segment; false when the hold area of the direction is full.</summary>
+    /// <summary>
+    /// Holds an out-of-order segment (a copy of one already held counts as a retransmission); false when the hold
+    /// area of the direction is full.
+    /// </summary>
     private bool TryHold(TcpStreamDirection stream, uint sequence, ReadOnlySpan<byte> payload, long timestamp)
     {
         // A segment already held at the same place: keep the longer copy.
@@ -242,6 +244,7 @@ public sealed partial class TcpDnsReassembler
             stream.HeldSinceNanoseconds = timestamp;
         }
 
+        Statistics.OutOfOrder++;
         var data = ArrayPool<byte>.Shared.Rent(payload.Length);
         payload.CopyTo(data);
         stream.Held[stream.HeldCount++] = new HeldSegment { Sequence = sequence, Data = data, Length = payload.Length };
