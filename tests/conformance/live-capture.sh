@@ -84,7 +84,7 @@ trap cleanup EXIT
 
 /usr/sbin/knotd -c "$out/knot.conf" > "$out/knot.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do kdig @127.0.0.1 -p "$port" +short +time=1 +tries=1 www.example.test A > /dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 50); do kdig @127.0.0.1 -p "$port" +short +timeout=1 +retry=0 www.example.test A > /dev/null 2>&1 && break; sleep 0.2; done
 kdig @127.0.0.1 -p "$port" +short www.example.test A | grep -q 192.0.2.10 || { echo "knot did not answer"; cat "$out/knot.log"; exit 1; }
 
 tcpdump -i lo -U -n -s 0 -w "$out/live.pcap" "port $port" > "$out/tcpdump.log" 2>&1 &

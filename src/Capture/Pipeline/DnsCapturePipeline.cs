@@ -29,6 +29,7 @@ public sealed class DnsCapturePipeline
     private readonly TcpDnsReassembler _tcp;
     private readonly CaptureStatistics _statistics = new();
     private long _nextExpiry = long.MinValue;
+    private long _lastTimestamp;
 
     public DnsCapturePipeline(DnsPortSet ports, FragmentReassemblyOptions? fragments = null, TcpReassemblyOptions? tcp = null)
     {
@@ -63,6 +64,7 @@ public sealed class DnsCapturePipeline
     {
         _statistics.Frames++;
         long time = frame.TimestampNanoseconds;
+        _lastTimestamp = time;
         if (time >= _nextExpiry)
         {
             Expire(time);
@@ -107,6 +109,17 @@ public sealed class DnsCapturePipeline
                 _statistics.CountNotDecoded(status);
                 return;
         }
+    }
+
+    /// <summary>
+    /// The end of the capture: TCP data held behind gaps is delivered as far as it goes (the gaps count as holes)
+    /// and every connection is closed. Fragments still incomplete stay counted as pending, then expire.
+    /// </summary>
+    public void Finish<THandler>(ref THandler handler)
+        where THandler : IDnsMessageHandler
+    {
+        var forwarder = new TcpForwarder<THandler>(ref handler, _statistics);
+        _tcp.Flush(_lastTimestamp, ref forwarder);
     }
 
     /// <summary>Drops fragments and TCP connections idle since before <paramref name="nowNanoseconds"/> less their timeouts.</summary>
@@ -178,4 +191,7 @@ public struct PipelineFrameHandler<THandler> : ICaptureFrameHandler
     public readonly THandler Handler => _handler;
 
     public void OnFrame(in CapturedFrame frame) => _pipeline.OnFrame(in frame, ref _handler);
+
+    /// <summary>Call once the source is exhausted (see <see cref="DnsCapturePipeline.Finish{THandler}(ref THandler)"/>).</summary>
+    public void Finish() => _pipeline.Finish(ref _handler);
 }

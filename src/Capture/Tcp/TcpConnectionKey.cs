@@ -61,6 +61,30 @@ internal readonly struct TcpConnectionKey : IEquatable<TcpConnectionKey>
         return true;
     }
 
+    /// <summary>
+    /// Rebuilds a TCP segment header for one direction of this connection (addresses, ports, IP version; no payload),
+    /// for messages delivered when nothing arrives any more (end of capture). The addresses are written into the
+    /// caller's two 16-byte buffers.
+    /// </summary>
+    public DecodedPacket ToSegment(bool fromLow, Span<byte> sourceBuffer, Span<byte> destinationBuffer)
+    {
+        int length = _ipVersion == 6 ? 16 : 4;
+        WriteAddress(fromLow ? _lowHigh : _highHigh, fromLow ? _lowLow : _highLow, sourceBuffer[..length]);
+        WriteAddress(fromLow ? _highHigh : _lowHigh, fromLow ? _highLow : _lowLow, destinationBuffer[..length]);
+        var builder = new PacketDecoder.Builder
+        {
+            IpVersion = _ipVersion,
+            SourceAddress = sourceBuffer[..length],
+            DestinationAddress = destinationBuffer[..length],
+            IpProtocol = (byte)TransportProtocol.Tcp,
+            IpHeaderCount = 1,
+            SourcePort = fromLow ? _lowPort : _highPort,
+            DestinationPort = fromLow ? _highPort : _lowPort,
+            Transport = TransportProtocol.Tcp,
+        };
+        return new DecodedPacket(in builder);
+    }
+
     public bool Equals(TcpConnectionKey other) =>
         _lowHigh == other._lowHigh
         && _lowLow == other._lowLow
@@ -89,6 +113,19 @@ internal readonly struct TcpConnectionKey : IEquatable<TcpConnectionKey>
         {
             high = 0;
             low = BinaryPrimitives.ReadUInt32BigEndian(address);
+        }
+    }
+
+    private static void WriteAddress(ulong high, ulong low, Span<byte> destination)
+    {
+        if (destination.Length == 16)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(destination, high);
+            BinaryPrimitives.WriteUInt64BigEndian(destination[8..], low);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)low);
         }
     }
 

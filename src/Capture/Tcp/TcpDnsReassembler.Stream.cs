@@ -35,7 +35,7 @@ public sealed partial class TcpDnsReassembler
     }
 
     private void OnData<THandler>(
-        TcpStreamDirection stream, uint sequence, ReadOnlySpan<byte> payload, in DecodedPacket segment, long timestamp, ref THandler handler)
+        TcpStreamDirection stream, uint sequence, ReadOnlySpan<byte> payload, scoped in DecodedPacket segment, long timestamp, ref THandler handler)
         where THandler : ITcpMessageHandler, allows ref struct
     {
         if (stream.Finished)
@@ -101,7 +101,7 @@ public sealed partial class TcpDnsReassembler
         }
     }
 
-    private void OnFin<THandler>(TcpStreamDirection stream, in DecodedPacket segment, long timestamp, ref THandler handler)
+    private void OnFin<THandler>(TcpStreamDirection stream, scoped in DecodedPacket segment, long timestamp, ref THandler handler)
         where THandler : ITcpMessageHandler, allows ref struct
     {
         // The sender has nothing more (RFC 9293 3.6): a gap still open will not fill, and an incomplete message will
@@ -114,7 +114,7 @@ public sealed partial class TcpDnsReassembler
 
     /// <summary>Takes the bytes at <see cref="TcpStreamDirection.NextSequence"/> and delivers what they complete.</summary>
     private void AppendInOrder<THandler>(
-        TcpStreamDirection stream, ReadOnlySpan<byte> payload, in DecodedPacket segment, long timestamp, ref THandler handler)
+        TcpStreamDirection stream, ReadOnlySpan<byte> payload, scoped in DecodedPacket segment, long timestamp, ref THandler handler)
         where THandler : ITcpMessageHandler, allows ref struct
     {
         stream.NextSequence += (uint)payload.Length;
@@ -147,7 +147,7 @@ public sealed partial class TcpDnsReassembler
     /// stream is not aligned) and returns the bytes used; the rest is an incomplete message or undecided bytes.
     /// </summary>
     private int Deliver<THandler>(
-        TcpStreamDirection stream, ReadOnlySpan<byte> data, bool final, in DecodedPacket segment, long timestamp, ref THandler handler, bool fromSegment)
+        TcpStreamDirection stream, ReadOnlySpan<byte> data, bool final, scoped in DecodedPacket segment, long timestamp, ref THandler handler, bool fromSegment)
         where THandler : ITcpMessageHandler, allows ref struct
     {
         int position = 0;
@@ -254,7 +254,7 @@ public sealed partial class TcpDnsReassembler
     }
 
     /// <summary>Appends every held segment that the expected sequence number has reached, until none has.</summary>
-    private void DrainHeld<THandler>(TcpStreamDirection stream, in DecodedPacket segment, long timestamp, ref THandler handler)
+    private void DrainHeld<THandler>(TcpStreamDirection stream, scoped in DecodedPacket segment, long timestamp, ref THandler handler)
         where THandler : ITcpMessageHandler, allows ref struct
     {
         bool progressed = true;
@@ -295,7 +295,7 @@ public sealed partial class TcpDnsReassembler
     /// Gives up waiting for the gaps before the held segments: skips each gap as a hole (resynchronising after it)
     /// until nothing is held. <paramref name="final"/>: the direction ends here (FIN, RST, flush).
     /// </summary>
-    private void ResolveHoles<THandler>(TcpStreamDirection stream, bool final, in DecodedPacket segment, long timestamp, ref THandler handler)
+    private void ResolveHoles<THandler>(TcpStreamDirection stream, bool final, scoped in DecodedPacket segment, long timestamp, ref THandler handler)
         where THandler : ITcpMessageHandler, allows ref struct
     {
         while (stream.HeldCount > 0)

@@ -23,6 +23,7 @@ public sealed partial class TcpDnsReassembler
     // Recycled connections kept for reuse; a bound, so a burst of connections does not pin memory forever.
     private const int MaxFreeConnections = 1024;
 
+    private readonly byte[] _flushAddresses = new byte[32];
     private readonly Dictionary<TcpConnectionKey, TcpConnection> _connections;
     private readonly Stack<TcpConnection> _free = new();
     private readonly int _maxConnections;
@@ -62,7 +63,7 @@ public sealed partial class TcpDnsReassembler
     /// addresses and ports are used) and delivers the messages it completes to <paramref name="handler"/>.
     /// Never throws on any segment content.
     /// </summary>
-    public void Add<THandler>(in DecodedPacket segment, long timestampNanoseconds, ref THandler handler)
+    public void Add<THandler>(scoped in DecodedPacket segment, long timestampNanoseconds, ref THandler handler)
         where THandler : ITcpMessageHandler, allows ref struct
     {
         Statistics.Segments++;
@@ -138,16 +139,21 @@ public sealed partial class TcpDnsReassembler
 
     /// <summary>
     /// The end of the capture: every held gap is treated as a hole, the messages that completes are delivered (with a
-    /// <c>default</c> segment and <paramref name="timestampNanoseconds"/>), and every connection is dropped.
+    /// segment rebuilt from the connection's addresses and ports, no payload, and <paramref name="timestampNanoseconds"/>),
+    /// and every connection is dropped.
     /// </summary>
     public void Flush<THandler>(long timestampNanoseconds, ref THandler handler)
         where THandler : ITcpMessageHandler, allows ref struct
     {
-        var none = default(DecodedPacket);
+        // Heap buffers (not stackalloc): the rebuilt segment is handed to a handler that may be a ref struct.
+        var source = _flushAddresses.AsSpan(0, 16);
+        var destination = _flushAddresses.AsSpan(16, 16);
         while (_oldest is { } oldest)
         {
-            ResolveHoles(oldest.FromLow, final: true, in none, timestampNanoseconds, ref handler);
-            ResolveHoles(oldest.FromHigh, final: true, in none, timestampNanoseconds, ref handler);
+            var fromLow = oldest.Key.ToSegment(fromLow: true, source, destination);
+            ResolveHoles(oldest.FromLow, final: true, in fromLow, timestampNanoseconds, ref handler);
+            var fromHigh = oldest.Key.ToSegment(fromLow: false, source, destination);
+            ResolveHoles(oldest.FromHigh, final: true, in fromHigh, timestampNanoseconds, ref handler);
             Close(oldest);
             Statistics.ConnectionsFlushed++;
         }

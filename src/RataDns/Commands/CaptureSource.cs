@@ -137,8 +137,8 @@ internal sealed class CaptureSourceOptions
 /// <summary>Feeds frames from a <see cref="CaptureSourceSettings"/> to a frame handler.</summary>
 internal static class CaptureSourceRunner
 {
-    /// <summary>Slots of the ring between the live capture thread and the processing thread.</summary>
-    private const int LiveRingSlots = 1 << 16;
+    /// <summary>Memory for the ring between the live capture thread and the processing thread.</summary>
+    private const long LiveRingBytes = 128L << 20;
 
     /// <summary>
     /// Reads every frame of the source into <paramref name="handler"/>. Returns the read error that ended a file or
@@ -222,7 +222,9 @@ internal static class CaptureSourceRunner
             KernelBufferBytes = source.KernelBufferBytes,
             Immediate = true,
         });
-        var ring = new FrameRing(LiveRingSlots, source.SnapLength);
+        // Slots of one snap length each, as many as fit in the budget (a power of two, 256 to 65536).
+        int slots = (int)Math.Clamp(System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)(LiveRingBytes / source.SnapLength)) / 2, 256, 65536);
+        var ring = new FrameRing(slots, source.SnapLength);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         if (source.Duration is { } duration)
         {

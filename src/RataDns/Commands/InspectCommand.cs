@@ -55,6 +55,7 @@ public static class InspectCommand
         try
         {
             error = CaptureSourceRunner.Run(settings, input, ref handler, pipeline.Statistics, cancellation);
+            handler.Finish();
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
         {

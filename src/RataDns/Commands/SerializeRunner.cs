@@ -61,6 +61,7 @@ internal static class SerializeRunner
             try
             {
                 error = CaptureSourceRunner.Run(settings.Source, input, ref handler, pipeline.Statistics, cancellation);
+                handler.Finish();
             }
             catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
             {

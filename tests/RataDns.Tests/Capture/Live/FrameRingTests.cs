@@ -204,7 +204,10 @@ public sealed class FrameRingTests
         }
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+
+        // Fewer bytes than frames means nothing is allocated per frame; the runtime itself may allocate a few KB
+        // once while it recompiles the hot loop (tiered JIT, on-stack replacement).
+        Assert.True(allocated < 20_000, $"{allocated} bytes allocated for 20,000 frames");
         Assert.Equal(2_000_000, sum);
     }
 

@@ -217,7 +217,9 @@ public sealed class TcpDnsReassemblerPropertyTests
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(4000 + 2000, h.Messages);
-        Assert.Equal(0, allocated);
+        // Far fewer bytes than items means nothing per item; the runtime may allocate a few KB once while it
+        // recompiles the hot loop (tiered JIT, on-stack replacement).
+        Assert.True(allocated < 20_000, $"{allocated} bytes allocated over the measured segments");
     }
 
     private static void Feed(TcpDnsReassembler r, byte[] frame, ref CountingHandler h)
