@@ -26,6 +26,7 @@ public static class Program
             return 2;
         }
 
-        return parsed.Invoke();
+        // The commands handle SIGINT and SIGTERM themselves (a capture ends cleanly and reports what it saw).
+        return parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

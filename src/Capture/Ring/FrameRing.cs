@@ -5,8 +5,10 @@ namespace RataDns.Capture.Ring;
 
 /// <summary>
 /// A single-producer, single-consumer ring of preallocated frame slots that hands frames from the capture thread to
-/// a processing thread without locks and without allocation. Each slot holds up to <see cref="SlotCapacity"/> bytes
-/// of frame data and the frame's timestamp, link type, original length and sequence number.
+/// a processing thread without locks and without allocation. Each slot holds a frame's timestamp, link type,
+/// original length and sequence number; the frame's bytes (up to <see cref="SlotCapacity"/>) go into a circular
+/// byte arena shared by all slots, so many small frames and the occasional large one (a 64 KB coalesced TCP
+/// segment) fit in the same memory.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -40,6 +42,7 @@ public sealed class FrameRing
     private readonly SlotHeader[] _headers;
     private readonly int _mask;
     private readonly int _slotCapacity;
+    private readonly long _arenaMask;
 
     // Written by the producer only (plus the consumer reads ProducerSide.Next and the counters).
     private ProducerSide _producer;
@@ -48,10 +51,22 @@ public sealed class FrameRing
     private ConsumerSide _consumer;
 
     /// <summary>
-    /// Makes a ring of <paramref name="slots"/> slots (a power of two, at least 2) of <paramref name="slotCapacity"/>
-    /// bytes each. All memory (<c>slots * slotCapacity</c> bytes plus 32 bytes per slot) is allocated here, once.
+    /// Makes a ring of <paramref name="slots"/> slots (a power of two, at least 2) for frames of up to
+    /// <paramref name="slotCapacity"/> bytes each, with an arena big enough that the slots, not the bytes, are
+    /// always the limit. All memory is allocated here, once.
     /// </summary>
     public FrameRing(int slots, int slotCapacity)
+        : this(slots, slotCapacity, 2L * Math.Max(2, slots) * Math.Max(1, slotCapacity))
+    {
+    }
+
+    /// <summary>
+    /// Makes a ring of <paramref name="slots"/> slots (a power of two, at least 2) for frames of up to
+    /// <paramref name="slotCapacity"/> bytes, whose bytes share an arena of <paramref name="arenaBytes"/> (rounded up
+    /// to a power of two, at least twice the largest frame). A frame is refused when either the slots or the arena
+    /// are full. All memory is allocated here, once.
+    /// </summary>
+    public FrameRing(int slots, int slotCapacity, long arenaBytes)
     {
         if (slots < 2 || !BitOperations.IsPow2(slots))
         {
@@ -59,13 +74,15 @@ public sealed class FrameRing
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slotCapacity);
-        if ((long)slots * slotCapacity > Array.MaxLength)
+        long arena = (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(arenaBytes, 2L * slotCapacity));
+        if (arena > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(
-                nameof(slotCapacity), slotCapacity, $"{slots} slots of {slotCapacity} bytes exceed the largest array");
+                nameof(arenaBytes), arenaBytes, $"an arena of {arena} bytes ({slots} slots of {slotCapacity} bytes) exceeds the largest array");
         }
 
-        _data = GC.AllocateUninitializedArray<byte>(slots * slotCapacity);
+        _data = GC.AllocateUninitializedArray<byte>((int)arena);
+        _arenaMask = arena - 1;
         _headers = new SlotHeader[slots];
         _mask = slots - 1;
         _slotCapacity = slotCapacity;
@@ -151,7 +168,7 @@ public sealed class FrameRing
             header.LinkType,
             header.InterfaceId,
             header.OriginalLength,
-            new ReadOnlySpan<byte>(_data, slot * _slotCapacity, header.Length),
+            new ReadOnlySpan<byte>(_data, (int)(header.DataStart & _arenaMask), header.Length),
             header.FileOffset,
             next + 1);
         return true;
@@ -169,6 +186,11 @@ public sealed class FrameRing
         {
             ThrowNothingToAdvance();
         }
+
+        // Release: every read of the frame's bytes happens before the producer can see them as free and overwrite
+        // them (the producer's acquire of this position pairs with this store).
+        ref readonly SlotHeader header = ref _headers[(int)next & _mask];
+        Volatile.Write(ref _consumer.DataReleased, header.DataStart + header.Length);
 
         // Release: every read of the slot above happens before the producer can see the slot as free and overwrite
         // it (the producer's acquire of this cursor pairs with this store).
@@ -200,9 +222,35 @@ public sealed class FrameRing
             Volatile.Write(ref _producer.Truncated, _producer.Truncated + 1);
         }
 
+        // Place the bytes at the arena's write position, or at the start of the next lap when they would run past
+        // the end (the bytes skipped count as used until the consumer passes them).
+        long start = _producer.DataNext;
+        long offset = start & _arenaMask;
+        if (offset + length > _arenaMask + 1)
+        {
+            start += _arenaMask + 1 - offset;
+            offset = 0;
+        }
+
+        long end = start + length;
+        if (end - _producer.CachedDataReleased > _arenaMask + 1)
+        {
+            // Acquire: pairs with the release in AdvanceRead, so the consumer's reads of the bytes we are about to
+            // overwrite have completed before our writes to them.
+            _producer.CachedDataReleased = Volatile.Read(ref _consumer.DataReleased);
+            if (end - _producer.CachedDataReleased > _arenaMask + 1)
+            {
+                // No ordering needed: a counter only the producer writes; Volatile for an untorn value to readers.
+                Volatile.Write(ref _producer.Dropped, _producer.Dropped + 1);
+                return false;
+            }
+        }
+
         int slot = (int)next & _mask;
-        data[..length].CopyTo(_data.AsSpan(slot * _slotCapacity, length));
+        data[..length].CopyTo(_data.AsSpan((int)offset, length));
+        _producer.DataNext = end;
         ref SlotHeader header = ref _headers[slot];
+        header.DataStart = start;
         header.TimestampNanoseconds = timestampNanoseconds;
         header.FileOffset = fileOffset;
         header.OriginalLength = originalLength;
@@ -221,6 +269,8 @@ public sealed class FrameRing
 
     private struct SlotHeader
     {
+        /// <summary>Where the frame's bytes start, as a position in the arena counted since the ring was made.</summary>
+        public long DataStart;
         public long TimestampNanoseconds;
         public long FileOffset;
         public uint OriginalLength;
@@ -249,6 +299,14 @@ public sealed class FrameRing
 
         [FieldOffset(88)]
         public long Truncated;
+
+        /// <summary>The arena position where the next frame's bytes go (private to the producer).</summary>
+        [FieldOffset(96)]
+        public long DataNext;
+
+        /// <summary>The producer's last view of <see cref="ConsumerSide.DataReleased"/> (private to the producer).</summary>
+        [FieldOffset(104)]
+        public long CachedDataReleased;
     }
 
     /// <summary>The consumer's state, alone on its cache lines (see <see cref="ProducerSide"/>).</summary>
@@ -262,5 +320,9 @@ public sealed class FrameRing
         /// <summary>The consumer's last view of the write cursor (private to the consumer).</summary>
         [FieldOffset(72)]
         public long CachedWritten;
+
+        /// <summary>The arena position up to which the consumer has finished with the bytes, given back with release.</summary>
+        [FieldOffset(80)]
+        public long DataReleased;
     }
 }

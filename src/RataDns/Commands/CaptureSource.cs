@@ -20,6 +20,9 @@ internal sealed class CaptureSourceSettings
     public bool Promiscuous { get; init; }
     public int KernelBufferBytes { get; init; } = 32 << 20;
 
+    /// <summary>Deliver each packet at once (lower latency, more wake-ups) instead of in libpcap's blocks.</summary>
+    public bool Immediate { get; init; }
+
     /// <summary>Replay speed for files: 0 as fast as possible, 1 capture timing, n times faster.</summary>
     public double Speed { get; init; }
 
@@ -66,6 +69,11 @@ internal sealed class CaptureSourceOptions
         DefaultValueFactory = _ => 32,
     };
 
+    public Option<bool> Immediate { get; } = new("--immediate")
+    {
+        Description = "Live: hand each packet over as it arrives (pcap immediate mode) instead of in blocks of up to 100 ms.",
+    };
+
     public Option<double> Speed { get; } = new("--speed")
     {
         Description = "Replay speed for files: 0 = as fast as possible, 1 = the capture's own timing, n = n times faster (0.25 = four times slower).",
@@ -86,7 +94,7 @@ internal sealed class CaptureSourceOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
-        foreach (var option in new Option[] { Interface, Filter, SnapLength, Promiscuous, BufferSize, Speed, Loop, Duration })
+        foreach (var option in new Option[] { Interface, Filter, SnapLength, Promiscuous, BufferSize, Immediate, Speed, Loop, Duration })
         {
             command.Options.Add(option);
         }
@@ -127,6 +135,7 @@ internal sealed class CaptureSourceOptions
             SnapLength = snap,
             Promiscuous = parse.GetValue(Promiscuous),
             KernelBufferBytes = buffer << 20,
+            Immediate = parse.GetValue(Immediate),
             Speed = speed,
             Loop = loop,
             Duration = duration > 0 ? TimeSpan.FromSeconds(duration) : null,
@@ -137,8 +146,11 @@ internal sealed class CaptureSourceOptions
 /// <summary>Feeds frames from a <see cref="CaptureSourceSettings"/> to a frame handler.</summary>
 internal static class CaptureSourceRunner
 {
-    /// <summary>Memory for the ring between the live capture thread and the processing thread.</summary>
-    private const long LiveRingBytes = 128L << 20;
+    /// <summary>Frames the ring between the live capture thread and the processing thread holds at most.</summary>
+    private const int LiveRingSlots = 1 << 16;
+
+    /// <summary>Bytes of frame data that ring holds at most.</summary>
+    private const long LiveRingBytes = 64L << 20;
 
     /// <summary>
     /// Reads every frame of the source into <paramref name="handler"/>. Returns the read error that ended a file or
@@ -220,19 +232,30 @@ internal static class CaptureSourceRunner
             SnapLength = source.SnapLength,
             Promiscuous = source.Promiscuous,
             KernelBufferBytes = source.KernelBufferBytes,
-            Immediate = true,
+            Immediate = source.Immediate,
         });
-        // Slots of one snap length each, as many as fit in the budget (a power of two, 256 to 65536).
-        int slots = (int)Math.Clamp(System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)(LiveRingBytes / source.SnapLength)) / 2, 256, 65536);
-        var ring = new FrameRing(slots, source.SnapLength);
+        // 64K frames in flight, their bytes sharing the arena: bursts of small DNS frames and the odd 64 KB segment.
+        var ring = new FrameRing(LiveRingSlots, source.SnapLength, LiveRingBytes);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         if (source.Duration is { } duration)
         {
             stop.CancelAfter(duration);
         }
 
-        // The capture thread only copies frames into the ring; everything else happens on this thread.
-        var captureThread = new Thread(() => capture.Run(ring, stop.Token))
+        // The capture thread only copies frames into the ring; everything else happens on this thread. A failure
+        // there (the interface went away) ends the capture; it is reported here once the ring is drained.
+        Exception? captureFailure = null;
+        var captureThread = new Thread(() =>
+        {
+            try
+            {
+                capture.Run(ring, stop.Token);
+            }
+            catch (Exception e) when (e is LiveCaptureException or InvalidOperationException)
+            {
+                Volatile.Write(ref captureFailure, e);
+            }
+        })
         {
             Name = "ratadns capture",
             IsBackground = true,
@@ -267,6 +290,11 @@ internal static class CaptureSourceRunner
             idle.SpinOnce(sleep1Threshold: 30);
         }
 
+        if (Volatile.Read(ref captureFailure) is { } failure)
+        {
+            throw new CaptureInterruptedException(failure.Message, failure);
+        }
+
         UpdateDrops(capture, ring, statistics);
     }
 
@@ -274,5 +302,23 @@ internal static class CaptureSourceRunner
     {
         var pcap = capture.ReadStatistics();
         statistics.RecordDrops(pcap.KernelDropped, pcap.InterfaceDropped, ring.Dropped);
+    }
+}
+
+/// <summary>A live capture that was running stopped on an error (the interface went away): what was seen is kept.</summary>
+internal sealed class CaptureInterruptedException : Exception
+{
+    public CaptureInterruptedException()
+    {
+    }
+
+    public CaptureInterruptedException(string message)
+        : base(message)
+    {
+    }
+
+    public CaptureInterruptedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

@@ -55,12 +55,19 @@ internal static class SerializeRunner
     {
         var pipeline = new DnsCapturePipeline(settings.Ports);
         CaptureReadError? error;
+        string? interrupted = null;
         using (var writer = new SpeedyStreamWriter(output, settings.Speedy))
         {
             var handler = new PipelineFrameHandler<SpeedyMessageSink>(pipeline, new SpeedyMessageSink(writer));
             try
             {
                 error = CaptureSourceRunner.Run(settings.Source, input, ref handler, pipeline.Statistics, cancellation);
+                handler.Finish();
+            }
+            catch (CaptureInterruptedException e)
+            {
+                error = null;
+                interrupted = e.Message;
                 handler.Finish();
             }
             catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
@@ -76,9 +83,9 @@ internal static class SerializeRunner
             errors.Write(pipeline.Statistics.ToText());
         }
 
-        if (error is not null)
+        if (error is not null || interrupted is not null)
         {
-            errors.WriteLine($"ratadns serialize: {settings.Source.Describe()}: {error.Message}; the {pipeline.Statistics.Frames} frames before it were processed.");
+            errors.WriteLine($"ratadns serialize: {settings.Source.Describe()}: {error?.Message ?? interrupted}; the {pipeline.Statistics.Frames} frames before it were processed.");
             return ExitCodes.InputDamaged;
         }
 

@@ -314,4 +314,43 @@ public sealed class FrameRingTests
 
         return bytes;
     }
+
+    [Fact]
+    public void Large_and_small_frames_share_the_arena_and_a_full_arena_is_a_counted_drop()
+    {
+        var ring = new FrameRing(8, 1000, 2048);
+        Assert.True(ring.TryWrite(Frame(0, 1000), 0, LinkType.Ethernet, 1000));
+        Assert.True(ring.TryWrite(Frame(1, 1000), 1, LinkType.Ethernet, 1000));
+
+        // A third large frame would wrap past what the consumer still holds: refused although slots are free.
+        Assert.False(ring.TryWrite(Frame(2, 1000), 2, LinkType.Ethernet, 1000));
+        Assert.Equal(1, ring.Dropped);
+
+        Assert.True(ring.TryRead(out var first));
+        Assert.Equal(Frame(0, 1000), first.Data.ToArray());
+        ring.AdvanceRead();
+
+        // The first frame's bytes are free again: the next large frame goes to the start of the next lap.
+        Assert.True(ring.TryWrite(Frame(3, 1000), 3, LinkType.Ethernet, 1000));
+        Assert.True(ring.TryRead(out var second));
+        Assert.Equal(Frame(1, 1000), second.Data.ToArray());
+        ring.AdvanceRead();
+        Assert.True(ring.TryRead(out var third));
+        Assert.Equal(Frame(3, 1000), third.Data.ToArray());
+        ring.AdvanceRead();
+
+        // Small frames: as many as there are slots, whatever their bytes.
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.True(ring.TryWrite(Frame(10 + i, 20), 10 + i, LinkType.Ethernet, 20));
+        }
+
+        Assert.False(ring.TryWrite(Frame(99, 20), 99, LinkType.Ethernet, 20));
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.True(ring.TryRead(out var small));
+            Assert.Equal(Frame(10 + i, 20), small.Data.ToArray());
+            ring.AdvanceRead();
+        }
+    }
 }
