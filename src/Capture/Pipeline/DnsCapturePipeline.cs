@@ -4,6 +4,12 @@ using RataDns.DnsWire;
 
 namespace RataDns.Capture.Pipeline;
 
+/// <summary>A frame handler that can be told one pass over a looped file is over.</summary>
+public interface ICapturePassHandler : ICaptureFrameHandler
+{
+    void EndOfPass();
+}
+
 /// <summary>Receives each DNS message the pipeline finds, with the packet that carried (or completed) it.</summary>
 public interface IDnsMessageHandler
 {
@@ -122,6 +128,18 @@ public sealed class DnsCapturePipeline
         _tcp.Flush(_lastTimestamp, ref forwarder);
     }
 
+    /// <summary>
+    /// The end of one pass over a file read several times (soak tests): streams are finished as at the end of the
+    /// capture and pending fragments are dropped, so the next pass, whose timestamps start over, is new traffic.
+    /// </summary>
+    public void EndOfPass<THandler>(ref THandler handler)
+        where THandler : IDnsMessageHandler
+    {
+        Finish(ref handler);
+        _fragments.Clear();
+        _nextExpiry = long.MinValue;
+    }
+
     /// <summary>Drops fragments and TCP connections idle since before <paramref name="nowNanoseconds"/> less their timeouts.</summary>
     public void Expire(long nowNanoseconds)
     {
@@ -176,7 +194,7 @@ public sealed class DnsCapturePipeline
 /// Adapts a pipeline and a DNS message handler to the capture readers' frame handler: pass it to
 /// <see cref="CaptureFileReader.ReadAll{THandler}(ref THandler)"/> or the stream reader.
 /// </summary>
-public struct PipelineFrameHandler<THandler> : ICaptureFrameHandler
+public struct PipelineFrameHandler<THandler> : ICapturePassHandler
     where THandler : IDnsMessageHandler
 {
     private readonly DnsCapturePipeline _pipeline;
@@ -194,4 +212,6 @@ public struct PipelineFrameHandler<THandler> : ICaptureFrameHandler
 
     /// <summary>Call once the source is exhausted (see <see cref="DnsCapturePipeline.Finish{THandler}(ref THandler)"/>).</summary>
     public void Finish() => _pipeline.Finish(ref _handler);
+
+    public void EndOfPass() => _pipeline.EndOfPass(ref _handler);
 }

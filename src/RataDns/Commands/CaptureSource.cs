@@ -157,7 +157,7 @@ internal static class CaptureSourceRunner
     /// stream early, or null. Live capture runs until <paramref name="cancellation"/> or the duration ends.
     /// </summary>
     public static CaptureReadError? Run<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
-        where THandler : struct, ICaptureFrameHandler
+        where THandler : struct, ICapturePassHandler
     {
         try
         {
@@ -170,7 +170,7 @@ internal static class CaptureSourceRunner
     }
 
     private static CaptureReadError? RunSource<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
-        where THandler : struct, ICaptureFrameHandler
+        where THandler : struct, ICapturePassHandler
     {
         if (source.Interface is not null)
         {
@@ -217,13 +217,18 @@ internal static class CaptureSourceRunner
             {
                 return error;
             }
+
+            if (pass + 1 < source.Loop)
+            {
+                handler.EndOfPass();
+            }
         }
 
         return null;
     }
 
     private static void RunLive<THandler>(CaptureSourceSettings source, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
-        where THandler : struct, ICaptureFrameHandler
+        where THandler : struct, ICapturePassHandler
     {
         using var capture = LiveCapture.Open(new LiveCaptureOptions
         {

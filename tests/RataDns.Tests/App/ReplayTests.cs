@@ -41,6 +41,27 @@ public class ReplayTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Loop_reads_the_file_again_and_again()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"ratadns-loop-{Environment.ProcessId}.pcap");
+        SyntheticCapture.Write(path, 100, seed: 3, packetsPerSecond: 1000);
+        try
+        {
+            var once = new StringWriter();
+            var thrice = new StringWriter();
+            Assert.Equal(0, InspectCommand.Run(new CaptureSourceSettings { Input = path }, DnsPortSet.Default, null, once, TextWriter.Null));
+            Assert.Equal(0, InspectCommand.Run(new CaptureSourceSettings { Input = path, Loop = 3 }, DnsPortSet.Default, null, thrice, TextWriter.Null));
+            Assert.Contains("\nframes: 100\n", once.ToString(), StringComparison.Ordinal);
+            Assert.Contains("\nframes: 300\n", thrice.ToString(), StringComparison.Ordinal);
+            Assert.Contains("\ndns messages: 300\n", thrice.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static (TimeSpan Time, string Report) Inspect(string path, double speed)
     {
         var report = new StringWriter();
