@@ -182,34 +182,18 @@ internal static class CaptureSourceRunner
         for (int pass = 0; pass < source.Loop && !cancellation.IsCancellationRequested; pass++)
         {
             pacer?.Restart();
+            var guarded = new GuardedFrameHandler<THandler>(handler, pacer, cancellation);
             CaptureReadError? error;
             if (source.Input == "-")
             {
                 var reader = new CaptureStreamReader(stdin ?? Console.OpenStandardInput());
-                if (pacer is null)
-                {
-                    reader.ReadAllAsync(handler, cancellation).GetAwaiter().GetResult();
-                }
-                else
-                {
-                    reader.ReadAllAsync(new PacedFrameHandler<THandler>(pacer, handler), cancellation).GetAwaiter().GetResult();
-                }
-
+                reader.ReadAllAsync(guarded, cancellation).GetAwaiter().GetResult();
                 return reader.Error;
             }
 
             using (var reader = CaptureFileReader.Open(source.Input))
             {
-                if (pacer is null)
-                {
-                    reader.ReadAll(ref handler);
-                }
-                else
-                {
-                    var paced = new PacedFrameHandler<THandler>(pacer, handler);
-                    reader.ReadAll(ref paced);
-                }
-
+                reader.ReadAll(ref guarded);
                 error = reader.Error;
             }
 
@@ -325,5 +309,29 @@ internal sealed class CaptureInterruptedException : Exception
     public CaptureInterruptedException(string message, Exception innerException)
         : base(message, innerException)
     {
+    }
+}
+
+/// <summary>
+/// Wraps the handler of a file or stream read: paces frames when replaying at a speed, and stops the read at the
+/// next frame once SIGINT/SIGTERM (or a caller) cancels, so a long replay ends promptly and still reports.
+/// </summary>
+internal struct GuardedFrameHandler<THandler>(THandler inner, ReplayPacer? pacer, CancellationToken cancellation) : ICaptureFrameHandler
+    where THandler : struct, ICaptureFrameHandler
+{
+    // Not readonly: OnFrame runs on the inner struct in place (a readonly field would hand it a defensive copy).
+#pragma warning disable IDE0044
+    private THandler _inner = inner;
+#pragma warning restore IDE0044
+
+    public void OnFrame(in CapturedFrame frame)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        if (pacer is not null && !pacer.WaitFor(frame.TimestampNanoseconds, cancellation))
+        {
+            throw new OperationCanceledException(cancellation);
+        }
+
+        _inner.OnFrame(in frame);
     }
 }

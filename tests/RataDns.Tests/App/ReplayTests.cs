@@ -42,6 +42,29 @@ public class ReplayTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Cancelling_a_paced_replay_stops_it_promptly_and_still_reports()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"ratadns-cancel-{Environment.ProcessId}.pcap");
+        SyntheticCapture.Write(path, 1001, seed: 5, packetsPerSecond: 100);
+        try
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            var report = new StringWriter();
+            var clock = Stopwatch.StartNew();
+            int exit = InspectCommand.Run(new CaptureSourceSettings { Input = path, Speed = 1 }, DnsPortSet.Default, null, report, TextWriter.Null, stop.Token);
+            clock.Stop();
+            Assert.Equal(0, exit);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the 10 s replay took {clock.Elapsed.TotalSeconds:F1} s to stop");
+            var frames = long.Parse(report.ToString().Split('\n').Single(l => l.StartsWith("frames: ", StringComparison.Ordinal))[8..], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(frames, 1, 1000);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Loop_reads_the_file_again_and_again()
     {
         var path = Path.Combine(Path.GetTempPath(), $"ratadns-loop-{Environment.ProcessId}.pcap");
