@@ -1,0 +1,331 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Security.Cryptography;
+
+namespace RataDns.Reducers.Summaries;
+
+/// <summary>
+/// Heavy hitters over byte-string keys (names in lowercase wire form, client addresses) with the Space-Saving
+/// algorithm (Metwally, Agrawal, El Abbadi 2005, "Efficient computation of frequent and top-k elements in data
+/// streams"): at most <see cref="Capacity"/> = k keys are monitored; an unmonitored key takes over the counter of
+/// the minimum, inheriting its count as its error.
+/// <para>
+/// Guarantee, for a stream (or merge of streams, see <see cref="Merge"/>) of total weight N =
+/// <see cref="TotalWeight"/>: every monitored key has <c>Count - Error &lt;= true weight &lt;= Count</c>, with
+/// <c>Error &lt;= MinCount &lt;= N / k</c>; a key not monitored has true weight <c>&lt;= MinCount</c>, so every key
+/// with true weight &gt; N / k is monitored. While at most k distinct keys have been seen, counts are exact.
+/// </para>
+/// <para>
+/// Structure: the paper's Stream-Summary (section 3.1) held in preallocated arrays: buckets of counters with equal
+/// count, in a doubly linked list sorted by count, so the minimum is the first bucket. An update of weight 1 moves
+/// a counter to the next bucket or a new one: O(1). A weight w &gt; 1 walks past the buckets whose count lies
+/// between the old and the new count (at most the number of distinct counts, &lt;= k). Keys are found through an
+/// open-addressing table (linear probing, load &lt;= 1/2, backward-shift deletion) keyed with SipHash-1-3 under a
+/// per-instance random 128-bit key, so a sender choosing names cannot pile them into one probe run.
+/// </para>
+/// <para>
+/// Memory is fixed at construction: each counter owns a 256-byte slot of one key arena, and the counter of an
+/// evicted key is reused in place. <see cref="Offer"/> allocates nothing. One instance belongs to one thread.
+/// </para>
+/// </summary>
+public sealed partial class SpaceSavingSummary
+{
+    /// <summary>Longest key accepted: a name in wire form is at most 255 bytes (RFC 1035 3.1).</summary>
+    public const int MaxKeyLength = 255;
+
+    /// <summary>Largest capacity accepted (the key arena is then 256 MiB).</summary>
+    public const int MaxCapacity = 1 << 20;
+
+    /// <summary>Each counter owns 2^8 = 256 bytes of the arena (255 key bytes rounded up).</summary>
+    private const int SlotShift = 8;
+
+    private readonly int _capacity;
+    private readonly ulong _hashKey0;
+    private readonly ulong _hashKey1;
+
+    // Per counter c in [0, _monitored): key bytes at _keyArena[c << SlotShift], its length, its hash, its error.
+    private readonly byte[] _keyArena;
+    private readonly byte[] _keyLengths;
+    private readonly ulong[] _keyHashes;
+    private readonly long[] _errors;
+
+    private int _monitored;
+    private long _totalWeight;
+
+    /// <summary>Creates a summary monitoring at most <paramref name="capacity"/> keys; all memory is allocated here.</summary>
+    public SpaceSavingSummary(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
+        _capacity = capacity;
+        _keyArena = new byte[capacity << SlotShift];
+        _keyLengths = new byte[capacity];
+        _keyHashes = new ulong[capacity];
+        _errors = new long[capacity];
+
+        Span<byte> seed = stackalloc byte[16];
+        RandomNumberGenerator.Fill(seed);
+        _hashKey0 = BinaryPrimitives.ReadUInt64LittleEndian(seed);
+        _hashKey1 = BinaryPrimitives.ReadUInt64LittleEndian(seed[8..]);
+
+        _counterBucket = new int[capacity];
+        _nextInBucket = new int[capacity];
+        _previousInBucket = new int[capacity];
+        _bucketCount = new long[capacity];
+        _bucketHead = new int[capacity];
+        _bucketNext = new int[capacity];
+        _bucketPrevious = new int[capacity];
+        ResetBuckets();
+
+        int tableSize = (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2);
+        _table = new int[tableSize];
+        _tableMask = tableSize - 1;
+    }
+
+    /// <summary>k: the most keys monitored at once.</summary>
+    public int Capacity => _capacity;
+
+    /// <summary>How many keys are monitored now (&lt;= <see cref="Capacity"/>).</summary>
+    public int MonitoredCount => _monitored;
+
+    /// <summary>N: the total weight offered (and merged in) since construction or <see cref="Reset"/>.</summary>
+    public long TotalWeight => _totalWeight;
+
+    /// <summary>
+    /// Upper bound on the true weight of any key that is not monitored: the smallest count once all counters are
+    /// in use, 0 before (then every key seen is monitored, exactly).
+    /// </summary>
+    public long MinCount => _monitored == _capacity ? _bucketCount[_minBucket] : 0;
+
+    /// <summary>Size of the key arena in bytes; fixed at construction.</summary>
+    public int ArenaBytes => _keyArena.Length;
+
+    /// <summary>
+    /// Counts <paramref name="weight"/> occurrences of <paramref name="key"/>. Returns false, counting nothing,
+    /// when the key is longer than <see cref="MaxKeyLength"/>. Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="weight"/> is less than 1.</exception>
+    public bool Offer(ReadOnlySpan<byte> key, long weight = 1)
+    {
+        if (weight < 1)
+        {
+            ThrowWeightOutOfRange(weight);
+        }
+
+        if (key.Length > MaxKeyLength)
+        {
+            return false;
+        }
+
+        _totalWeight += weight;
+        ulong hash = HashKey(key);
+        int counter = Find(key, hash);
+        if (counter >= 0)
+        {
+            Increment(counter, weight);
+            return true;
+        }
+
+        if (_monitored < _capacity)
+        {
+            counter = _monitored++;
+            StoreKey(counter, key, hash);
+            _errors[counter] = 0;
+            InsertIndex(counter);
+            PlaceCounter(counter, weight, searchFrom: NoBucket);
+            return true;
+        }
+
+        // Space-Saving's replacement step (paper, figure 1): the new key takes over a counter of the minimum
+        // bucket; the old count becomes its error, and the count grows by the weight.
+        int bucket = _minBucket;
+        counter = _bucketHead[bucket];
+        RemoveIndex(counter);
+        StoreKey(counter, key, hash);
+        _errors[counter] = _bucketCount[bucket];
+        InsertIndex(counter);
+        Increment(counter, weight);
+        return true;
+    }
+
+    /// <summary>
+    /// Looks up a monitored key. For a key that is not monitored, returns false with count = <see cref="MinCount"/>
+    /// (its upper bound) and error = <see cref="MinCount"/>.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> key, out long count, out long error)
+    {
+        int counter = key.Length <= MaxKeyLength ? Find(key, HashKey(key)) : -1;
+        if (counter < 0)
+        {
+            count = MinCount;
+            error = count;
+            return false;
+        }
+
+        count = _bucketCount[_counterBucket[counter]];
+        error = _errors[counter];
+        return true;
+    }
+
+    /// <summary>
+    /// The <paramref name="n"/> (or fewer, if fewer are monitored) keys with the largest counts, sorted by count
+    /// descending, then by key bytes ascending. Allocates the result; meant for the end of a window.
+    /// </summary>
+    public HeavyHitter[] Top(int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        int[] order = SortedCounters();
+        int length = Math.Min(n, order.Length);
+        var result = new HeavyHitter[length];
+        for (int i = 0; i < length; i++)
+        {
+            int counter = order[i];
+            result[i] = new HeavyHitter(KeyOf(counter).ToArray(), _bucketCount[_counterBucket[counter]], _errors[counter]);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Folds <paramref name="other"/> into this summary, as if this one had seen both streams (Agarwal, Cormode,
+    /// Huang, Phillips, Wei, Yi 2012, "Mergeable summaries", section 3, in Space-Saving form): a key monitored by
+    /// both gets the sum of counts and errors; a key monitored by one side only gets the other side's
+    /// <see cref="MinCount"/> added to its count and its error (the most it can have had there); then the k keys
+    /// with the largest counts are kept. The guarantees of the type hold for the combined stream: writing
+    /// m = mA + mB, every candidate count is &gt;= m and the candidates' excess over m sums to at most N - k·m, so the
+    /// k-th largest count is &lt;= N / k. Allocates scratch of the size of both summaries; <paramref name="other"/>
+    /// is not changed.
+    /// </summary>
+    /// <exception cref="ArgumentException">The capacities differ.</exception>
+    public void Merge(SpaceSavingSummary other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other._capacity != _capacity)
+        {
+            throw new ArgumentException($"Cannot merge a summary of capacity {other._capacity} into one of capacity {_capacity}.", nameof(other));
+        }
+
+        long thisMin = MinCount;
+        long otherMin = other.MinCount;
+        int most = _monitored + other._monitored;
+        var keys = new byte[most << SlotShift];
+        var lengths = new byte[most];
+        var counts = new long[most];
+        var errors = new long[most];
+        int candidates = 0;
+
+        for (int c = 0; c < _monitored; c++)
+        {
+            ReadOnlySpan<byte> key = KeyOf(c);
+            long count = _bucketCount[_counterBucket[c]];
+            long error = _errors[c];
+            int theirs = other.Find(key, other.HashKey(key));
+            if (theirs >= 0)
+            {
+                count += other._bucketCount[other._counterBucket[theirs]];
+                error += other._errors[theirs];
+            }
+            else
+            {
+                count += otherMin;
+                error += otherMin;
+            }
+
+            AddCandidate(key, count, error);
+        }
+
+        for (int c = 0; c < other._monitored; c++)
+        {
+            ReadOnlySpan<byte> key = other.KeyOf(c);
+            if (Find(key, HashKey(key)) < 0)
+            {
+                AddCandidate(key, other._bucketCount[other._counterBucket[c]] + thisMin, other._errors[c] + thisMin);
+            }
+        }
+
+        // Keep the k largest counts (ties broken by key, so the result does not depend on slot order).
+        var order = new int[candidates];
+        for (int i = 0; i < candidates; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) =>
+        {
+            int byCount = counts[b].CompareTo(counts[a]);
+            return byCount != 0
+                ? byCount
+                : keys.AsSpan(a << SlotShift, lengths[a]).SequenceCompareTo(keys.AsSpan(b << SlotShift, lengths[b]));
+        });
+
+        long totalWeight = _totalWeight + other._totalWeight;
+        Reset();
+        _totalWeight = totalWeight;
+        int kept = Math.Min(candidates, _capacity);
+
+        // Smallest first, so each counter joins the largest bucket or a new one after it: O(1) each.
+        for (int i = kept - 1; i >= 0; i--)
+        {
+            int candidate = order[i];
+            ReadOnlySpan<byte> key = keys.AsSpan(candidate << SlotShift, lengths[candidate]);
+            int counter = _monitored++;
+            StoreKey(counter, key, HashKey(key));
+            _errors[counter] = errors[candidate];
+            InsertIndex(counter);
+            PlaceCounter(counter, counts[candidate], searchFrom: _maxBucket);
+        }
+
+        void AddCandidate(ReadOnlySpan<byte> key, long count, long error)
+        {
+            key.CopyTo(keys.AsSpan(candidates << SlotShift));
+            lengths[candidates] = (byte)key.Length;
+            counts[candidates] = count;
+            errors[candidates] = error;
+            candidates++;
+        }
+    }
+
+    /// <summary>Forgets every key and the total weight; keeps all memory (and the hash key).</summary>
+    public void Reset()
+    {
+        Array.Clear(_table);
+        ResetBuckets();
+        _monitored = 0;
+        _totalWeight = 0;
+    }
+
+    private ulong HashKey(ReadOnlySpan<byte> key) => SipHash.Hash13(_hashKey0, _hashKey1, key);
+
+    private ReadOnlySpan<byte> KeyOf(int counter) => _keyArena.AsSpan(counter << SlotShift, _keyLengths[counter]);
+
+    private void StoreKey(int counter, ReadOnlySpan<byte> key, ulong hash)
+    {
+        key.CopyTo(_keyArena.AsSpan(counter << SlotShift, MaxKeyLength + 1));
+        _keyLengths[counter] = (byte)key.Length;
+        _keyHashes[counter] = hash;
+    }
+
+    /// <summary>Monitored counters by count descending, then key ascending.</summary>
+    private int[] SortedCounters()
+    {
+        var order = new int[_monitored];
+        int n = 0;
+
+        // Buckets from the largest count down; within a bucket (equal counts) sort by key.
+        for (int bucket = _maxBucket; bucket != NoBucket; bucket = _bucketPrevious[bucket])
+        {
+            int start = n;
+            for (int counter = _bucketHead[bucket]; counter != NoCounter; counter = _nextInBucket[counter])
+            {
+                order[n++] = counter;
+            }
+
+            order.AsSpan(start, n - start).Sort((a, b) => KeyOf(a).SequenceCompareTo(KeyOf(b)));
+        }
+
+        return order;
+    }
+
+    private static void ThrowWeightOutOfRange(long weight) =>
+        throw new ArgumentOutOfRangeException(nameof(weight), weight, "The weight must be at least 1.");
+}
