@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Security.Cryptography;
+using RataDns.DnsWire;
 
 namespace RataDns.Transport;
 
@@ -69,61 +69,7 @@ public sealed class AddressAnonymizer
     }
 
     /// <summary>SipHash-2-4 of <paramref name="data"/> under this anonymizer's key.</summary>
-    public ulong SipHash24(ReadOnlySpan<byte> data)
-    {
-        ulong v0 = 0x736f6d6570736575UL ^ _k0;
-        ulong v1 = 0x646f72616e646f6dUL ^ _k1;
-        ulong v2 = 0x6c7967656e657261UL ^ _k0;
-        ulong v3 = 0x7465646279746573UL ^ _k1;
-
-        int whole = data.Length & ~7;
-        for (int i = 0; i < whole; i += 8)
-        {
-            ulong m = BinaryPrimitives.ReadUInt64LittleEndian(data[i..]);
-            v3 ^= m;
-            Round(ref v0, ref v1, ref v2, ref v3);
-            Round(ref v0, ref v1, ref v2, ref v3);
-            v0 ^= m;
-        }
-
-        // Last block: the remaining bytes little-endian, with the message length (mod 256) in the top byte.
-        ulong last = (ulong)(data.Length & 0xFF) << 56;
-        for (int i = data.Length - 1; i >= whole; i--)
-        {
-            last |= (ulong)data[i] << (8 * (i - whole));
-        }
-
-        v3 ^= last;
-        Round(ref v0, ref v1, ref v2, ref v3);
-        Round(ref v0, ref v1, ref v2, ref v3);
-        v0 ^= last;
-
-        v2 ^= 0xFF;
-        for (int i = 0; i < 4; i++)
-        {
-            Round(ref v0, ref v1, ref v2, ref v3);
-        }
-
-        return v0 ^ v1 ^ v2 ^ v3;
-    }
-
-    private static void Round(ref ulong v0, ref ulong v1, ref ulong v2, ref ulong v3)
-    {
-        v0 += v1;
-        v1 = BitOperations.RotateLeft(v1, 13);
-        v1 ^= v0;
-        v0 = BitOperations.RotateLeft(v0, 32);
-        v2 += v3;
-        v3 = BitOperations.RotateLeft(v3, 16);
-        v3 ^= v2;
-        v0 += v3;
-        v3 = BitOperations.RotateLeft(v3, 21);
-        v3 ^= v0;
-        v2 += v1;
-        v1 = BitOperations.RotateLeft(v1, 17);
-        v1 ^= v2;
-        v2 = BitOperations.RotateLeft(v2, 32);
-    }
+    public ulong SipHash24(ReadOnlySpan<byte> data) => SipHash.Hash24(_k0, _k1, data);
 
     private static bool IsHexText(ReadOnlySpan<byte> text)
     {

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Security.Cryptography;
+using RataDns.DnsWire;
 
 namespace RataDns.Capture.Fragments;
 
@@ -78,48 +78,14 @@ internal readonly struct FragmentKey : IEquatable<FragmentKey>
     /// </summary>
     public ulong Hash(in FragmentKeySeed seed)
     {
-        ulong v0 = seed.K0 ^ 0x736f6d6570736575UL;
-        ulong v1 = seed.K1 ^ 0x646f72616e646f6dUL;
-        ulong v2 = seed.K0 ^ 0x6c7967656e657261UL;
-        ulong v3 = seed.K1 ^ 0x7465646279746573UL;
-        Compress(ref v0, ref v1, ref v2, ref v3, _source0);
-        Compress(ref v0, ref v1, ref v2, ref v3, _source1);
-        Compress(ref v0, ref v1, ref v2, ref v3, _destination0);
-        Compress(ref v0, ref v1, ref v2, ref v3, _destination1);
-        Compress(ref v0, ref v1, ref v2, ref v3, _identity);
-
-        // The last block holds the message length (40 bytes) in its top byte.
-        Compress(ref v0, ref v1, ref v2, ref v3, 40UL << 56);
-        v2 ^= 0xFF;
-        Round(ref v0, ref v1, ref v2, ref v3);
-        Round(ref v0, ref v1, ref v2, ref v3);
-        Round(ref v0, ref v1, ref v2, ref v3);
-        return v0 ^ v1 ^ v2 ^ v3;
-    }
-
-    private static void Compress(ref ulong v0, ref ulong v1, ref ulong v2, ref ulong v3, ulong m)
-    {
-        v3 ^= m;
-        Round(ref v0, ref v1, ref v2, ref v3);
-        v0 ^= m;
-    }
-
-    private static void Round(ref ulong v0, ref ulong v1, ref ulong v2, ref ulong v3)
-    {
-        v0 += v1;
-        v1 = BitOperations.RotateLeft(v1, 13);
-        v1 ^= v0;
-        v0 = BitOperations.RotateLeft(v0, 32);
-        v2 += v3;
-        v3 = BitOperations.RotateLeft(v3, 16);
-        v3 ^= v2;
-        v0 += v3;
-        v3 = BitOperations.RotateLeft(v3, 21);
-        v3 ^= v0;
-        v2 += v1;
-        v1 = BitOperations.RotateLeft(v1, 17);
-        v1 ^= v2;
-        v2 = BitOperations.RotateLeft(v2, 32);
+        // The key's five words, little-endian, are the 40-byte message.
+        Span<byte> message = stackalloc byte[40];
+        BinaryPrimitives.WriteUInt64LittleEndian(message, _source0);
+        BinaryPrimitives.WriteUInt64LittleEndian(message[8..], _source1);
+        BinaryPrimitives.WriteUInt64LittleEndian(message[16..], _destination0);
+        BinaryPrimitives.WriteUInt64LittleEndian(message[24..], _destination1);
+        BinaryPrimitives.WriteUInt64LittleEndian(message[32..], _identity);
+        return SipHash.Hash13(seed.K0, seed.K1, message);
     }
 }
 

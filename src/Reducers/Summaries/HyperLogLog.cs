@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Security.Cryptography;
+using RataDns.DnsWire;
 
 namespace RataDns.Reducers.Summaries;
 

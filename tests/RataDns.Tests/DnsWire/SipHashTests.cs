@@ -1,6 +1,6 @@
-using RataDns.Reducers.Summaries;
+using RataDns.DnsWire;
 
-namespace RataDns.Tests.Reducers;
+namespace RataDns.Tests.DnsWire;
 
 public class SipHashTests
 {

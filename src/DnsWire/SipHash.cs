@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace RataDns.Reducers.Summaries;
+namespace RataDns.DnsWire;
 
 /// <summary>
 /// SipHash (Aumasson and Bernstein 2012, "SipHash: a fast short-input PRF") over a byte span under a 128-bit
