@@ -1,0 +1,476 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace RataDns.Reducers.Configuration;
+
+/// <summary>
+/// Reads a <see cref="MonitorConfiguration"/> from JSON. Accepts RaTA DNS / Fievel files as they are: flat
+/// (<c>InputMethod</c>, <c>InputSource</c>, <c>Speed</c>, <c>Filter</c> at the top level) or with those keys under
+/// <c>"Capture"</c>; key names match ignoring case; comments and trailing commas are allowed. Every problem is
+/// collected and reported at once in a <see cref="ConfigurationException"/> naming the file, the JSON path of each key
+/// (e.g. <c>PreliminarReducers[1].RedisPort</c>) and the reason; unknown keys get a "did you mean" suggestion.
+/// </summary>
+/// <remarks>
+/// Decisions: JSON <c>null</c> counts as absent; a key given twice (in any case) is an error; a capture key may sit at
+/// the top level or under <c>Capture</c> but not both; <c>InputSource</c> is ignored for <c>stdin</c>; output keys of
+/// another method (e.g. <c>RedisPort</c> with <c>stdout</c>) are accepted and ignored, as Fievel did; a reducer entry's
+/// other keys are its options, except that a near-miss of an output key (e.g. <c>RedisPrt</c>) is an error; two
+/// entries with the same name and the same destination are an error (their results could not be told apart), while
+/// the same reducer to different destinations is fine.
+/// </remarks>
+public static class MonitorConfigurationLoader
+{
+    private const string ServerIdKey = "ServerId";
+    private const string WindowSizeKey = "WindowSize";
+    private const string WindowMillisecondsKey = "WindowMilliseconds";
+    private const string CaptureKey = "Capture";
+    private const string ReducersKey = "PreliminarReducers";
+    private const string ReducersAliasKey = "Reducers";
+    private const string WorkersKey = "Workers";
+    private const string PortsKey = "Ports";
+    private const string ZeroMqKey = "ZeroMq";
+    private const string AnonymizationKeyFileKey = "AnonymizationKeyFile";
+    private const string ReducerAssembliesKey = "ReducerAssemblies";
+
+    private const string InputMethodKey = "InputMethod";
+    private const string InputSourceKey = "InputSource";
+    private const string SpeedKey = "Speed";
+    private const string FilterKey = "Filter";
+    private const string SnapLengthKey = "SnapLength";
+    private const string PromiscuousKey = "Promiscuous";
+    private const string BufferSizeMiBKey = "BufferSizeMiB";
+    private const string ImmediateKey = "Immediate";
+    private const string LoopKey = "Loop";
+    private const string DurationSecondsKey = "DurationSeconds";
+
+    private const string NameKey = "Name";
+    private const string TypeKey = "Type";
+    private const string OutputMethodKey = "OutputMethod";
+    private const string OutputFileKey = "OutputFile";
+    private const string FileNameKey = "FileName";
+    private const string RedisServerKey = "RedisServer";
+    private const string RedisHostKey = "RedisHost";
+    private const string RedisPortKey = "RedisPort";
+    private const string RedisChannelKey = "RedisChannel";
+
+    /// <summary>The keys that may sit at the top level or under <c>Capture</c>.</summary>
+    public static IReadOnlyList<string> CaptureKeys { get; } =
+    [
+        InputMethodKey, InputSourceKey, SpeedKey, FilterKey, SnapLengthKey, PromiscuousKey, BufferSizeMiBKey,
+        ImmediateKey, LoopKey, DurationSecondsKey,
+    ];
+
+    /// <summary>The keys accepted at the top level.</summary>
+    public static IReadOnlyList<string> TopLevelKeys { get; } =
+    [
+        ServerIdKey, WindowSizeKey, WindowMillisecondsKey, CaptureKey, ReducersKey, ReducersAliasKey, WorkersKey,
+        PortsKey, ZeroMqKey, AnonymizationKeyFileKey, ReducerAssembliesKey, .. CaptureKeys,
+    ];
+
+    /// <summary>The keys of a reducer entry that describe it and its output; the others are its options.</summary>
+    public static IReadOnlyList<string> ReducerEntryKeys { get; } =
+    [
+        NameKey, TypeKey, OutputMethodKey, OutputFileKey, FileNameKey, RedisServerKey, RedisHostKey, RedisPortKey,
+        RedisChannelKey,
+    ];
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Reads and checks the configuration file at <paramref name="path"/>.</summary>
+    /// <exception cref="ConfigurationException">The file cannot be read, is not JSON, or has problems.</exception>
+    public static MonitorConfiguration Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new ConfigurationException(path, [new(string.Empty, $"cannot read the configuration file: {e.Message}")], e);
+        }
+
+        return Parse(json, path);
+    }
+
+    /// <summary>Reads and checks a configuration; <paramref name="origin"/> (usually the file name) prefixes messages.</summary>
+    /// <exception cref="ConfigurationException">The text is not JSON, or has problems.</exception>
+    public static MonitorConfiguration Parse(string json, string origin)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(origin);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            // LineNumber and BytePositionInLine are zero-based; the column counts UTF-8 bytes.
+            long line = (e.LineNumber ?? 0) + 1;
+            long column = (e.BytePositionInLine ?? 0) + 1;
+            string reason = e.Message;
+            int position = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            if (position > 0)
+            {
+                reason = reason[..position];
+            }
+
+            throw new ConfigurationException(origin, [new(string.Empty, $"malformed JSON at line {line}, column {column}: {reason}")], e);
+        }
+
+        using (document)
+        {
+            var problems = new List<ConfigurationProblem>();
+            MonitorConfiguration? configuration = Read(document.RootElement, origin, problems);
+            if (problems.Count > 0 || configuration is null)
+            {
+                throw new ConfigurationException(origin, problems);
+            }
+
+            return configuration;
+        }
+    }
+
+    private static MonitorConfiguration? Read(JsonElement rootElement, string origin, List<ConfigurationProblem> problems)
+    {
+        if (ConfigurationObjectReader.Open(rootElement, string.Empty, problems) is not { } root)
+        {
+            problems[^1] = new(string.Empty, $"the configuration must be a JSON object, found {ConfigurationObjectReader.Describe(rootElement)}.");
+            return null;
+        }
+
+        string serverId = root.TakeString(ServerIdKey) ?? Environment.MachineName;
+        WindowConfiguration window = ReadWindow(root);
+        CaptureConfiguration capture = ReadCapture(root);
+        IReadOnlyList<ReducerConfiguration> reducers = ReadReducers(root, origin);
+        int? workers = root.TakeInt32(WorkersKey, 1, MonitorConfiguration.MaxWorkers, $"between 1 and {MonitorConfiguration.MaxWorkers} worker threads.");
+        IReadOnlyList<int> ports = ReadPorts(root) ?? MonitorConfiguration.DefaultPorts;
+        JsonElement? zeroMq = null;
+        if (root.TryTake([ZeroMqKey], out JsonElement zeroMqValue, out string zeroMqPath))
+        {
+            if (zeroMqValue.ValueKind == JsonValueKind.Object)
+            {
+                zeroMq = zeroMqValue.Clone();
+            }
+            else
+            {
+                problems.Add(new(zeroMqPath, $"expected an object, found {ConfigurationObjectReader.Describe(zeroMqValue)}."));
+            }
+        }
+
+        string? anonymizationKeyFile = root.TakeString(AnonymizationKeyFileKey);
+        IReadOnlyList<string> assemblies = ReadStrings(root, ReducerAssembliesKey) ?? [];
+        root.ReportUnknown(TopLevelKeys);
+
+        return new MonitorConfiguration
+        {
+            ServerId = serverId,
+            Window = window,
+            Capture = capture,
+            Reducers = reducers,
+            Workers = workers,
+            Ports = ports,
+            ZeroMq = zeroMq,
+            AnonymizationKeyFile = anonymizationKeyFile,
+            ReducerAssemblies = assemblies,
+            Origin = origin,
+        };
+    }
+
+    private static WindowConfiguration ReadWindow(ConfigurationObjectReader root)
+    {
+        bool bothGiven = root.Has(WindowSizeKey) && root.Has(WindowMillisecondsKey);
+        int? packets = root.TakeInt32(WindowSizeKey, 1, int.MaxValue, "a window holds at least 1 packet.");
+        double? milliseconds = root.TakeDouble(
+            WindowMillisecondsKey,
+            ms => ms > 0 && ms <= WindowConfiguration.MaxDuration.TotalMilliseconds,
+            "a time window is positive and at most one day (86400000 ms).");
+        if (bothGiven)
+        {
+            root.Problems.Add(new(
+                root.ChildPath(root.SpellingOf(WindowMillisecondsKey)),
+                $"both {root.SpellingOf(WindowSizeKey)} (packets) and {root.SpellingOf(WindowMillisecondsKey)} (time) are given; a window is one or the other, keep one."));
+        }
+
+        if (packets is { } count)
+        {
+            return WindowConfiguration.OfPackets(count);
+        }
+
+        return milliseconds is { } ms ? WindowConfiguration.OfDuration(TimeSpan.FromMilliseconds(ms)) : MonitorConfiguration.DefaultWindow;
+    }
+
+    private static CaptureConfiguration ReadCapture(ConfigurationObjectReader root)
+    {
+        ConfigurationObjectReader? nested = null;
+        if (root.TryTake([CaptureKey], out JsonElement captureElement, out string capturePath))
+        {
+            nested = ConfigurationObjectReader.Open(captureElement, capturePath, root.Problems);
+        }
+
+        // Each capture key is read from Capture if it is there, else from the top level; both is an error.
+        ConfigurationObjectReader From(string key)
+        {
+            if (nested is null || !nested.Has(key))
+            {
+                return root;
+            }
+
+            if (root.Has(key))
+            {
+                root.Problems.Add(new(
+                    nested.ChildPath(nested.SpellingOf(key)),
+                    $"also given at the top level as '{root.SpellingOf(key)}'; keep one."));
+                _ = root.TryTake([key], out _, out _);
+            }
+
+            return nested;
+        }
+
+        var defaults = new CaptureConfiguration();
+        ConfigurationObjectReader methodReader = From(InputMethodKey);
+        CaptureInputMethod method = defaults.InputMethod;
+        if (methodReader.TryTake([InputMethodKey], out JsonElement methodValue, out string methodPath))
+        {
+            if (methodValue.ValueKind != JsonValueKind.String)
+            {
+                root.Problems.Add(new(methodPath, $"expected a string, found {ConfigurationObjectReader.Describe(methodValue)}."));
+            }
+            else if (!ConfigurationNames.TryParseInputMethod(methodValue.GetString()!, out method))
+            {
+                string text = methodValue.GetString()!;
+                root.Problems.Add(new(
+                    methodPath,
+                    $"unknown input method '{text}'{KeySuggestion.Hint(text, ConfigurationNames.InputMethodNames)}; valid: {string.Join(", ", ConfigurationNames.InputMethodNames)}."));
+            }
+        }
+
+        ConfigurationObjectReader sourceReader = From(InputSourceKey);
+        string? source = sourceReader.TakeString(InputSourceKey);
+        if (source is null && !sourceReader.Has(InputSourceKey) && method != CaptureInputMethod.Stdin)
+        {
+            string what = method == CaptureInputMethod.CaptureFile ? "the pcap or pcapng file to read" : "the interface to capture on";
+            root.Problems.Add(new(
+                methodReader.ChildPath(InputSourceKey),
+                $"required when InputMethod is {ConfigurationNames.NameOf(method)} ({what})."));
+        }
+
+        double? durationSeconds = From(DurationSecondsKey).TakeDouble(
+            DurationSecondsKey, s => s > 0 && s <= TimeSpan.MaxValue.TotalSeconds / 2, "a positive number of seconds.");
+
+        var capture = new CaptureConfiguration
+        {
+            InputMethod = method,
+            InputSource = source,
+            Speed = From(SpeedKey).TakeDouble(SpeedKey, s => s >= 0, "the speed is 0 (as fast as possible), 1 (the capture's own timing) or n (n times faster).") ?? defaults.Speed,
+            Filter = From(FilterKey).TakeString(FilterKey) ?? defaults.Filter,
+            SnapLength = From(SnapLengthKey).TakeInt32(SnapLengthKey, 64, 262144, "between 64 and 262144 bytes.") ?? defaults.SnapLength,
+            Promiscuous = From(PromiscuousKey).TakeBoolean(PromiscuousKey) ?? defaults.Promiscuous,
+            BufferSizeMiB = From(BufferSizeMiBKey).TakeInt32(BufferSizeMiBKey, 1, 2047, "between 1 and 2047 MiB.") ?? defaults.BufferSizeMiB,
+            Immediate = From(ImmediateKey).TakeBoolean(ImmediateKey) ?? defaults.Immediate,
+            Loop = From(LoopKey).TakeInt32(LoopKey, 1, int.MaxValue, "read the file at least once.") ?? defaults.Loop,
+            Duration = durationSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.Duration,
+        };
+        nested?.ReportUnknown(CaptureKeys);
+        return capture;
+    }
+
+    private static IReadOnlyList<ReducerConfiguration> ReadReducers(ConfigurationObjectReader root, string origin)
+    {
+        if (!root.TryTake([ReducersKey, ReducersAliasKey], out JsonElement list, out string listPath))
+        {
+            root.Problems.Add(new(ReducersKey, "required: the list of reducers, e.g. [{\"Name\": \"QueriesPerSecond\", \"OutputMethod\": \"stdout\"}]."));
+            return [];
+        }
+
+        if (list.ValueKind != JsonValueKind.Array)
+        {
+            root.Problems.Add(new(listPath, $"expected an array of reducers, found {ConfigurationObjectReader.Describe(list)}."));
+            return [];
+        }
+
+        if (list.GetArrayLength() == 0)
+        {
+            root.Problems.Add(new(listPath, "at least one reducer is needed."));
+            return [];
+        }
+
+        var reducers = new List<ReducerConfiguration>();
+        var destinations = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        int index = 0;
+        foreach (JsonElement entryElement in list.EnumerateArray())
+        {
+            string entryPath = $"{listPath}[{index.ToString(CultureInfo.InvariantCulture)}]";
+            index++;
+            if (ConfigurationObjectReader.Open(entryElement, entryPath, root.Problems) is not { } entry)
+            {
+                continue;
+            }
+
+            if (ReadReducer(entry, origin) is not { } reducer)
+            {
+                continue;
+            }
+
+            string destination = $"{reducer.Name}\n{reducer.Output.Describe()}";
+            if (destinations.TryGetValue(destination, out string? firstPath))
+            {
+                root.Problems.Add(new(
+                    entryPath,
+                    $"{reducer.Name} already writes to {reducer.Output.Describe()} ({firstPath}); their results could not be told apart. Give one another output."));
+                continue;
+            }
+
+            destinations.Add(destination, entryPath);
+            reducers.Add(reducer);
+        }
+
+        return reducers;
+    }
+
+    private static ReducerConfiguration? ReadReducer(ConfigurationObjectReader entry, string origin)
+    {
+        string? name = entry.TakeString(NameKey, TypeKey);
+        if (name is null && !entry.Has(NameKey) && !entry.Has(TypeKey))
+        {
+            entry.Problems.Add(new(entry.ChildPath(NameKey), "required: the reducer's type, e.g. \"QueriesPerSecond\" (\"Type\" is accepted too)."));
+        }
+
+        ReducerOutputMethod method = ReducerOutputMethod.Stdout;
+        if (entry.TryTake([OutputMethodKey], out JsonElement methodValue, out string methodPath))
+        {
+            if (methodValue.ValueKind != JsonValueKind.String)
+            {
+                entry.Problems.Add(new(methodPath, $"expected a string, found {ConfigurationObjectReader.Describe(methodValue)}."));
+            }
+            else if (!ConfigurationNames.TryParseOutputMethod(methodValue.GetString()!, out method))
+            {
+                string text = methodValue.GetString()!;
+                entry.Problems.Add(new(
+                    methodPath,
+                    $"unknown output method '{text}'{KeySuggestion.Hint(text, ConfigurationNames.OutputMethodNames)}; valid: {string.Join(", ", ConfigurationNames.OutputMethodNames)}."));
+            }
+        }
+
+        string? file = entry.TakeString(OutputFileKey, FileNameKey);
+        string? redisServer = entry.TakeString(RedisServerKey, RedisHostKey);
+        int? redisPort = entry.TakeInt32(RedisPortKey, 1, 65535, "a TCP port between 1 and 65535.");
+        string? redisChannel = entry.TakeString(RedisChannelKey);
+        if (method == ReducerOutputMethod.File && file is null && !entry.Has(OutputFileKey) && !entry.Has(FileNameKey))
+        {
+            entry.Problems.Add(new(entry.ChildPath(OutputFileKey), "required when OutputMethod is file (the file results are appended to)."));
+        }
+
+        var options = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+        foreach (JsonProperty option in entry.Remaining())
+        {
+            if (KeySuggestion.Closest(option.Name, ReducerEntryKeys) is { } near)
+            {
+                entry.Problems.Add(new(entry.ChildPath(option.Name), $"unknown key (did you mean {near}?)."));
+                continue;
+            }
+
+            options.Add(option.Name, option.Value.Clone());
+        }
+
+        if (name is null)
+        {
+            return null;
+        }
+
+        var output = method switch
+        {
+            ReducerOutputMethod.File => new ReducerOutputConfiguration { Method = method, FilePath = file },
+            ReducerOutputMethod.Redis => new ReducerOutputConfiguration
+            {
+                Method = method,
+                RedisServer = redisServer ?? ReducerOutputConfiguration.DefaultRedisServer,
+                RedisPort = redisPort ?? ReducerOutputConfiguration.DefaultRedisPort,
+                RedisChannel = redisChannel ?? name,
+            },
+            _ => new ReducerOutputConfiguration { Method = method },
+        };
+
+        return new ReducerConfiguration
+        {
+            Name = name,
+            Output = output,
+            Options = options,
+            Path = entry.Path,
+            Origin = origin,
+        };
+    }
+
+    private static List<int>? ReadPorts(ConfigurationObjectReader root)
+    {
+        if (!root.TryTake([PortsKey], out JsonElement list, out string path))
+        {
+            return null;
+        }
+
+        if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+        {
+            root.Problems.Add(new(path, $"expected a non-empty array of ports such as [53, 5353], found {ConfigurationObjectReader.Describe(list)}."));
+            return null;
+        }
+
+        var ports = new List<int>();
+        int index = 0;
+        foreach (JsonElement element in list.EnumerateArray())
+        {
+            string itemPath = $"{path}[{index.ToString(CultureInfo.InvariantCulture)}]";
+            index++;
+            if (ConfigurationObjectReader.ReadInt32(element, itemPath, 1, 65535, "a port between 1 and 65535.", root.Problems) is not { } port)
+            {
+                continue;
+            }
+
+            if (ports.Contains(port))
+            {
+                root.Problems.Add(new(itemPath, $"port {port} is listed twice."));
+                continue;
+            }
+
+            ports.Add(port);
+        }
+
+        return ports;
+    }
+
+    private static List<string>? ReadStrings(ConfigurationObjectReader root, string key)
+    {
+        if (!root.TryTake([key], out JsonElement list, out string path))
+        {
+            return null;
+        }
+
+        if (list.ValueKind != JsonValueKind.Array)
+        {
+            root.Problems.Add(new(path, $"expected an array of strings, found {ConfigurationObjectReader.Describe(list)}."));
+            return null;
+        }
+
+        var values = new List<string>();
+        int index = 0;
+        foreach (JsonElement element in list.EnumerateArray())
+        {
+            string itemPath = $"{path}[{index.ToString(CultureInfo.InvariantCulture)}]";
+            index++;
+            if (element.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(element.GetString()))
+            {
+                root.Problems.Add(new(itemPath, $"expected a non-empty string, found {ConfigurationObjectReader.Describe(element)}."));
+                continue;
+            }
+
+            values.Add(element.GetString()!);
+        }
+
+        return values;
+    }
+}
