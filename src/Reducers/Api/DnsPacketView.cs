@@ -1,0 +1,86 @@
+using RataDns.Capture;
+using RataDns.DnsWire;
+
+namespace RataDns.Reducers;
+
+/// <summary>
+/// What a reducer sees of one DNS message: the message bytes, its header, the addresses and ports that carried it
+/// and its capture time. A zero-copy view: every span points into the frame (or reassembly buffer), so it is only
+/// valid during <see cref="Reducer.Observe(in DnsPacketView)"/>; a reducer that keeps anything copies it.
+/// </summary>
+public readonly ref struct DnsPacketView
+{
+    /// <summary>The view of a message delivered by the capture pipeline (<c>IDnsMessageHandler.OnDnsMessage</c>).</summary>
+    public DnsPacketView(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
+        : this(
+            message,
+            timestampNanoseconds,
+            packet.Transport,
+            packet.SourceAddress,
+            packet.SourcePort,
+            packet.DestinationAddress,
+            packet.DestinationPort)
+    {
+    }
+
+    /// <summary>
+    /// A view from plain values (tests, synthetic traffic). The addresses are 4 (IPv4) or 16 (IPv6) bytes;
+    /// <see cref="IpVersion"/> follows from the source address length.
+    /// </summary>
+    public DnsPacketView(
+        ReadOnlySpan<byte> message,
+        long timestampNanoseconds,
+        TransportProtocol transport,
+        ReadOnlySpan<byte> sourceAddress,
+        ushort sourcePort,
+        ReadOnlySpan<byte> destinationAddress,
+        ushort destinationPort)
+    {
+        Message = message;
+        TimestampNanoseconds = timestampNanoseconds;
+        Transport = transport;
+        SourceAddress = sourceAddress;
+        SourcePort = sourcePort;
+        DestinationAddress = destinationAddress;
+        DestinationPort = destinationPort;
+        IpVersion = sourceAddress.Length == 16 ? (byte)6 : (byte)4;
+        HeaderBytes = Math.Min(message.Length, DnsHeader.Size);
+        Header = message.Length >= DnsHeader.Size ? DnsHeader.Read(message) : DnsHeader.ReadPartial(message);
+    }
+
+    /// <summary>The DNS message (for TCP, without its 2-byte length prefix).</summary>
+    public ReadOnlySpan<byte> Message { get; }
+
+    /// <summary>The header; only the fields inside <see cref="HeaderBytes"/> are real (all of them when 12).</summary>
+    public DnsHeader Header { get; }
+
+    /// <summary>12, or fewer for a message shorter than a header (id needs 2 bytes, flags 4).</summary>
+    public int HeaderBytes { get; }
+
+    /// <summary>QR = 1: a response ("answer" in RaTA DNS terms). False when the flags were not captured.</summary>
+    public bool IsResponse => HeaderBytes >= 3 && Header.IsResponse;
+
+    /// <summary>QR = 0: a query. False when the flags were not captured.</summary>
+    public bool IsQuery => HeaderBytes >= 3 && !Header.IsResponse;
+
+    public TransportProtocol Transport { get; }
+
+    /// <summary>4 or 6.</summary>
+    public byte IpVersion { get; }
+
+    /// <summary>4 or 16 bytes.</summary>
+    public ReadOnlySpan<byte> SourceAddress { get; }
+
+    /// <summary>4 or 16 bytes.</summary>
+    public ReadOnlySpan<byte> DestinationAddress { get; }
+
+    public ushort SourcePort { get; }
+
+    public ushort DestinationPort { get; }
+
+    /// <summary>Capture time in nanoseconds since the Unix epoch (packet time, not wall-clock time).</summary>
+    public long TimestampNanoseconds { get; }
+
+    /// <summary>A reader positioned after the header: questions, then records. Allocates nothing.</summary>
+    public DnsMessageReader CreateReader() => new(Message);
+}

@@ -1,0 +1,82 @@
+using RataDns.Reducers.Configuration;
+using RataDns.Reducers.Original;
+
+namespace RataDns.Reducers;
+
+/// <summary>
+/// Creates reducers by their RaTA DNS / Fievel type name (matched ignoring case; the result's <see cref="Reducer.Type"/>
+/// is the canonical spelling) with their options from the configuration entry. Unknown names and unknown or
+/// out-of-range options are <see cref="ConfigurationException"/>s naming the entry's path.
+/// <para>
+/// Options: TopN / TopNQ take <c>N</c> (default 5) and <c>Capacity</c> (names kept, default 10000); the name
+/// counters and AlonePackets take <c>Capacity</c> (default 10000); QueriesWithUnderscoredName, PacketHasUnderscore
+/// and QueriesSummary / PacketSummary take <c>Capacity</c> (distinct entries kept per window, default 1000).
+/// </para>
+/// </summary>
+public static class ReducerRegistry
+{
+    private const string CapacityOption = "Capacity";
+    private const string NOption = "N";
+    private const int MaxCapacity = 1 << 20;
+
+    private static readonly (string Name, Func<ReducerConfiguration, Reducer> Create)[] Factories =
+    [
+        ("QueriesPerSecond", c => Rate(c, PacketRateReducer.RateKind.QueriesPerSecond)),
+        ("AnswersPerSecond", c => Rate(c, PacketRateReducer.RateKind.AnswersPerSecond)),
+        ("PacketsPerSecond", c => Rate(c, PacketRateReducer.RateKind.PacketsPerSecond)),
+        ("PacketsQueriesAndAnswersPerSecond", c => Rate(c, PacketRateReducer.RateKind.PacketsQueriesAndAnswersPerSecond)),
+        ("QueriesNameCounter", c => new NameCounterReducer(PacketSelection.Queries, Capacity(c, NameCounterReducer.DefaultCapacity))),
+        ("AnswersNameCounter", c => new NameCounterReducer(PacketSelection.Answers, Capacity(c, NameCounterReducer.DefaultCapacity))),
+        ("NameCounter", c => new NameCounterReducer(PacketSelection.All, Capacity(c, NameCounterReducer.DefaultCapacity))),
+        ("TopN", c => CreateTopN(c, queriesOnly: false)),
+        ("TopNQ", c => CreateTopN(c, queriesOnly: true)),
+        ("QueriesWithUnderscoredName", c => new QueriesWithUnderscoredNameReducer(Capacity(c, 1000))),
+        ("PacketHasUnderscore", c => new PacketHasUnderscoreReducer(Capacity(c, 1000))),
+        ("QueriesSummary", c => new QueriesSummaryReducer(Capacity(c, QueriesSummaryReducer.DefaultCapacity), "QueriesSummary")),
+        ("PacketSummary", c => new QueriesSummaryReducer(Capacity(c, QueriesSummaryReducer.DefaultCapacity), "PacketSummary")),
+        ("AlonePackets", c => new AlonePacketsReducer(Capacity(c, AlonePacketsReducer.DefaultCapacity))),
+    ];
+
+    /// <summary>Every type name <see cref="Create"/> knows, in its canonical spelling.</summary>
+    public static IReadOnlyList<string> KnownTypes { get; } = [.. Factories.Select(f => f.Name)];
+
+    /// <summary>Whether <paramref name="name"/> is a known type (ignoring case).</summary>
+    public static bool IsKnown(string name) => KnownTypes.Contains(name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Creates the reducer <paramref name="configuration"/> names, with its options.</summary>
+    /// <exception cref="ConfigurationException">Unknown type (the message lists the known ones), or a bad option.</exception>
+    public static Reducer Create(ReducerConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var (name, create) in Factories)
+        {
+            if (string.Equals(name, configuration.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                return create(configuration);
+            }
+        }
+
+        string reason = $"unknown reducer '{configuration.Name}'{KeySuggestion.Hint(configuration.Name, KnownTypes)}; known reducers: {string.Join(", ", KnownTypes)}.";
+        throw new ConfigurationException(configuration.Origin, [new ConfigurationProblem($"{configuration.Path}.Name", reason)]);
+    }
+
+    private static PacketRateReducer Rate(ReducerConfiguration configuration, PacketRateReducer.RateKind kind)
+    {
+        configuration.RejectUnknownOptions();
+        return new PacketRateReducer(kind);
+    }
+
+    private static int Capacity(ReducerConfiguration configuration, int defaultValue)
+    {
+        configuration.RejectUnknownOptions(CapacityOption);
+        return configuration.GetInt32Option(CapacityOption, defaultValue, 1, MaxCapacity);
+    }
+
+    private static TopNReducer CreateTopN(ReducerConfiguration configuration, bool queriesOnly)
+    {
+        configuration.RejectUnknownOptions(NOption, CapacityOption);
+        int capacity = configuration.GetInt32Option(CapacityOption, NameCounterReducer.DefaultCapacity, 1, MaxCapacity);
+        int n = configuration.GetInt32Option(NOption, TopNReducer.DefaultN, 1, capacity);
+        return new TopNReducer(queriesOnly, n, capacity);
+    }
+}

@@ -1,0 +1,19 @@
+namespace RataDns.Reducers;
+
+/// <summary>
+/// The window a result covers, in packet time: [<paramref name="StartNanoseconds"/>, <paramref name="EndNanoseconds"/>)
+/// and how many packets it held. Rates are <c>count / ((End - Start) / 1e9)</c>; see <see cref="Rate"/>.
+/// </summary>
+public readonly record struct ReducerWindow(long StartNanoseconds, long EndNanoseconds, long Packets)
+{
+    private const double NanosecondsPerSecond = 1e9;
+
+    /// <summary>End - Start in seconds (may be 0 or negative for a degenerate window).</summary>
+    public double DurationSeconds => (EndNanoseconds - StartNanoseconds) / NanosecondsPerSecond;
+
+    /// <summary>
+    /// <paramref name="count"/> per second over the window. A window of zero (or negative) length has no defined
+    /// rate; it reports 0 so a result is always a finite number.
+    /// </summary>
+    public double Rate(long count) => EndNanoseconds > StartNanoseconds ? count / DurationSeconds : 0;
+}

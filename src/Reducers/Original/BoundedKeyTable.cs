@@ -1,0 +1,118 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Security.Cryptography;
+using RataDns.DnsWire;
+
+namespace RataDns.Reducers.Original;
+
+/// <summary>
+/// A fixed-capacity set of byte-string keys (composite keys built from names and addresses), each with a signed
+/// 64-bit value, for reducer state keyed by attacker-controlled data. Entries are numbered in insertion order;
+/// there is no deletion (a window's state is dropped all at once by <see cref="Reset"/>). When the table is full a
+/// new key is refused and counted in <see cref="Refused"/>, so memory never grows with traffic.
+/// <para>
+/// Keys are found through open addressing (linear probing, load &lt;= 1/2) under SipHash-1-3 with a per-instance
+/// random key, so a sender choosing names cannot pile them into one probe run. All memory is allocated at
+/// construction; <see cref="FindOrAdd"/> allocates nothing.
+/// </para>
+/// </summary>
+internal sealed class BoundedKeyTable
+{
+    /// <summary>Longest key: a wire-form name (255) plus two addresses, ports, id, type and class fit with room.</summary>
+    public const int MaxKeyLength = SlotBytes;
+
+    private const int SlotBytes = 320;
+    private const int Empty = 0;
+
+    private readonly int _capacity;
+    private readonly ulong _hashKey0;
+    private readonly ulong _hashKey1;
+    private readonly byte[] _arena;
+    private readonly ushort[] _lengths;
+    private readonly long[] _values;
+
+    // Entry index + 1 per slot; 0 is an empty slot.
+    private readonly int[] _index;
+    private readonly int _indexMask;
+    private int _count;
+
+    public BoundedKeyTable(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 20);
+        _capacity = capacity;
+        _arena = new byte[capacity * SlotBytes];
+        _lengths = new ushort[capacity];
+        _values = new long[capacity];
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2);
+        _index = new int[size];
+        _indexMask = size - 1;
+
+        Span<byte> seed = stackalloc byte[16];
+        RandomNumberGenerator.Fill(seed);
+        _hashKey0 = BinaryPrimitives.ReadUInt64LittleEndian(seed);
+        _hashKey1 = BinaryPrimitives.ReadUInt64LittleEndian(seed[8..]);
+    }
+
+    public int Capacity => _capacity;
+
+    /// <summary>Keys held, numbered 0 .. Count - 1 in insertion order.</summary>
+    public int Count => _count;
+
+    /// <summary>How many times a new key was refused because the table was full (since <see cref="Reset"/>).</summary>
+    public long Refused { get; private set; }
+
+    /// <summary>The entry of <paramref name="key"/>, added with value 0 if new; -1 when full (counted) or the key is too long.</summary>
+    public int FindOrAdd(ReadOnlySpan<byte> key)
+    {
+        if (key.Length > MaxKeyLength)
+        {
+            Refused++;
+            return -1;
+        }
+
+        int slot = (int)SipHash.Hash13(_hashKey0, _hashKey1, key) & _indexMask;
+        while (true)
+        {
+            int stored = _index[slot];
+            if (stored == Empty)
+            {
+                break;
+            }
+
+            if (KeyAt(stored - 1).SequenceEqual(key))
+            {
+                return stored - 1;
+            }
+
+            slot = (slot + 1) & _indexMask;
+        }
+
+        if (_count == _capacity)
+        {
+            Refused++;
+            return -1;
+        }
+
+        int entry = _count++;
+        key.CopyTo(_arena.AsSpan(entry * SlotBytes, SlotBytes));
+        _lengths[entry] = (ushort)key.Length;
+        _values[entry] = 0;
+        _index[slot] = entry + 1;
+        return entry;
+    }
+
+    public ReadOnlySpan<byte> KeyAt(int entry) => _arena.AsSpan(entry * SlotBytes, _lengths[entry]);
+
+    public ref long ValueAt(int entry) => ref _values[entry];
+
+    /// <summary>Adds <paramref name="refused"/> to <see cref="Refused"/> (when merging another table's count).</summary>
+    public void AddRefused(long refused) => Refused += refused;
+
+    public void Reset()
+    {
+        Array.Clear(_index);
+        _count = 0;
+        Refused = 0;
+    }
+}

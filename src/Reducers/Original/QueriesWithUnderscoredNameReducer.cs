@@ -1,0 +1,83 @@
+using System.Text.Json;
+using RataDns.DnsWire;
+
+namespace RataDns.Reducers.Original;
+
+/// <summary>
+/// QueriesWithUnderscoredName: <c>{qname_lowercase: [{"sender","server","query":{"qname","qtype","qclass"}}, ...]}</c>
+/// for questions of queries whose name has a '_' and whose type is A, NS, SOA or MX. Each distinct query
+/// (sender, server, name as sent, type, class) appears once per window; "qname" keeps the case that was sent,
+/// "qtype"/"qclass" are mnemonics ("A", "IN"). At most <c>Capacity</c> (option, default 1000) distinct queries are
+/// kept per window; the rest are counted in <see cref="DroppedQueries"/> (not part of <c>data</c>).
+/// </summary>
+public sealed class QueriesWithUnderscoredNameReducer : Reducer
+{
+    private readonly UnderscoredQueryLog _log;
+
+    public QueriesWithUnderscoredNameReducer(int capacity = UnderscoredQueryLog.DefaultCapacity) =>
+        _log = new UnderscoredQueryLog(capacity);
+
+    /// <inheritdoc />
+    public override string Type => "QueriesWithUnderscoredName";
+
+    /// <summary>Distinct matching queries not kept this window because the bound was reached.</summary>
+    public long DroppedQueries => _log.Dropped;
+
+    /// <inheritdoc />
+    public override void Observe(in DnsPacketView packet)
+    {
+        if (!packet.IsQuery)
+        {
+            return;
+        }
+
+        Span<byte> key = stackalloc byte[ReducerText.KeyBufferLength];
+        var reader = packet.CreateReader();
+        while (reader.TryReadQuestion(out DnsQuestion question))
+        {
+            if (UnderscoredQueryLog.Matches(in question))
+            {
+                _log.Add(in packet, in question, key);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Merge(Reducer other) => _log.Merge(RequireMergeable<QueriesWithUnderscoredNameReducer>(other)._log);
+
+    /// <inheritdoc />
+    public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        string? open = null;
+        foreach (var example in _log.ToExamples())
+        {
+            if (!string.Equals(open, example.LowercaseName, StringComparison.Ordinal))
+            {
+                if (open is not null)
+                {
+                    writer.WriteEndArray();
+                }
+
+                open = example.LowercaseName;
+                writer.WriteStartArray(open);
+            }
+
+            example.WriteTo(writer);
+        }
+
+        if (open is not null)
+        {
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <inheritdoc />
+    public override void Reset() => _log.Reset();
+
+    /// <inheritdoc />
+    public override Reducer CreateEmpty() => new QueriesWithUnderscoredNameReducer(_log.Capacity);
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using RataDns.Reducers.Summaries;
+
+namespace RataDns.Reducers.Original;
+
+/// <summary>
+/// TopN (all packets) and TopNQ (queries only): <c>[[qname, count], ...]</c>, the <c>N</c> (option, default 5)
+/// most frequent question names by count descending, ties broken by name (ordinal, ascending, as written), and
+/// never more than N entries (the original returned every name tied with the N-th: a bug). Names are written as
+/// <see cref="NameCounterReducer"/> writes them. Bounded by a <see cref="SpaceSavingSummary"/> of <c>Capacity</c>
+/// names (option, default 10000): exact while a window has at most that many distinct names, and any name whose
+/// count exceeds total / capacity is always among the candidates.
+/// </summary>
+public sealed class TopNReducer : Reducer
+{
+    public const int DefaultN = 5;
+
+    private readonly bool _queriesOnly;
+    private readonly int _n;
+    private readonly SpaceSavingSummary _summary;
+
+    public TopNReducer(bool queriesOnly, int n = DefaultN, int capacity = NameCounterReducer.DefaultCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, capacity);
+        _queriesOnly = queriesOnly;
+        _n = n;
+        _summary = new SpaceSavingSummary(capacity);
+    }
+
+    /// <inheritdoc />
+    public override string Type => _queriesOnly ? "TopNQ" : "TopN";
+
+    public int N => _n;
+
+    /// <inheritdoc />
+    public override void Observe(in DnsPacketView packet)
+    {
+        if (!_queriesOnly || packet.IsQuery)
+        {
+            NameCounting.OfferQuestionNames(_summary, in packet);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Merge(Reducer other)
+    {
+        var same = RequireMergeable<TopNReducer>(other);
+        if (same._n != _n)
+        {
+            throw new ArgumentException($"Cannot merge a {Type} with N = {same._n} into one with N = {_n}.", nameof(other));
+        }
+
+        _summary.Merge(same._summary);
+    }
+
+    /// <inheritdoc />
+    public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var ranked = NameCounting.ByCountThenName(_summary);
+        writer.WriteStartArray();
+        for (int i = 0; i < Math.Min(_n, ranked.Count); i++)
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(ranked[i].Name);
+            writer.WriteNumberValue(ranked[i].Count);
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <inheritdoc />
+    public override void Reset() => _summary.Reset();
+
+    /// <inheritdoc />
+    public override Reducer CreateEmpty() => new TopNReducer(_queriesOnly, _n, _summary.Capacity);
+}
