@@ -13,6 +13,7 @@ public static class Program
             SerializeCommand.Create(),
             GenCommand.Create(),
             InspectCommand.Create(),
+            MonitorCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
