@@ -1,4 +1,5 @@
 using RataDns.Reducers.Configuration;
+using RataDns.Reducers.Counters;
 using RataDns.Reducers.Original;
 
 namespace RataDns.Reducers;
@@ -10,7 +11,9 @@ namespace RataDns.Reducers;
 /// <para>
 /// Options: TopN / TopNQ take <c>N</c> (default 5) and <c>Capacity</c> (names kept, default 10000); the name
 /// counters and AlonePackets take <c>Capacity</c> (default 10000); QueriesWithUnderscoredName, PacketHasUnderscore
-/// and QueriesSummary / PacketSummary take <c>Capacity</c> (distinct entries kept per window, default 1000).
+/// and QueriesSummary / PacketSummary take <c>Capacity</c> (distinct entries kept per window, default 1000). The
+/// exact counters (RcodeCounter, QtypeCounter, OpcodeCounter, QclassCounter, TransportCounter, EdnsCounter,
+/// MessageSizeHistogram) take no options.
 /// </para>
 /// </summary>
 public static class ReducerRegistry
@@ -35,6 +38,13 @@ public static class ReducerRegistry
         ("QueriesSummary", c => new QueriesSummaryReducer(Capacity(c, QueriesSummaryReducer.DefaultCapacity), "QueriesSummary")),
         ("PacketSummary", c => new QueriesSummaryReducer(Capacity(c, QueriesSummaryReducer.DefaultCapacity), "PacketSummary")),
         ("AlonePackets", c => new AlonePacketsReducer(Capacity(c, AlonePacketsReducer.DefaultCapacity))),
+        ("RcodeCounter", c => WithoutOptions(c, static () => new RcodeCounter())),
+        ("QtypeCounter", c => WithoutOptions(c, static () => new QtypeCounter())),
+        ("OpcodeCounter", c => WithoutOptions(c, static () => new OpcodeCounter())),
+        ("QclassCounter", c => WithoutOptions(c, static () => new QclassCounter())),
+        ("TransportCounter", c => WithoutOptions(c, static () => new TransportCounter())),
+        ("EdnsCounter", c => WithoutOptions(c, static () => new EdnsCounter())),
+        ("MessageSizeHistogram", c => WithoutOptions(c, static () => new MessageSizeHistogram())),
     ];
 
     /// <summary>Every type name <see cref="Create"/> knows, in its canonical spelling.</summary>
@@ -64,6 +74,12 @@ public static class ReducerRegistry
     {
         configuration.RejectUnknownOptions();
         return new PacketRateReducer(kind);
+    }
+
+    private static Reducer WithoutOptions(ReducerConfiguration configuration, Func<Reducer> create)
+    {
+        configuration.RejectUnknownOptions();
+        return create();
     }
 
     private static int Capacity(ReducerConfiguration configuration, int defaultValue)

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RataDns.DnsWire;
+
+namespace RataDns.Reducers.Counters;
+
+/// <summary>
+/// Shared pieces of the counter reducers: exact counts in arrays indexed by value (bounded by the width of the
+/// counted field), finding the OPT record of a message, and writing counts by count descending then key.
+/// </summary>
+internal static class CounterSupport
+{
+    /// <summary>
+    /// Finds the first OPT record of the additional section (RFC 6891 6.1.1) without allocating. False when the
+    /// message has none, when reading stopped on a fault before it, or when its options are malformed.
+    /// </summary>
+    public static bool TryFindOpt(ReadOnlySpan<byte> message, out EdnsRecord edns)
+    {
+        edns = default;
+        if (message.Length < DnsHeader.Size)
+        {
+            return false;
+        }
+
+        var reader = new DnsMessageReader(message);
+        if (reader.Header.AdditionalCount == 0)
+        {
+            return false;
+        }
+
+        while (reader.TryReadRecord(out DnsRecord record))
+        {
+            if (record.Section == DnsSection.Additional && record.Type == DnsRecordType.OPT)
+            {
+                return EdnsRecord.TryRead(in record, out edns);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Adds <paramref name="source"/> into <paramref name="destination"/> element by element.</summary>
+    public static void Add(long[] destination, long[] source)
+    {
+        for (int i = 0; i < destination.Length; i++)
+        {
+            destination[i] += source[i];
+        }
+    }
+
+    /// <summary>
+    /// Writes the non-zero counts as a JSON object <c>{"key": count, ...}</c>, by count descending, then key
+    /// (ordinal) ascending, so equal states always give the same bytes.
+    /// </summary>
+    public static void WriteByCountThenKey(Utf8JsonWriter writer, long[] counts, Func<int, string> name)
+    {
+        var entries = new List<KeyValuePair<string, long>>();
+        for (int i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] != 0)
+            {
+                entries.Add(new KeyValuePair<string, long>(name(i), counts[i]));
+            }
+        }
+
+        entries.Sort(static (a, b) =>
+        {
+            int byCount = b.Value.CompareTo(a.Value);
+            return byCount != 0 ? byCount : string.CompareOrdinal(a.Key, b.Key);
+        });
+        writer.WriteStartObject();
+        foreach (var entry in entries)
+        {
+            writer.WriteNumber(entry.Key, entry.Value);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The value as a decimal string (invariant culture).</summary>
+    public static string Decimal(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>"NOERROR", "NXDOMAIN", ... (IANA DNS RCODEs), or the decimal value.</summary>
+    public static string RcodeName(int rcode) => rcode switch
+    {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSET",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        16 => "BADVERS",
+        23 => "BADCOOKIE",
+        _ => Decimal(rcode),
+    };
+
+    /// <summary>"QUERY", "IQUERY", "STATUS", "NOTIFY", "UPDATE", "DSO", or the decimal value.</summary>
+    public static string OpcodeName(int opcode) => opcode switch
+    {
+        0 => "QUERY",
+        1 => "IQUERY",
+        2 => "STATUS",
+        4 => "NOTIFY",
+        5 => "UPDATE",
+        6 => "DSO",
+        _ => Decimal(opcode),
+    };
+
+    /// <summary>"A", "AAAA", ... or TYPEnnn (RFC 3597), as <see cref="DnsRecordType.TryFormat"/> writes it.</summary>
+    public static string TypeName(int type)
+    {
+        Span<byte> text = stackalloc byte[32];
+        DnsRecordType.TryFormat((ushort)type, text, out int n);
+        return Encoding.ASCII.GetString(text[..n]);
+    }
+
+    /// <summary>"IN", "CH", "HS", "NONE", "ANY" or CLASSnnn, as <see cref="DnsClass.TryFormat"/> writes it.</summary>
+    public static string ClassName(int @class)
+    {
+        Span<byte> text = stackalloc byte[32];
+        DnsClass.TryFormat((ushort)@class, text, out int n);
+        return Encoding.ASCII.GetString(text[..n]);
+    }
+}
