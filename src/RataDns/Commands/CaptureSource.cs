@@ -169,6 +169,27 @@ internal static class CaptureSourceRunner
         }
     }
 
+    /// <summary>
+    /// Reads the whole source through a pipeline handler and finishes its streams. Returns why reading ended early
+    /// (a damaged record, or a live capture that stopped), or null; what was read before is processed either way.
+    /// A source that cannot be opened throws as <see cref="Run{THandler}"/> does.
+    /// </summary>
+    public static string? RunToEnd<TSink>(CaptureSourceSettings source, Stream? stdin, ref PipelineFrameHandler<TSink> handler, CaptureStatistics statistics, CancellationToken cancellation)
+        where TSink : IDnsMessageHandler
+    {
+        try
+        {
+            var error = Run(source, stdin, ref handler, statistics, cancellation);
+            handler.Finish();
+            return error?.Message;
+        }
+        catch (CaptureInterruptedException e)
+        {
+            handler.Finish();
+            return e.Message;
+        }
+    }
+
     private static CaptureReadError? RunSource<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
         where THandler : struct, ICapturePassHandler
     {

@@ -51,18 +51,10 @@ public static class InspectCommand
         var pipeline = new DnsCapturePipeline(ports);
         var summary = new DnsSummary();
         var handler = new PipelineFrameHandler<DnsSummarySink>(pipeline, new DnsSummarySink(summary));
-        CaptureReadError? error;
-        string? interrupted = null;
+        string? stopped;
         try
         {
-            error = CaptureSourceRunner.Run(settings, input, ref handler, pipeline.Statistics, cancellation);
-            handler.Finish();
-        }
-        catch (CaptureInterruptedException e)
-        {
-            error = null;
-            interrupted = e.Message;
-            handler.Finish();
+            stopped = CaptureSourceRunner.RunToEnd(settings, input, ref handler, pipeline.Statistics, cancellation);
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
         {
@@ -74,9 +66,9 @@ public static class InspectCommand
         output.Write(summary.TimeText());
         output.Write(pipeline.Statistics.ToText());
         output.Write(summary.ToText());
-        if (error is not null || interrupted is not null)
+        if (stopped is not null)
         {
-            errors.WriteLine($"ratadns inspect: {settings.Describe()}: {error?.Message ?? interrupted}; the {pipeline.Statistics.Frames} frames before it were processed.");
+            errors.WriteLine($"ratadns inspect: {settings.Describe()}: {stopped}; the {pipeline.Statistics.Frames} frames before it were processed.");
             return ExitCodes.InputDamaged;
         }
 

@@ -104,17 +104,10 @@ public static class MonitorCommand
         var pipeline = new DnsCapturePipeline(new DnsPortSet(configuration.Ports.Select(p => (ushort)p)));
         var windows = new WindowEngine(configuration.ServerId, configuration.Window, reducers);
         var handler = new PipelineFrameHandler<WindowSink>(pipeline, new WindowSink(windows));
-        CaptureReadError? error = null;
-        string? interrupted = null;
+        string? stopped;
         try
         {
-            error = CaptureSourceRunner.Run(source, input, ref handler, pipeline.Statistics, cancellation);
-            handler.Finish();
-        }
-        catch (CaptureInterruptedException e)
-        {
-            interrupted = e.Message;
-            handler.Finish();
+            stopped = CaptureSourceRunner.RunToEnd(source, input, ref handler, pipeline.Statistics, cancellation);
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
         {
@@ -130,9 +123,9 @@ public static class MonitorCommand
             }
         }
 
-        if (error is not null || interrupted is not null)
+        if (stopped is not null)
         {
-            errors.WriteLine($"ratadns monitor: {source.Describe()}: {error?.Message ?? interrupted}; the {pipeline.Statistics.Frames} frames before it were processed.");
+            errors.WriteLine($"ratadns monitor: {source.Describe()}: {stopped}; the {pipeline.Statistics.Frames} frames before it were processed.");
             return ExitCodes.InputDamaged;
         }
 

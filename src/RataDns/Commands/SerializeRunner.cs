@@ -54,21 +54,13 @@ internal static class SerializeRunner
     public static int Run(SerializeSettings settings, Stream? input, Stream output, TextWriter errors, CancellationToken cancellation = default)
     {
         var pipeline = new DnsCapturePipeline(settings.Ports);
-        CaptureReadError? error;
-        string? interrupted = null;
+        string? stopped;
         using (var writer = new SpeedyStreamWriter(output, settings.Speedy))
         {
             var handler = new PipelineFrameHandler<SpeedyMessageSink>(pipeline, new SpeedyMessageSink(writer));
             try
             {
-                error = CaptureSourceRunner.Run(settings.Source, input, ref handler, pipeline.Statistics, cancellation);
-                handler.Finish();
-            }
-            catch (CaptureInterruptedException e)
-            {
-                error = null;
-                interrupted = e.Message;
-                handler.Finish();
+                stopped = CaptureSourceRunner.RunToEnd(settings.Source, input, ref handler, pipeline.Statistics, cancellation);
             }
             catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
             {
@@ -83,9 +75,9 @@ internal static class SerializeRunner
             errors.Write(pipeline.Statistics.ToText());
         }
 
-        if (error is not null || interrupted is not null)
+        if (stopped is not null)
         {
-            errors.WriteLine($"ratadns serialize: {settings.Source.Describe()}: {error?.Message ?? interrupted}; the {pipeline.Statistics.Frames} frames before it were processed.");
+            errors.WriteLine($"ratadns serialize: {settings.Source.Describe()}: {stopped}; the {pipeline.Statistics.Frames} frames before it were processed.");
             return ExitCodes.InputDamaged;
         }
 
