@@ -117,6 +117,20 @@ public sealed unsafe class LiveCapture : IDisposable
     public void Run(FrameRing ring, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ring);
+        var writer = new RingWriter(ring);
+        Run(ref writer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the capture loop on the calling thread until <paramref name="cancellationToken"/> is cancelled, handing
+    /// each frame to <paramref name="handler"/> on this thread (its bytes are libpcap's buffer: valid during the call
+    /// only) and calling <see cref="ILiveFrameHandler.OnIdle"/> with the wall-clock time whenever a read times out,
+    /// so time-based work goes on when traffic stops. The handler must be quick and must not block: the kernel
+    /// buffer fills while it runs. Cancellation and errors behave as in <see cref="Run(FrameRing, CancellationToken)"/>.
+    /// </summary>
+    public void Run<THandler>(ref THandler handler, CancellationToken cancellationToken)
+        where THandler : ILiveFrameHandler
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Interlocked.CompareExchange(ref _running, 1, 0) != 0)
         {
@@ -138,7 +152,7 @@ public sealed unsafe class LiveCapture : IDisposable
             handle.DangerousAddRef(ref addedRef);
             using var registration = cancellationToken.UnsafeRegister(
                 static state => ((LiveCapture)state!).BreakLoop(), this);
-            CaptureLoop(ring, cancellationToken);
+            CaptureLoop(ref handler, cancellationToken);
         }
         finally
         {
@@ -233,13 +247,15 @@ public sealed unsafe class LiveCapture : IDisposable
         _device.Close();
     }
 
-    private void CaptureLoop(FrameRing ring, CancellationToken cancellationToken)
+    private void CaptureLoop<THandler>(ref THandler handler, CancellationToken cancellationToken)
+        where THandler : ILiveFrameHandler
     {
         var device = _device;
         var layout = _headerLayout;
         var linkType = LinkType;
         nint header = 0;
         nint data = 0;
+        long frameNumber = 0;
         // _stopRequested is set by Dispose (with a full fence); reading it orders nothing else, Volatile only keeps
         // the read in the loop (not hoisted) so a Dispose from another thread is seen after pcap_breakloop.
         while (!cancellationToken.IsCancellationRequested && Volatile.Read(ref _stopRequested) == 0)
@@ -248,11 +264,13 @@ public sealed unsafe class LiveCapture : IDisposable
             if (rc == NextPacket)
             {
                 layout.ReadUnsafe(header, out long timestamp, out uint captured, out uint original);
-                ring.TryWrite(new ReadOnlySpan<byte>((void*)data, (int)captured), timestamp, linkType, original);
+                var frame = new CapturedFrame(timestamp, linkType, 0, original, new ReadOnlySpan<byte>((void*)data, (int)captured), 0, ++frameNumber);
+                handler.OnFrame(in frame);
             }
             else if (rc == NextTimeout || rc == NextBreak)
             {
                 // Timeout: nothing arrived; break: pcap_breakloop (cancellation or Dispose). Look at both.
+                handler.OnIdle((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100);
                 continue;
             }
             else
@@ -260,6 +278,16 @@ public sealed unsafe class LiveCapture : IDisposable
                 string error = rc == NextError ? device.LastError : $"pcap_next_ex returned {rc}";
                 throw new LiveCaptureException($"capture on interface '{_interfaceName}' stopped: {error}");
             }
+        }
+    }
+
+    /// <summary>Copies each frame into a ring (a full ring counts a drop there).</summary>
+    private readonly struct RingWriter(FrameRing ring) : ILiveFrameHandler
+    {
+        public void OnFrame(in CapturedFrame frame) => ring.TryWrite(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength);
+
+        public void OnIdle(long nowNanoseconds)
+        {
         }
     }
 
@@ -477,4 +505,11 @@ public sealed unsafe class LiveCapture : IDisposable
         public WideCounter KernelDropped;
         public WideCounter InterfaceDropped;
     }
+}
+
+/// <summary>Receives a live capture's frames on the capture thread, and a call when a read times out with nothing.</summary>
+public interface ILiveFrameHandler : ICaptureFrameHandler
+{
+    /// <summary>No frame arrived within the read timeout; <paramref name="nowNanoseconds"/> is the wall clock (Unix epoch).</summary>
+    void OnIdle(long nowNanoseconds);
 }

@@ -61,6 +61,47 @@ public sealed class CaptureStatistics
         RingDropped = ringDropped;
     }
 
+    /// <summary>
+    /// Adds every counter of <paramref name="other"/> to this one (the statistics of several workers' pipelines
+    /// summed into one report). The drop counters, which are capture-wide, are added too.
+    /// </summary>
+    public void Add(CaptureStatistics other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Frames += other.Frames;
+        DnsMessages += other.DnsMessages;
+        UdpMessages += other.UdpMessages;
+        TcpMessages += other.TcpMessages;
+        IPv4Messages += other.IPv4Messages;
+        IPv6Messages += other.IPv6Messages;
+        EmptyUdpPayloads += other.EmptyUdpPayloads;
+        SnappedDatagrams += other.SnappedDatagrams;
+        SnappedSegments += other.SnappedSegments;
+        FragmentsSeen += other.FragmentsSeen;
+        DatagramsReassembled += other.DatagramsReassembled;
+        FragmentsExpired += other.FragmentsExpired;
+        FragmentsEvicted += other.FragmentsEvicted;
+        FragmentsInvalid += other.FragmentsInvalid;
+        TcpSegments += other.TcpSegments;
+        TcpRetransmissions += other.TcpRetransmissions;
+        TcpHoles += other.TcpHoles;
+        TcpBytesSkipped += other.TcpBytesSkipped;
+        TcpConnectionsTimedOut += other.TcpConnectionsTimedOut;
+        TcpEvictions += other.TcpEvictions;
+        KernelDropped += other.KernelDropped;
+        InterfaceDropped += other.InterfaceDropped;
+        RingDropped += other.RingDropped;
+        for (int i = 0; i < _undecoded.Length; i++)
+        {
+            _undecoded[i] += other._undecoded[i];
+        }
+
+        for (int i = 0; i < _malformed.Length; i++)
+        {
+            _malformed[i] += other._malformed[i];
+        }
+    }
+
     /// <summary>DNS messages whose parse found a fault, for a status.</summary>
     public long Malformed(DnsParseStatus status) => _malformed[(int)status & 15];
 

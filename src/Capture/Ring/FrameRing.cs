@@ -38,6 +38,9 @@ namespace RataDns.Capture.Ring;
 /// </remarks>
 public sealed class FrameRing
 {
+    /// <summary>The interface id that tells a marker slot from a frame (real ids are never negative).</summary>
+    private const int MarkerInterfaceId = int.MinValue;
+
     private readonly byte[] _data;
     private readonly SlotHeader[] _headers;
     private readonly int _mask;
@@ -135,6 +138,13 @@ public sealed class FrameRing
         TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset);
 
     /// <summary>
+    /// As <see cref="TryWrite(in CapturedFrame)"/>, but a full ring is not counted as a drop: for a producer that
+    /// waits and tries again (reading a file, where nothing may be lost).
+    /// </summary>
+    public bool TryWriteOrRetry(in CapturedFrame frame) =>
+        TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset, countDrop: false);
+
+    /// <summary>
     /// Copies one frame's bytes and metadata into the next free slot and publishes it. Producer thread only.
     /// Returns false, and counts a drop, when the ring is full; never blocks, never throws, never allocates.
     /// </summary>
@@ -197,8 +207,58 @@ public sealed class FrameRing
         Volatile.Write(ref _consumer.Next, next + 1);
     }
 
+    /// <summary>
+    /// Publishes a control marker (no bytes) in frame order: the consumer sees it as a frame for which
+    /// <see cref="IsMarker(in CapturedFrame, out int, out long)"/> is true. Producer thread only. Returns false, and
+    /// counts nothing, when every slot is taken: a marker must not be lost, so the caller retries it.
+    /// </summary>
+    public bool TryWriteMarker(int kind, long value)
+    {
+        long next = _producer.Next;
+        if (next - _producer.CachedRead > _mask)
+        {
+            // Acquire: as in TryWriteCore.
+            _producer.CachedRead = Volatile.Read(ref _consumer.Next);
+            if (next - _producer.CachedRead > _mask)
+            {
+                return false;
+            }
+        }
+
+        ref SlotHeader header = ref _headers[(int)next & _mask];
+        header.DataStart = _producer.DataNext;
+        header.TimestampNanoseconds = 0;
+        header.FileOffset = value;
+        header.OriginalLength = (uint)kind;
+        header.Length = 0;
+        header.InterfaceId = MarkerInterfaceId;
+        header.LinkType = default;
+
+        // Release: the header is visible before the cursor that publishes it (as in TryWriteCore).
+        Volatile.Write(ref _producer.Next, next + 1);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="frame"/> (from <see cref="TryRead"/>) is a marker written by
+    /// <see cref="TryWriteMarker"/>, and if so its kind and value.
+    /// </summary>
+    public static bool IsMarker(in CapturedFrame frame, out int kind, out long value)
+    {
+        if (frame.InterfaceId == MarkerInterfaceId)
+        {
+            kind = (int)frame.OriginalLength;
+            value = frame.FileOffset;
+            return true;
+        }
+
+        kind = 0;
+        value = 0;
+        return false;
+    }
+
     private bool TryWriteCore(
-        ReadOnlySpan<byte> data, long timestampNanoseconds, LinkType linkType, uint originalLength, int interfaceId, long fileOffset)
+        ReadOnlySpan<byte> data, long timestampNanoseconds, LinkType linkType, uint originalLength, int interfaceId, long fileOffset, bool countDrop = true)
     {
         long next = _producer.Next;
         if (next - _producer.CachedRead > _mask)
@@ -208,8 +268,7 @@ public sealed class FrameRing
             _producer.CachedRead = Volatile.Read(ref _consumer.Next);
             if (next - _producer.CachedRead > _mask)
             {
-                // No ordering needed: a counter only the producer writes; Volatile for an untorn value to readers.
-                Volatile.Write(ref _producer.Dropped, _producer.Dropped + 1);
+                CountDrop(countDrop);
                 return false;
             }
         }
@@ -240,8 +299,7 @@ public sealed class FrameRing
             _producer.CachedDataReleased = Volatile.Read(ref _consumer.DataReleased);
             if (end - _producer.CachedDataReleased > _arenaMask + 1)
             {
-                // No ordering needed: a counter only the producer writes; Volatile for an untorn value to readers.
-                Volatile.Write(ref _producer.Dropped, _producer.Dropped + 1);
+                CountDrop(countDrop);
                 return false;
             }
         }
@@ -262,6 +320,15 @@ public sealed class FrameRing
         // value (its acquire in TryRead pairs with this store). This store is also the frame's publication.
         Volatile.Write(ref _producer.Next, next + 1);
         return true;
+    }
+
+    private void CountDrop(bool count)
+    {
+        if (count)
+        {
+            // No ordering needed: a counter only the producer writes; Volatile for an untorn value to readers.
+            Volatile.Write(ref _producer.Dropped, _producer.Dropped + 1);
+        }
     }
 
     private static void ThrowNothingToAdvance() =>

@@ -2,17 +2,17 @@ using System.CommandLine;
 using System.Text.Json;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
-using RataDns.DnsWire;
 using RataDns.Reducers;
 using RataDns.Reducers.Configuration;
+using RataDns.Reducers.Engine;
 
 namespace RataDns.App.Commands;
 
 /// <summary>
 /// <c>ratadns monitor</c>, Fievel's role: packets from the configured source go through every configured reducer;
 /// at the end of each window (W packets, or a span of packet time aligned on the clock) each reducer writes its
-/// result in the Fievel envelope to its output and starts over. This first version runs the reducers on the
-/// processing thread; the worker threads of the engine come with the engine issue.
+/// result in the Fievel envelope to its output and starts over. The work is done by <see cref="MonitorEngine"/>:
+/// the reading thread dispatches frames by flow to worker threads, a merger thread writes the merged results.
 /// </summary>
 public static class MonitorCommand
 {
@@ -24,9 +24,12 @@ public static class MonitorCommand
         var inputSource = new Option<string>("--input-source") { Description = "Overrides InputSource (a file, an interface, or - for stdin)." };
         var speed = new Option<double?>("--speed") { Description = "Overrides Speed for files (0 = as fast as possible, 1 = real time, n = n times faster)." };
         var filter = new Option<string>("--filter", "-f") { Description = "Overrides Filter (live capture)." };
+        var workers = new Option<int?>("--workers") { Description = "Overrides Workers: worker threads that decode and reduce (default: cores - 1, at least 1)." };
+        var noPin = new Option<bool>("--no-pin") { Description = "Do not pin the capture thread and the workers to CPUs." };
+        var stats = new Option<bool>("--stats") { Description = "At the end, write the capture statistics (frames, messages, drops, reassembly) to standard error." };
         var command = new Command("monitor", "Reduce packets into per-window results (Fievel's role) and write them to the reducers' outputs.")
         {
-            config, serverId, window, inputSource, speed, filter,
+            config, serverId, window, inputSource, speed, filter, workers, noPin, stats,
         };
         command.SetAction(parse =>
         {
@@ -50,6 +53,7 @@ public static class MonitorCommand
                     InputSource = parse.GetValue(inputSource),
                     Speed = parse.GetValue(speed),
                     Filter = parse.GetValue(filter),
+                    Workers = parse.GetValue(workers),
                 });
             }
             catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
@@ -61,7 +65,8 @@ public static class MonitorCommand
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
             try
             {
-                return Run(configuration, null, Console.Error, interrupt.Token);
+                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats) };
+                return Run(configuration, null, Console.Error, interrupt.Token, run);
             }
             catch (OutputClosedException)
             {
@@ -71,8 +76,9 @@ public static class MonitorCommand
         return command;
     }
 
-    internal static int Run(MonitorConfiguration configuration, Stream? input, TextWriter errors, CancellationToken cancellation = default)
+    internal static int Run(MonitorConfiguration configuration, Stream? input, TextWriter errors, CancellationToken cancellation = default, MonitorRunOptions? run = null)
     {
+        run ??= new MonitorRunOptions();
         List<WindowedReducer> reducers;
         var outputs = new Dictionary<string, Stream>(StringComparer.Ordinal);
         try
@@ -84,6 +90,7 @@ public static class MonitorCommand
         catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException)
         {
             errors.WriteLine($"ratadns monitor: {e.Message}");
+            DisposeAll(outputs);
             return ExitCodes.Usage;
         }
 
@@ -101,13 +108,24 @@ public static class MonitorCommand
             Loop = capture.Loop,
             Duration = capture.Duration,
         };
-        var pipeline = new DnsCapturePipeline(new DnsPortSet(configuration.Ports.Select(p => (ushort)p)));
-        var windows = new WindowEngine(configuration.ServerId, configuration.Window, reducers);
-        var handler = new PipelineFrameHandler<WindowSink>(pipeline, new WindowSink(windows));
+        var engineOptions = new MonitorEngineOptions
+        {
+            Workers = configuration.Workers ?? MonitorEngineOptions.DefaultWorkers,
+            Window = configuration.Window,
+            Ports = new DnsPortSet(configuration.Ports.Select(p => (ushort)p)),
+            Live = source.Interface is not null,
+            PinThreads = run.PinThreads,
+            SlotCapacity = source.SnapLength,
+            Log = new PrefixedLog(errors, "ratadns monitor: "),
+        };
+        var sink = new JsonWindowWriter(configuration.ServerId, reducers);
         string? stopped;
+        MonitorEngine? engine = null;
         try
         {
-            stopped = CaptureSourceRunner.RunToEnd(source, input, ref handler, pipeline.Statistics, cancellation);
+            stopped = source.Interface is null
+                ? RunOffline(source, input, reducers, sink, engineOptions, cancellation, out engine)
+                : RunLive(source, reducers, sink, engineOptions, cancellation, out engine);
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
         {
@@ -116,20 +134,113 @@ public static class MonitorCommand
         }
         finally
         {
-            windows.Close();
-            foreach (var stream in outputs.Values)
-            {
-                stream.Dispose();
-            }
+            engine?.Dispose();
+            DisposeAll(outputs);
+        }
+
+        var statistics = engine!.Statistics();
+        if (run.Statistics)
+        {
+            errors.Write(statistics.ToText());
         }
 
         if (stopped is not null)
         {
-            errors.WriteLine($"ratadns monitor: {source.Describe()}: {stopped}; the {pipeline.Statistics.Frames} frames before it were processed.");
+            errors.WriteLine($"ratadns monitor: {source.Describe()}: {stopped}; the {statistics.Frames} frames before it were processed.");
             return ExitCodes.InputDamaged;
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
+    private static string? RunOffline(
+        CaptureSourceSettings source, Stream? input, List<WindowedReducer> reducers, JsonWindowWriter sink,
+        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
+    {
+        // Open the file first, so a missing one is reported before any thread starts.
+        if (source.Input != "-" && !File.Exists(source.Input))
+        {
+            throw new FileNotFoundException($"{source.Input}: no such file.", source.Input);
+        }
+
+        engine = new MonitorEngine([.. reducers.Select(r => r.Reducer)], sink, options);
+        engine.Start();
+        var handler = new EngineFrameHandler(engine);
+        string? stopped;
+        try
+        {
+            stopped = CaptureSourceRunner.Run(source, input, ref handler, new CaptureStatistics(), cancellation)?.Message;
+        }
+        catch (CaptureInterruptedException e)
+        {
+            stopped = e.Message;
+        }
+
+        engine.Complete();
+        return stopped;
+    }
+
+    /// <summary>An interface: libpcap's loop runs on the calling thread, which dispatches; a full ring drops.</summary>
+    private static string? RunLive(
+        CaptureSourceSettings source, List<WindowedReducer> reducers, JsonWindowWriter sink,
+        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
+    {
+        using var capture = Capture.Live.LiveCapture.Open(new Capture.Live.LiveCaptureOptions
+        {
+            Interface = source.Interface!,
+            Filter = source.Filter,
+            SnapLength = source.SnapLength,
+            Promiscuous = source.Promiscuous,
+            KernelBufferBytes = source.KernelBufferBytes,
+            Immediate = source.Immediate,
+        });
+        engine = new MonitorEngine(
+            [.. reducers.Select(r => r.Reducer)],
+            sink,
+            options with
+            {
+                ExternalDrops = () =>
+                {
+                    var pcap = capture.ReadStatistics();
+                    return pcap.KernelDropped + pcap.InterfaceDropped;
+                },
+            });
+        engine.Start();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        if (source.Duration is { } duration)
+        {
+            stop.CancelAfter(duration);
+        }
+
+        var handler = new EngineFrameHandler(engine);
+        string? stopped = null;
+        try
+        {
+            capture.Run(ref handler, stop.Token);
+        }
+        catch (Capture.Live.LiveCaptureException e)
+        {
+            stopped = e.Message; // the interface went away: what was captured is still reported
+        }
+
+        engine.Complete();
+        return stopped;
+    }
+
+    private static void DisposeAll(Dictionary<string, Stream> outputs)
+    {
+        foreach (var stream in outputs.Values)
+        {
+            try
+            {
+                stream.Dispose();
+            }
+            catch (IOException)
+            {
+                // A closed pipe or full disk at the very end: the error was already reported while writing.
+            }
+        }
     }
 
     /// <summary>One stream per destination: reducers that share standard output or a file share its stream.</summary>
@@ -151,17 +262,6 @@ public static class MonitorCommand
 
         return stream;
     }
-
-    /// <summary>Feeds every DNS message to the window engine.</summary>
-    private readonly struct WindowSink(WindowEngine windows) : IDnsMessageHandler
-    {
-        public DnsParseStatus OnDnsMessage(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
-        {
-            var view = new DnsPacketView(in packet, message, timestampNanoseconds);
-            windows.Observe(in view);
-            return DnsParseStatus.Ok;
-        }
-    }
 }
 
 /// <summary>A reducer and the stream its window results go to (one JSON object per line).</summary>
@@ -172,125 +272,97 @@ internal sealed class WindowedReducer(Reducer reducer, Stream output)
     public Stream Output { get; } = output;
 }
 
+/// <summary>How <see cref="MonitorCommand.Run"/> runs, beyond the configuration file.</summary>
+internal sealed record MonitorRunOptions
+{
+    public bool PinThreads { get; init; } = true;
+
+    public bool Statistics { get; init; }
+}
+
+/// <summary>Hands every frame of a source to the engine, on the thread that reads the source.</summary>
+internal readonly struct EngineFrameHandler(MonitorEngine engine) : ICapturePassHandler, Capture.Live.ILiveFrameHandler
+{
+    public void OnFrame(in CapturedFrame frame) => engine.OnFrame(in frame);
+
+    public void EndOfPass() => engine.EndOfPass();
+
+    public void OnIdle(long nowNanoseconds) => engine.OnIdle(nowNanoseconds);
+}
+
+/// <summary>Writes a line to a log with a prefix (the engine's placement message).</summary>
+internal sealed class PrefixedLog(TextWriter inner, string prefix) : TextWriter
+{
+    public override System.Text.Encoding Encoding => inner.Encoding;
+
+    public override void WriteLine(string? value) => inner.WriteLine(prefix + value);
+}
+
 /// <summary>
-/// Cuts the packet stream into windows and writes each reducer's result at each boundary, in the Fievel envelope
-/// <c>{"type","serverId","timeStamp","data"}</c> plus <c>"window":{"start","end","packets","sequence","partial"}</c>
-/// (times in seconds since 1970 of packet time). Count windows hold exactly W DNS messages; their span runs from the
-/// first to the last message's timestamp. Time windows are aligned on multiples of their length since 1970; a
-/// window with no message writes nothing. The last window, cut short by the end of input, is marked partial.
+/// Writes each reducer's result of a window in the Fievel envelope <c>{"type","serverId","timeStamp","data"}</c> plus
+/// <c>"window":{"start","end","packets","messages","drops","sequence","partial"}</c> (times in seconds since 1970 of
+/// packet time), one JSON object per line, to the reducer's output, and flushes the outputs at each window. Count
+/// windows hold exactly W DNS packets and span from the first to the last one's timestamp; time windows are aligned
+/// on multiples of their length since 1970, and one without packets writes nothing. The last window, cut short by
+/// the end of the input or an interruption, is marked partial. Runs on the engine's merger thread.
 /// </summary>
-internal sealed class WindowEngine
+internal sealed class JsonWindowWriter : IWindowResultSink
 {
     private readonly string _serverId;
-    private readonly int? _packetCount;
-    private readonly long _durationNanoseconds;
     private readonly List<WindowedReducer> _reducers;
+    private readonly Stream[] _outputs;
     private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(1 << 16);
     private readonly Utf8JsonWriter _json;
-    private long _packets;
-    private long _first;
-    private long _last;
-    private long _windowIndex = long.MinValue;
-    private long _sequence;
 
-    public WindowEngine(string serverId, WindowConfiguration window, List<WindowedReducer> reducers)
+    public JsonWindowWriter(string serverId, List<WindowedReducer> reducers)
     {
         _serverId = serverId;
-        _packetCount = window.PacketCount;
-        _durationNanoseconds = window.Duration is { } d ? (long)(d.TotalMilliseconds * 1_000_000) : 0;
         _reducers = reducers;
+        _outputs = [.. reducers.Select(r => r.Output).Distinct()];
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
-    public void Observe(in DnsPacketView packet)
+    public void OnWindow(in WindowSummary window, IReadOnlyList<Reducer> results)
     {
-        long time = packet.TimestampNanoseconds;
-        if (_packetCount is null)
+        var reducerWindow = window.ReducerWindow;
+        for (int i = 0; i < results.Count; i++)
         {
-            long index = Math.DivRem(time, _durationNanoseconds, out long remainder);
-            if (remainder < 0)
-            {
-                index--;
-            }
-
-            if (_packets > 0 && index > _windowIndex)
-            {
-                Emit(_windowIndex * _durationNanoseconds, (_windowIndex + 1) * _durationNanoseconds, partial: false);
-            }
-
-            if (_packets == 0 || index > _windowIndex)
-            {
-                _windowIndex = index;
-            }
+            var reducer = results[i];
+            _buffer.ResetWrittenCount();
+            _json.Reset(_buffer);
+            _json.WriteStartObject();
+            _json.WriteString("type", reducer.Type);
+            _json.WriteString("serverId", _serverId);
+            _json.WriteNumber("timeStamp", window.EndNanoseconds / 1_000_000_000);
+            _json.WritePropertyName("data");
+            reducer.WriteData(_json, in reducerWindow);
+            _json.WriteStartObject("window");
+            _json.WriteNumber("start", window.StartNanoseconds / 1e9);
+            _json.WriteNumber("end", window.EndNanoseconds / 1e9);
+            _json.WriteNumber("packets", window.Packets);
+            _json.WriteNumber("messages", window.Messages);
+            _json.WriteNumber("drops", window.Drops);
+            _json.WriteNumber("sequence", window.Sequence);
+            _json.WriteBoolean("partial", window.Partial);
+            _json.WriteEndObject();
+            _json.WriteEndObject();
+            _json.Flush();
+            var output = _reducers[i].Output;
+            output.Write(_buffer.WrittenSpan);
+            output.Write("\n"u8);
         }
 
-        if (_packets == 0)
-        {
-            _first = time;
-        }
-
-        _last = time;
-        _packets++;
-        foreach (var r in _reducers)
-        {
-            r.Reducer.Observe(in packet);
-        }
-
-        if (_packetCount is { } count && _packets == count)
-        {
-            Emit(_first, _last, partial: false);
-        }
-    }
-
-    /// <summary>Writes the last window (partial) and flushes the outputs.</summary>
-    public void Close()
-    {
-        if (_packets > 0)
-        {
-            if (_packetCount is null)
-            {
-                Emit(_windowIndex * _durationNanoseconds, (_windowIndex + 1) * _durationNanoseconds, partial: true);
-            }
-            else
-            {
-                Emit(_first, _last, partial: true);
-            }
-        }
-
-        foreach (var output in _reducers.Select(r => r.Output).Distinct())
+        foreach (var output in _outputs)
         {
             output.Flush();
         }
     }
 
-    private void Emit(long start, long end, bool partial)
+    public void Complete()
     {
-        var window = new ReducerWindow(start, end, _packets);
-        foreach (var r in _reducers)
+        foreach (var output in _outputs)
         {
-            _buffer.ResetWrittenCount();
-            _json.Reset(_buffer);
-            _json.WriteStartObject();
-            _json.WriteString("type", r.Reducer.Type);
-            _json.WriteString("serverId", _serverId);
-            _json.WriteNumber("timeStamp", end / 1_000_000_000);
-            _json.WritePropertyName("data");
-            r.Reducer.WriteData(_json, in window);
-            _json.WriteStartObject("window");
-            _json.WriteNumber("start", start / 1e9);
-            _json.WriteNumber("end", end / 1e9);
-            _json.WriteNumber("packets", _packets);
-            _json.WriteNumber("sequence", _sequence);
-            _json.WriteBoolean("partial", partial);
-            _json.WriteEndObject();
-            _json.WriteEndObject();
-            _json.Flush();
-            r.Output.Write(_buffer.WrittenSpan);
-            r.Output.Write("\n"u8);
-            r.Reducer.Reset();
+            output.Flush();
         }
-
-        _sequence++;
-        _packets = 0;
     }
 }

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace RataDns.Capture.Pipeline;
+
+/// <summary>
+/// What the capture thread needs to know about a frame to hand it to a worker: whether it counts as a DNS packet
+/// (for windows of W packets) and a flow hash that sends both directions of a conversation, every segment of a TCP
+/// stream and every fragment of an IP datagram to the same worker. A cheap link/IP/transport decode, no DNS parsing.
+/// </summary>
+public static class FlowDispatch
+{
+    /// <summary>
+    /// Decodes <paramref name="frame"/> far enough to classify it. Returns true for a DNS packet: a UDP datagram or
+    /// TCP segment with a payload on a DNS port (also when the snap length cut it), or the first fragment of an IP
+    /// datagram (the one that will carry the UDP/TCP header; later fragments complete the same packet).
+    /// <paramref name="hash"/> is symmetric: swapping source and destination gives the same value. Unfragmented
+    /// packets hash on addresses and ports; fragments (which have no ports past the first) on addresses and the IP
+    /// identification, so all fragments of one datagram meet. A fragmented response may therefore reach another
+    /// worker than its query (its flow hash differs); everything else of a conversation stays together.
+    /// </summary>
+    public static bool Classify(in CapturedFrame frame, DnsPortSet ports, ulong seed, out uint hash)
+    {
+        var status = PacketDecoder.Decode(in frame, ports, out var packet);
+        switch (status)
+        {
+            case PacketDecodeStatus.Ok:
+            case PacketDecodeStatus.Snapped:
+                hash = Conversation(packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, seed);
+                return !packet.Payload.IsEmpty && (status == PacketDecodeStatus.Ok || packet.Transport == TransportProtocol.Udp);
+
+            case PacketDecodeStatus.IpFragment:
+                hash = Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed ^ packet.FragmentIdentification);
+                return packet.FragmentOffset == 0;
+
+            default:
+                // Not DNS: any worker will do (it only counts the frame); keep conversations together anyway.
+                hash = packet.SourceAddress.IsEmpty
+                    ? 0
+                    : Conversation(packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, seed);
+                return false;
+        }
+    }
+
+    /// <summary>Maps a hash onto [0, <paramref name="workers"/>) without a division (Lemire's multiply-shift).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int WorkerOf(uint hash, int workers) => (int)(((ulong)hash * (uint)workers) >> 32);
+
+    /// <summary>A symmetric hash of two endpoints: each endpoint is mixed alone, then the two are added.</summary>
+    public static uint Conversation(ReadOnlySpan<byte> addressA, ushort portA, ReadOnlySpan<byte> addressB, ushort portB, ulong seed)
+    {
+        ulong a = Endpoint(addressA, portA, seed);
+        ulong b = Endpoint(addressB, portB, seed);
+        return (uint)(Mix(a + b + seed) >> 32);
+    }
+
+    private static ulong Endpoint(ReadOnlySpan<byte> address, ushort port, ulong seed)
+    {
+        ulong h = seed ^ ((ulong)port << 48) ^ (ulong)address.Length;
+        while (address.Length >= 8)
+        {
+            h = Mix(h ^ BinaryPrimitives.ReadUInt64LittleEndian(address));
+            address = address[8..];
+        }
+
+        if (address.Length >= 4)
+        {
+            h = Mix(h ^ BinaryPrimitives.ReadUInt32LittleEndian(address));
+            address = address[4..];
+        }
+
+        foreach (byte b in address)
+        {
+            h = Mix(h ^ b);
+        }
+
+        return Mix(h);
+    }
+
+    /// <summary>A 64-bit finaliser (the murmur3 / splitmix constants): every input bit affects every output bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mix(ulong x)
+    {
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdUL;
+        x ^= x >> 33;
+        x *= 0xc4ceb9fe1a85ec53UL;
+        x ^= x >> 33;
+        return x;
+    }
+}

@@ -1,0 +1,643 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using RataDns.Capture;
+using RataDns.Capture.Pipeline;
+using RataDns.Capture.Ring;
+using RataDns.DnsWire;
+
+namespace RataDns.Reducers.Engine;
+
+/// <summary>
+/// The monitor's engine: the capture thread hands each frame, by flow, to one of N worker threads through a
+/// lock-free single-producer/single-consumer ring; each worker decodes (IP reassembly, TCP streams), parses and
+/// reduces into its own partial reducers; at each window boundary a merger thread merges the workers' partials and
+/// hands the result to the sink.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Windows are decided on the capture thread, so they are exact whatever the number of workers: it counts DNS
+/// packets (see <see cref="FlowDispatch.Classify"/>), reads their timestamps, and at a boundary writes a marker into
+/// every worker's ring after the window's last frame. A worker that reads the marker moves its partial state into a
+/// spare reducer set (by <see cref="Reducer.Merge"/>, then <see cref="Reducer.Reset"/>, so state a reducer keeps
+/// across windows, such as pending queries, stays with the worker) and hands it to the merger. The merger waits for
+/// every worker's set of a window, merges them in worker order, and calls the sink: results come out in window order
+/// and are identical for 1 or N workers when the reducers merge exactly.
+/// </para>
+/// <para>
+/// Nothing is allocated per packet: rings, reducer sets (a few spares per worker) and buffers are made up front.
+/// A live source never waits on a full ring (the frame is dropped and counted in the window's drops); a file source
+/// waits for room. Markers are never dropped: one that finds its ring full is kept and written before that worker's
+/// next frame (frames that cannot pass it are dropped).
+/// </para>
+/// <para>
+/// Threading contract: <see cref="Start"/>, <see cref="OnFrame"/>, <see cref="OnIdle"/>, <see cref="EndOfPass"/>
+/// and <see cref="Complete"/> are called by one thread, the capture thread. The sink runs on the merger thread.
+/// </para>
+/// </remarks>
+public sealed class MonitorEngine : IDisposable
+{
+    private const int MarkerWindowEnd = 1;
+    private const int MarkerEndOfPass = 2;
+    private const int MarkerFinish = 3;
+
+    /// <summary>Reducer sets per worker beyond the live one: windows that may wait for the merger at once.</summary>
+    private const int SpareSetsPerWorker = 3;
+
+    private readonly MonitorEngineOptions _options;
+    private readonly IWindowResultSink _sink;
+    private readonly Worker[] _workers;
+    private readonly Thread _merger;
+    private readonly ConcurrentQueue<WindowSummary> _windows = new();
+    private readonly SemaphoreSlim _mergerSignal = new(0);
+    private readonly ulong _flowSeed;
+    private readonly int _packetCount;
+    private readonly long _durationNanoseconds;
+    private readonly IReadOnlyList<int> _cpus;
+
+    // Capture-thread state.
+    private long _packets;
+    private long _first;
+    private long _last;
+    private long _windowIndex;
+    private long _sequence;
+    private long _windowDrops;
+    private long _dispatchDrops;
+    private long _externalDropsSeen;
+    private bool _anyPendingMarker;
+    private bool _started;
+    private bool _completed;
+    private long _windowsWritten;
+
+    // Shared: the first failure of a worker or the merger, and the stop flag.
+    private ExceptionDispatchInfo? _fault;
+    private volatile bool _stopping;
+
+    /// <summary>
+    /// Makes an engine whose workers each run a copy of <paramref name="reducers"/> (made with
+    /// <see cref="Reducer.CreateEmpty"/>; the given instances themselves are not used for packets).
+    /// </summary>
+    public MonitorEngine(IReadOnlyList<Reducer> reducers, IWindowResultSink sink, MonitorEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(reducers);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
+        _options = options;
+        _sink = sink;
+        _packetCount = options.Window.PacketCount ?? 0;
+        _durationNanoseconds = options.Window.Duration is { } d ? d.Ticks * 100 : 0;
+        _flowSeed = (ulong)Random.Shared.NextInt64();
+        _cpus = options.PinThreads ? ThreadAffinity.AllowedCpus() : [];
+        if (_cpus.Count < options.Workers + 1)
+        {
+            // Pinned threads sharing a CPU would wait on each other's time slices: let the scheduler place them.
+            _cpus = [];
+        }
+        _workers = new Worker[options.Workers];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            _workers[i] = new Worker(this, i, reducers);
+        }
+
+        _merger = new Thread(MergeLoop) { Name = "ratadns merger", IsBackground = true };
+    }
+
+    /// <summary>The number of worker threads.</summary>
+    public int Workers => _workers.Length;
+
+    /// <summary>Windows written to the sink so far (read from any thread).</summary>
+    public long WindowsWritten => Interlocked.Read(ref _windowsWritten);
+
+    /// <summary>
+    /// Starts the workers and the merger, and pins the calling thread (the capture thread) and each worker to its
+    /// own CPU when <see cref="MonitorEngineOptions.PinThreads"/> is set; says what it did on the log.
+    /// </summary>
+    public void Start()
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("The engine is already started.");
+        }
+
+        _started = true;
+        string placement;
+        if (_cpus.Count >= 2)
+        {
+            string? failure = ThreadAffinity.TryPinCurrentThread(_cpus[0]);
+            placement = failure is null
+                ? $"capture thread on CPU {_cpus[0]}, " + string.Join(", ", _workers.Select(w => $"worker {w.Index} on CPU {CpuOf(w.Index)}"))
+                : $"threads not pinned: {failure}";
+        }
+        else
+        {
+            placement = !_options.PinThreads
+                ? "threads not pinned (disabled)"
+                : $"threads not pinned: {_workers.Length + 1} threads (capture and workers) for {ThreadAffinity.AllowedCpus().Count} usable CPUs";
+        }
+
+        _options.Log?.WriteLine($"{_workers.Length} worker{(_workers.Length == 1 ? string.Empty : "s")}, {Environment.ProcessorCount} CPUs; {placement}");
+        foreach (var worker in _workers)
+        {
+            worker.Start();
+        }
+
+        _merger.Start();
+    }
+
+    /// <summary>Capture thread: takes one frame into the current window and hands it to its flow's worker.</summary>
+    public void OnFrame(in CapturedFrame frame)
+    {
+        ThrowIfFaulted();
+        bool dns = FlowDispatch.Classify(in frame, _options.Ports, _flowSeed, out uint hash);
+        long time = frame.TimestampNanoseconds;
+        if (dns && _durationNanoseconds > 0)
+        {
+            long index = FloorDiv(time, _durationNanoseconds);
+            if (_packets > 0 && index > _windowIndex)
+            {
+                EndWindow(partial: false, MarkerWindowEnd);
+            }
+
+            if (_packets == 0 || index > _windowIndex)
+            {
+                _windowIndex = index;
+            }
+        }
+
+        int w = _workers.Length == 1 ? 0 : FlowDispatch.WorkerOf(hash, _workers.Length);
+        if (!Send(w, in frame))
+        {
+            _windowDrops++;
+            return;
+        }
+
+        if (!dns)
+        {
+            return;
+        }
+
+        if (_packets == 0)
+        {
+            _first = time;
+        }
+
+        _last = time;
+        _packets++;
+        if (_packets == _packetCount)
+        {
+            EndWindow(partial: false, MarkerWindowEnd);
+        }
+    }
+
+    /// <summary>
+    /// Capture thread, live sources: no frame for a while. A time window whose end (plus a second for frames still
+    /// in flight) has passed on the wall clock is closed, so a server that goes quiet still reports its last window.
+    /// </summary>
+    public void OnIdle(long nowNanoseconds)
+    {
+        ThrowIfFaulted();
+        if (_anyPendingMarker)
+        {
+            FlushAllPendingMarkers();
+        }
+
+        if (_durationNanoseconds > 0 && _packets > 0)
+        {
+            long end = (_windowIndex + 1) * _durationNanoseconds;
+            if (nowNanoseconds >= end + Math.Min(_durationNanoseconds, 1_000_000_000))
+            {
+                EndWindow(partial: false, MarkerWindowEnd);
+            }
+        }
+    }
+
+    /// <summary>Capture thread: one pass over a looped file is over (streams are finished; fragments dropped).</summary>
+    public void EndOfPass()
+    {
+        foreach (var worker in _workers)
+        {
+            SendMarker(worker.Index, MarkerEndOfPass, 0);
+        }
+    }
+
+    /// <summary>
+    /// Capture thread: the input is over (end of file, interruption). Workers finish their TCP streams, the last
+    /// window is written marked partial (when it holds anything), and every thread ends. Rethrows a failure of a
+    /// worker or of the sink.
+    /// </summary>
+    public void Complete()
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        _completed = true;
+        if (!_started)
+        {
+            Start();
+        }
+
+        EndWindow(partial: true, MarkerFinish);
+        FlushAllPendingMarkers(wait: true);
+        foreach (var worker in _workers)
+        {
+            worker.Join();
+        }
+
+        _merger.Join();
+        ThrowIfFaulted();
+    }
+
+    /// <summary>The capture statistics of every worker's pipeline summed, plus the drops of the dispatch. After <see cref="Complete"/>.</summary>
+    public CaptureStatistics Statistics()
+    {
+        var total = new CaptureStatistics();
+        long ringDrops = _dispatchDrops;
+        foreach (var worker in _workers)
+        {
+            total.Add(worker.Pipeline.Statistics);
+            ringDrops += worker.Ring.Dropped;
+        }
+
+        total.RecordDrops(total.KernelDropped, total.InterfaceDropped, ringDrops);
+        return total;
+    }
+
+    /// <summary>Stops every thread without writing anything more (after a failure, or when abandoning a run).</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _mergerSignal.Release();
+        if (_started)
+        {
+            foreach (var worker in _workers)
+            {
+                worker.Join();
+            }
+
+            _merger.Join();
+        }
+
+        _mergerSignal.Dispose();
+    }
+
+    private static long FloorDiv(long value, long divisor)
+    {
+        long quotient = Math.DivRem(value, divisor, out long remainder);
+        return remainder < 0 ? quotient - 1 : quotient;
+    }
+
+    private int CpuOf(int worker) => _cpus[(1 + worker) % _cpus.Count];
+
+    private void ThrowIfFaulted() => Volatile.Read(ref _fault)?.Throw();
+
+    private void Fail(Exception e)
+    {
+        Interlocked.CompareExchange(ref _fault, ExceptionDispatchInfo.Capture(e), null);
+        _stopping = true;
+        _mergerSignal.Release();
+    }
+
+    /// <summary>Closes the current window: its summary goes to the merger, a marker to every worker.</summary>
+    private void EndWindow(bool partial, int marker)
+    {
+        long start;
+        long end;
+        if (_durationNanoseconds > 0)
+        {
+            start = _packets > 0 ? _windowIndex * _durationNanoseconds : 0;
+            end = _packets > 0 ? start + _durationNanoseconds : 0;
+        }
+        else
+        {
+            start = _packets > 0 ? _first : 0;
+            end = _packets > 0 ? _last : 0;
+        }
+
+        long drops = _windowDrops;
+        if (_options.ExternalDrops is { } external)
+        {
+            long seen = external();
+            drops += Math.Max(0, seen - _externalDropsSeen);
+            _externalDropsSeen = Math.Max(seen, _externalDropsSeen);
+        }
+
+        _windows.Enqueue(new WindowSummary(_sequence, start, end, _packets, 0, drops, partial));
+        foreach (var worker in _workers)
+        {
+            SendMarker(worker.Index, marker, _sequence);
+        }
+
+        _sequence++;
+        _packets = 0;
+        _windowDrops = 0;
+    }
+
+    private bool Send(int w, in CapturedFrame frame)
+    {
+        var worker = _workers[w];
+        if (worker.PendingMarkers.Count > 0 && !FlushPendingMarkers(worker, wait: !_options.Live))
+        {
+            _dispatchDrops++;
+            return false; // live: the worker is behind its window marker; the frame cannot overtake it
+        }
+
+        if (_options.Live)
+        {
+            return worker.Ring.TryWrite(in frame);
+        }
+
+        if (!worker.Ring.TryWriteOrRetry(in frame))
+        {
+            var wait = default(SpinWait);
+            do
+            {
+                ThrowIfFaulted();
+                wait.SpinOnce(sleep1Threshold: 20);
+            }
+            while (!worker.Ring.TryWriteOrRetry(in frame));
+        }
+
+        return true;
+    }
+
+    private void SendMarker(int w, int kind, long value)
+    {
+        var worker = _workers[w];
+        if (worker.PendingMarkers.Count == 0 && worker.Ring.TryWriteMarker(kind, value))
+        {
+            return;
+        }
+
+        worker.PendingMarkers.Enqueue((kind, value));
+        _anyPendingMarker = true;
+        if (!_options.Live)
+        {
+            FlushPendingMarkers(worker, wait: true);
+        }
+    }
+
+    private void FlushAllPendingMarkers(bool wait = false)
+    {
+        bool any = false;
+        foreach (var worker in _workers)
+        {
+            any |= !FlushPendingMarkers(worker, wait);
+        }
+
+        _anyPendingMarker = any;
+    }
+
+    /// <summary>Writes a worker's held-back markers; returns whether none is left.</summary>
+    private bool FlushPendingMarkers(Worker worker, bool wait)
+    {
+        var spin = default(SpinWait);
+        while (worker.PendingMarkers.TryPeek(out var marker))
+        {
+            if (worker.Ring.TryWriteMarker(marker.Kind, marker.Value))
+            {
+                worker.PendingMarkers.Dequeue();
+                spin.Reset();
+                continue;
+            }
+
+            if (!wait)
+            {
+                return false;
+            }
+
+            ThrowIfFaulted();
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+
+        return true;
+    }
+
+    private void MergeLoop()
+    {
+        var sets = new Reducer[_workers.Length][];
+        try
+        {
+            while (!_stopping)
+            {
+                if (!_windows.TryPeek(out var window) || !AllWorkersDone(window.Sequence))
+                {
+                    _mergerSignal.Wait(100);
+                    continue;
+                }
+
+                _windows.TryDequeue(out _);
+                long messages = 0;
+                for (int i = 0; i < _workers.Length; i++)
+                {
+                    _workers[i].Done.TryDequeue(out var handoff);
+                    sets[i] = handoff.Set;
+                    messages += handoff.Messages;
+                }
+
+                var merged = sets[0];
+                for (int i = 1; i < sets.Length; i++)
+                {
+                    for (int r = 0; r < merged.Length; r++)
+                    {
+                        merged[r].Merge(sets[i][r]);
+                    }
+                }
+
+                // Only the window Complete closes is partial: it is the last one.
+                bool last = window.Partial;
+                if (window.Packets > 0 || messages > 0)
+                {
+                    _sink.OnWindow(window with { Messages = messages }, merged);
+                    Interlocked.Increment(ref _windowsWritten);
+                }
+
+                for (int i = 0; i < sets.Length; i++)
+                {
+                    foreach (var reducer in sets[i])
+                    {
+                        reducer.Reset();
+                    }
+
+                    _workers[i].Spare.Enqueue(sets[i]);
+                    sets[i] = null!;
+                }
+
+                if (last)
+                {
+                    _sink.Complete();
+                    return;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+    }
+
+    private bool AllWorkersDone(long sequence)
+    {
+        foreach (var worker in _workers)
+        {
+            if (!worker.Done.TryPeek(out var handoff) || handoff.Sequence != sequence)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A worker's partial results for one window.</summary>
+    private readonly record struct Handoff(long Sequence, Reducer[] Set, long Messages);
+
+    /// <summary>One worker thread: its ring, its pipeline, its live reducers and spare sets.</summary>
+    private sealed class Worker
+    {
+        private readonly MonitorEngine _engine;
+        private readonly Thread _thread;
+        private readonly Reducer[] _live;
+        private WorkerSink _sink;
+        private long _messages;
+
+        public Worker(MonitorEngine engine, int index, IReadOnlyList<Reducer> prototypes)
+        {
+            _engine = engine;
+            Index = index;
+            var options = engine._options;
+            Ring = new FrameRing(options.RingSlots, options.SlotCapacity, options.RingBytes);
+            Pipeline = new DnsCapturePipeline(options.Ports);
+            _live = [.. prototypes.Select(p => p.CreateEmpty())];
+            for (int i = 0; i < SpareSetsPerWorker; i++)
+            {
+                Spare.Enqueue([.. prototypes.Select(p => p.CreateEmpty())]);
+            }
+
+            _sink = new WorkerSink(this);
+            _thread = new Thread(Run) { Name = $"ratadns worker {index}", IsBackground = true };
+        }
+
+        public int Index { get; }
+
+        public FrameRing Ring { get; }
+
+        public DnsCapturePipeline Pipeline { get; }
+
+        /// <summary>Markers the capture thread could not write yet (capture thread only).</summary>
+        public Queue<(int Kind, long Value)> PendingMarkers { get; } = new();
+
+        /// <summary>Sets handed to the merger, in window order.</summary>
+        public ConcurrentQueue<Handoff> Done { get; } = new();
+
+        /// <summary>Empty sets given back by the merger.</summary>
+        public ConcurrentQueue<Reducer[]> Spare { get; } = new();
+
+        public void Start() => _thread.Start();
+
+        public void Join()
+        {
+            if (_thread.IsAlive)
+            {
+                _thread.Join();
+            }
+        }
+
+        public void Observe(in DnsPacketView packet)
+        {
+            _messages++;
+            foreach (var reducer in _live)
+            {
+                reducer.Observe(in packet);
+            }
+        }
+
+        private void Run()
+        {
+            try
+            {
+                if (_engine._cpus.Count >= 2)
+                {
+                    ThreadAffinity.TryPinCurrentThread(_engine.CpuOf(Index));
+                }
+
+                var idle = default(SpinWait);
+                while (!_engine._stopping)
+                {
+                    if (!Ring.TryRead(out var frame))
+                    {
+                        idle.SpinOnce(sleep1Threshold: 30);
+                        continue;
+                    }
+
+                    idle.Reset();
+                    if (!FrameRing.IsMarker(in frame, out int kind, out long value))
+                    {
+                        Pipeline.OnFrame(in frame, ref _sink);
+                        Ring.AdvanceRead();
+                        continue;
+                    }
+
+                    Ring.AdvanceRead();
+                    switch (kind)
+                    {
+                        case MarkerEndOfPass:
+                            Pipeline.EndOfPass(ref _sink);
+                            break;
+
+                        case MarkerWindowEnd:
+                            HandOver(value);
+                            break;
+
+                        case MarkerFinish:
+                            Pipeline.Finish(ref _sink);
+                            HandOver(value);
+                            return;
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                _engine.Fail(e);
+            }
+        }
+
+        /// <summary>Moves the window's partial state into a spare set and gives it to the merger.</summary>
+        private void HandOver(long sequence)
+        {
+            Reducer[]? set;
+            var wait = default(SpinWait);
+            while (!Spare.TryDequeue(out set))
+            {
+                if (_engine._stopping)
+                {
+                    return;
+                }
+
+                wait.SpinOnce(sleep1Threshold: 10);
+            }
+
+            for (int r = 0; r < _live.Length; r++)
+            {
+                set[r].Merge(_live[r]);
+                _live[r].Reset();
+            }
+
+            Done.Enqueue(new Handoff(sequence, set, _messages));
+            _messages = 0;
+            _engine._mergerSignal.Release();
+        }
+    }
+
+    /// <summary>Feeds every DNS message a worker's pipeline finds to that worker's reducers.</summary>
+    private readonly struct WorkerSink(Worker worker) : IDnsMessageHandler
+    {
+        public DnsParseStatus OnDnsMessage(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
+        {
+            var view = new DnsPacketView(in packet, message, timestampNanoseconds);
+            worker.Observe(in view);
+            return DnsParseStatus.Ok;
+        }
+    }
+}
