@@ -28,6 +28,14 @@ public static class Program
         }
 
         // The commands handle SIGINT and SIGTERM themselves (a capture ends cleanly and reports what it saw).
-        return parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        int exitCode = parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+        // Undocumented, for bench/monitor.sh: the bytes this process allocated in all, start-up included.
+        if (Environment.GetEnvironmentVariable("RATADNS_REPORT_ALLOCATIONS") == "1")
+        {
+            Console.Error.WriteLine($"allocated bytes: {GC.GetTotalAllocatedBytes(precise: true)}");
+        }
+
+        return exitCode;
     }
 }

@@ -20,9 +20,13 @@ public static class GenCommand
             Description = "Mean packets per second of capture time.",
             DefaultValueFactory = _ => 10_000,
         };
+        var uniqueNames = new Option<bool>("--unique-names")
+        {
+            Description = $"A random-subdomain flood instead: every query a new name under {SyntheticCapture.FloodZone}, every response NXDOMAIN.",
+        };
         var command = new Command("gen", "Write a synthetic DNS capture (Zipf-like names, many clients, UDP and TCP, v4 and v6).")
         {
-            output, packets, seed, rate,
+            output, packets, seed, rate, uniqueNames,
         };
         command.SetAction(parse =>
         {
@@ -36,7 +40,7 @@ public static class GenCommand
 
             try
             {
-                long written = SyntheticCapture.Write(parse.GetValue(output)!, n, parse.GetValue(seed), r);
+                long written = SyntheticCapture.Write(parse.GetValue(output)!, n, parse.GetValue(seed), r, uniqueNames: parse.GetValue(uniqueNames));
                 Console.Error.WriteLine($"ratadns gen: wrote {written} packets to {parse.GetValue(output)}");
                 return ExitCodes.Ok;
             }

@@ -9,11 +9,19 @@ namespace RataDns.App.Gen;
 /// popularity over a few thousand names; some names carry underscores (SRV, DMARC, and malformed host names), some do
 /// not exist (NXDOMAIN with an SOA), some have large answers (CNAME chains and long A/AAAA RRsets, all names
 /// compressed), and most queries carry EDNS (DO bit, cookies, client subnet). The same seed gives the same file.
+/// <para>
+/// With <c>uniqueNames</c> the traffic is a random-subdomain flood instead: every query asks A (or AAAA) for a name
+/// never seen before, <c>&lt;13 random-looking characters&gt;.</c><see cref="FloodZone"/>, and every response is
+/// NXDOMAIN with the zone's SOA. Clients, transports and EDNS follow the same model as above.
+/// </para>
 /// </summary>
 public static class SyntheticCapture
 {
     /// <summary>Start of the capture: 2026-01-01T00:00:00Z.</summary>
     public const long DefaultStartUnixSeconds = 1_767_225_600;
+
+    /// <summary>The zone under which <c>uniqueNames</c> traffic asks its fresh names.</summary>
+    public const string FloodZone = "flood.example.test";
 
     private const int PcapGlobalHeaderSize = 24;
     private const int PcapRecordHeaderSize = 16;
@@ -38,6 +46,10 @@ public static class SyntheticCapture
     /// <param name="nameCount">Size of the name universe the Zipf-like popularity is drawn over.</param>
     /// <param name="clientCount">How many distinct client addresses ask.</param>
     /// <param name="startUnixSeconds">Timestamp of the first packet.</param>
+    /// <param name="uniqueNames">
+    /// Write a random-subdomain flood: each query a distinct new name under <see cref="FloodZone"/>, each response
+    /// NXDOMAIN (<paramref name="nameCount"/> is then unused).
+    /// </param>
     public static long Write(
         string path,
         long packets,
@@ -45,7 +57,8 @@ public static class SyntheticCapture
         double packetsPerSecond = 10_000,
         int nameCount = 4_000,
         int clientCount = 5_000,
-        long startUnixSeconds = DefaultStartUnixSeconds)
+        long startUnixSeconds = DefaultStartUnixSeconds,
+        bool uniqueNames = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegative(packets);
@@ -54,7 +67,7 @@ public static class SyntheticCapture
         ArgumentOutOfRangeException.ThrowIfLessThan(clientCount, 1);
 
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1 << 20);
-        var generator = new TrafficGenerator(seed, packetsPerSecond, nameCount, clientCount, startUnixSeconds);
+        var generator = new TrafficGenerator(seed, packetsPerSecond, nameCount, clientCount, startUnixSeconds, uniqueNames);
         return generator.WriteTo(file, packets);
     }
 
@@ -74,10 +87,11 @@ public static class SyntheticCapture
         private readonly double[] _zipfCumulative;
         private readonly byte[] _frame = new byte[PcapRecordHeaderSize + EthernetHeaderSize + Ipv6HeaderSize + TcpHeaderSize + 2 + MaxDnsMessage];
         private readonly double _meanGapMicros;
+        private readonly FloodNames? _flood;
         private SplitMix64 _random;
         private long _timeMicros;
 
-        public TrafficGenerator(int seed, double packetsPerSecond, int nameCount, int clientCount, long startUnixSeconds)
+        public TrafficGenerator(int seed, double packetsPerSecond, int nameCount, int clientCount, long startUnixSeconds, bool uniqueNames)
         {
             _random = new SplitMix64((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + 1);
             _names = new NameTable(nameCount, ref _random);
@@ -85,6 +99,7 @@ public static class SyntheticCapture
             _zipfCumulative = ZipfCumulative(nameCount, exponent: 1.0);
             _meanGapMicros = 1_000_000.0 / packetsPerSecond;
             _timeMicros = startUnixSeconds * 1_000_000;
+            _flood = uniqueNames ? new FloodNames(FloodZone, _random.Next()) : null;
         }
 
         public long WriteTo(Stream output, long packets)
@@ -111,7 +126,7 @@ public static class SyntheticCapture
 
         /// <summary>The random choices shared by a query and its response.</summary>
         private readonly record struct Pair(
-            int NameIndex,
+            int NameIndex,   // -1: the flood's current name
             int ClientIndex,
             ushort QueryType,
             ushort Id,
@@ -126,8 +141,9 @@ public static class SyntheticCapture
 
         private Pair NextPair()
         {
-            int nameIndex = SampleZipf();
-            var name = _names[nameIndex];
+            int nameIndex = _flood is null ? SampleZipf() : -1;
+            _flood?.Advance();
+            var name = NameOf(nameIndex);
             ulong r = _random.Next();
             bool edns = (r & 0xFF) < 218;                 // ~85% of queries carry EDNS
             bool tcp = ((r >> 8) & 0xFF) < 5;             // ~2% of pairs over TCP
@@ -160,6 +176,12 @@ public static class SyntheticCapture
                 udpSize,
                 (uint)(_random.Next() >> 32));
         }
+
+        /// <summary>
+        /// The name a pair asks for. A flood name lives in one reused buffer: valid until the next pair, which is
+        /// enough because a query and its response are written before the next pair is drawn.
+        /// </summary>
+        private SyntheticName NameOf(int nameIndex) => nameIndex < 0 ? _flood!.Current : _names[nameIndex];
 
         private int SampleZipf()
         {
@@ -286,7 +308,7 @@ public static class SyntheticCapture
         private int BuildQuery(Span<byte> buffer, in Pair pair)
         {
             var w = new DnsWriter(buffer);
-            var name = _names[pair.NameIndex];
+            var name = NameOf(pair.NameIndex);
             w.WriteHeader(pair.Id, flags: 0x0100, questions: 1, answers: 0, authorities: 0, additionals: (ushort)(pair.Edns ? 1 : 0));
             w.WriteBytes(name.Wire);
             w.WriteUInt16(pair.QueryType);
@@ -302,7 +324,7 @@ public static class SyntheticCapture
         private int BuildResponse(Span<byte> buffer, in Pair pair)
         {
             var w = new DnsWriter(buffer);
-            var name = _names[pair.NameIndex];
+            var name = NameOf(pair.NameIndex);
             w.WriteHeader(pair.Id, flags: 0x8180, questions: 1, answers: 0, authorities: 0, additionals: 0);
             w.WriteBytes(name.Wire);
             w.WriteUInt16(pair.QueryType);

@@ -191,3 +191,56 @@ internal sealed class ClientTable
 
     public ReadOnlySpan<byte> this[int index] => _addresses[index];
 }
+
+/// <summary>
+/// The names of a random-subdomain flood: <c>&lt;label&gt;.zone.</c>, a new label for every pair, never repeated.
+/// The label is the pair's sequence number passed through a 64-bit bijection (the SplitMix64 finaliser: xor-shifts
+/// and multiplications by odd constants are invertible) and written as 13 base-36 digits (36^13 &gt; 2^64), so labels
+/// look random but two pairs never share one. One wire buffer is rewritten in place: no allocation per name.
+/// </summary>
+internal sealed class FloodNames
+{
+    /// <summary>Base-36 digits of a 64-bit value, zero-padded: every label has this length.</summary>
+    public const int LabelLength = 13;
+
+    private const string Digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+    private readonly byte[] _wire;
+    private ulong _sequence;
+
+    /// <param name="zone">Dotted zone the names are under (no trailing dot).</param>
+    /// <param name="start">Where the sequence starts (from the seed), so different seeds give different names.</param>
+    public FloodNames(string zone, ulong start)
+    {
+        var zoneLabels = zone.Split('.');
+        _wire = new byte[1 + LabelLength + zoneLabels.Sum(l => 1 + l.Length) + 1];
+        _wire[0] = LabelLength;
+        int p = 1 + LabelLength;
+        foreach (var label in zoneLabels)
+        {
+            _wire[p++] = (byte)label.Length;
+            p += Encoding.ASCII.GetBytes(label, _wire.AsSpan(p));
+        }
+
+        _wire[p] = 0;
+        _sequence = start;
+        Current = new SyntheticName(_wire, 1 + LabelLength, NameKind.NonExistent, 0, 0);
+    }
+
+    /// <summary>The current name (its wire array is rewritten by <see cref="Advance"/>).</summary>
+    public SyntheticName Current { get; }
+
+    /// <summary>Moves to the next, never-seen name.</summary>
+    public void Advance()
+    {
+        ulong z = _sequence++;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        for (int i = LabelLength; i >= 1; i--)
+        {
+            _wire[i] = (byte)Digits[(int)(z % 36)];
+            z /= 36;
+        }
+    }
+}

@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# End to end: `ratadns monitor` with every built-in reducer on a synthetic capture, next to
+#   - `tcpdump -r FILE -w - > /dev/null`  (reads and rewrites every packet: the practical read limit), and
+#   - dnsjit running bench/dnsjit-topn.lua (header + question parse, queries/s and top-10 names),
+# in one session with interleaved repetitions; then the peak RSS of the monitor during a random-subdomain flood
+# (every query a new name) and, when `ratadns monitor` has --workers, its speed with 1 and 2 workers.
+#
+# Usage: bench/monitor.sh [PACKETS] [REPS]         (defaults 10000000 and 3)
+# Env:   BENCH_DIR=/tmp/ratadns-bench   where captures, configs and outputs go (captures are reused while present)
+#        SEED=42                        seed of both synthetic captures
+# Prints markdown tables. Needs: dotnet, tcpdump, dnsjit (apt-get install -y dnsjit), GNU time, python3.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PACKETS=${1:-10000000}
+REPS=${2:-3}
+BENCH_DIR=${BENCH_DIR:-/tmp/ratadns-bench}
+SEED=${SEED:-42}
+MEMORY_GOAL_MB=300
+APP_DLL="$ROOT/src/RataDns/bin/Release/net10.0/ratadns.dll"
+
+die() { echo "monitor.sh: $*" >&2; exit 1; }
+
+[[ $PACKETS =~ ^[0-9]+$ && $PACKETS -ge 2 ]] || die "PACKETS must be a number of at least 2 (got '$PACKETS')"
+[[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a number of at least 1 (got '$REPS')"
+for tool in dotnet tcpdump dnsjit python3; do
+  command -v "$tool" > /dev/null || die "$tool not found${tool/dnsjit/ (apt-get install -y dnsjit)}"
+done
+[[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) not found (apt-get install -y time)"
+mkdir -p "$BENCH_DIR"
+case "$(cd "$BENCH_DIR" && pwd)/" in
+  "$ROOT"/*) die "BENCH_DIR ($BENCH_DIR) is inside the repository; captures are large, put them elsewhere" ;;
+esac
+
+echo "## Environment"
+echo
+echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+echo "- dotnet: $(dotnet --version)"
+echo "- tcpdump: $(tcpdump --version 2>&1 | head -1), $(tcpdump --version 2>&1 | grep -i libpcap | head -1)"
+echo "- dnsjit: $(dpkg-query -W -f '${Version}' dnsjit 2>/dev/null || echo 'version unknown (not from a Debian package)')"
+echo "- ratadns: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (with local changes)')"
+echo
+
+dotnet build -c Release "$ROOT/src/RataDns" -nologo -v q > "$BENCH_DIR/build.log" 2>&1 \
+  || die "build failed, see $BENCH_DIR/build.log"
+APP=(dotnet "$APP_DLL")
+
+# Captures: written once to a temporary name, then renamed, so an interrupted run never leaves a short file to reuse.
+capture() { # capture FILE [gen options...]
+  local file=$1; shift
+  if [[ ! -s $file ]]; then
+    echo "generating $file ..." >&2
+    "${APP[@]}" gen "$file.partial" -n "$PACKETS" --seed "$SEED" "$@" >&2
+    mv "$file.partial" "$file"
+  fi
+}
+REALISTIC="$BENCH_DIR/realistic-$PACKETS-seed$SEED.pcap"
+FLOOD="$BENCH_DIR/flood-$PACKETS-seed$SEED.pcap"
+TINY="$BENCH_DIR/realistic-2-seed$SEED.pcap"   # start-up allocations, subtracted from the per-packet figure
+capture "$REALISTIC"
+if "${APP[@]}" gen --help | grep -q -- '--unique-names'; then
+  capture "$FLOOD" --unique-names
+else
+  FLOOD=""
+fi
+( PACKETS=2; capture "$TINY" )
+
+count_packets() {
+  local n
+  n=$(capinfos -c -M "$1" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}') || true
+  echo "${n:-$PACKETS}"
+}
+COUNT=$(count_packets "$REALISTIC")
+
+# The reducer set: every name the monitor knows. ratadns lists them in its error for an unknown reducer, so the
+# config follows the reducers other engineers add; bench/monitor-all.json is the fallback (and an example).
+CONFIG="$BENCH_DIR/monitor-all.json"
+MONITOR_OUT="$BENCH_DIR/monitor-out.ndjson"
+echo '{"ServerId":"bench","InputMethod":"capture_file","InputSource":"/dev/null","Reducers":[{"Name":"?list-known-reducers?","OutputMethod":"file","OutputFile":"/dev/null"}]}' > "$BENCH_DIR/probe.json"
+KNOWN=$("${APP[@]}" monitor -c "$BENCH_DIR/probe.json" 2>&1 | sed -n 's/.*known reducers: \(.*\)\.$/\1/p') || true
+python3 - "$KNOWN" "$ROOT/bench/monitor-all.json" "$MONITOR_OUT" "$CONFIG" <<'PY'
+import json, sys
+known, fallback, output, config = sys.argv[1:]
+names = [n.strip() for n in known.split(",") if n.strip()]
+if names:
+    source = "ratadns (its list of known reducers)"
+else:
+    names = [r["Name"] for r in json.load(open(fallback))["Reducers"]]
+    source = f"{fallback} (ratadns did not list its reducers)"
+json.dump({
+    "ServerId": "bench",
+    "InputMethod": "capture_file",
+    "InputSource": "set by --input-source",
+    "Reducers": [{"Name": n, "OutputMethod": "file", "OutputFile": output} for n in names],
+}, open(config, "w"), indent=2)
+print(f"- reducers ({len(names)}, from {source}): {', '.join(names)}")
+PY
+
+WORKERS=0
+if "${APP[@]}" monitor --help | grep -q -- '--workers'; then
+  WORKERS=1
+  echo "- workers: ratadns monitor has --workers; timing 1 and 2 workers"
+else
+  echo "- workers: not available yet (ratadns monitor --help lists no --workers)"
+fi
+echo "- capture: $REALISTIC ($COUNT packets, $(stat -c %s "$REALISTIC") bytes); $REPS interleaved repetitions"
+echo
+
+RESULTS="$BENCH_DIR/results.tsv"
+: > "$RESULTS"
+ERR="$BENCH_DIR/last.stderr"
+OUT="$BENCH_DIR/last.stdout"
+
+# run NAME REP -- COMMAND...: wall time (ns clock), peak RSS (GNU time), allocated bytes when the app reports them.
+run() {
+  local name=$1 rep=$2; shift 3
+  local start end rss alloc
+  : > "$MONITOR_OUT"
+  start=$(date +%s%N)
+  /usr/bin/time -f '%M' -o "$BENCH_DIR/rss" "$@" > "$OUT" 2> "$ERR" \
+    || die "'$name' failed (exit $?); its stderr: $(tail -3 "$ERR")"
+  end=$(date +%s%N)
+  rss=$(tail -1 "$BENCH_DIR/rss")
+  alloc=$(sed -n 's/^allocated bytes: //p' "$ERR")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$rep" "$(( end - start ))" "$rss" "${alloc:--}" >> "$RESULTS"
+}
+
+# check_dnsjit / check_monitor: did the run see every packet?
+check_dnsjit() {
+  local seen
+  seen=$(sed -n 's/^totals: packets \([0-9]*\),.*/\1/p' "$OUT")
+  [[ $seen == "$1" ]] || echo "WARNING: dnsjit saw ${seen:-?} packets of $1: $(tail -1 "$OUT")" >&2
+}
+check_monitor() {
+  python3 - "$MONITOR_OUT" "$1" <<'PY' >&2
+import json, sys
+from collections import Counter
+windows = Counter()
+for line in open(sys.argv[1]):
+    record = json.loads(line)
+    windows[record["type"]] += record["window"]["packets"]
+expected = int(sys.argv[2])
+short = {t: n for t, n in windows.items() if n != expected}
+if not windows or short:
+    print(f"WARNING: monitor windows hold {short or 'nothing'} messages, expected {expected} for every reducer")
+PY
+}
+
+MONITOR=(env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "${APP[@]}" monitor -c "$CONFIG")
+
+# Start-up allocations (config, JIT, one window), to subtract from the per-packet figure.
+run "baseline" 0 -- "${MONITOR[@]}" --input-source "$TINY"
+BASELINE_ALLOC=$(awk -F'\t' '$1 == "baseline" {print $5}' "$RESULTS")
+: > "$RESULTS"
+
+tcpdump -r "$REALISTIC" -w - 2> /dev/null > /dev/null   # warm the page cache
+names=("tcpdump -r FILE -w -" "dnsjit dnsjit-topn.lua FILE" "ratadns monitor (all reducers)")
+[[ $WORKERS == 1 ]] && names+=("ratadns monitor --workers 1" "ratadns monitor --workers 2")
+for rep in $(seq 1 "$REPS"); do
+  echo "repetition $rep/$REPS ..." >&2
+  run "${names[0]}" "$rep" -- tcpdump -r "$REALISTIC" -w -
+  run "${names[1]}" "$rep" -- dnsjit "$ROOT/bench/dnsjit-topn.lua" "$REALISTIC"
+  check_dnsjit "$COUNT"
+  run "${names[2]}" "$rep" -- "${MONITOR[@]}" --input-source "$REALISTIC"
+  check_monitor "$COUNT"
+  if [[ $WORKERS == 1 ]]; then
+    for w in 1 2; do
+      run "ratadns monitor --workers $w" "$rep" -- "${MONITOR[@]}" --input-source "$REALISTIC" --workers "$w"
+      check_monitor "$COUNT"
+    done
+  fi
+done
+
+# Memory under a random-subdomain flood: every query a new name; the name tables must stay bounded.
+if [[ -n $FLOOD ]]; then
+  echo "flood run ..." >&2
+  FLOOD_COUNT=$(count_packets "$FLOOD")
+  run "flood: ratadns monitor (all reducers)" 1 -- "${MONITOR[@]}" --input-source "$FLOOD"
+  check_monitor "$FLOOD_COUNT"
+  if [[ $WORKERS == 1 ]]; then
+    run "flood: ratadns monitor --workers 2" 1 -- "${MONITOR[@]}" --input-source "$FLOOD" --workers 2
+    check_monitor "$FLOOD_COUNT"
+  fi
+else
+  FLOOD_COUNT=0
+  echo "flood: ratadns gen has no --unique-names; memory under a flood not measured" >&2
+fi
+
+python3 - "$RESULTS" "$COUNT" "$FLOOD_COUNT" "${BASELINE_ALLOC:--}" "$MEMORY_GOAL_MB" <<'PY'
+import statistics, sys
+from collections import defaultdict
+path, count, flood_count, baseline, goal = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+runs = defaultdict(list)
+for line in open(path):
+    name, rep, ns, rss, alloc = line.rstrip("\n").split("\t")
+    runs[name].append((int(ns) / 1e9, int(rss) / 1024, None if alloc == "-" else int(alloc)))
+
+def per_packet(alloc, packets):
+    if alloc is None or baseline == "-" or packets == 0:
+        return "n/a"
+    return f"{max(alloc - int(baseline), 0) / packets:,.1f}"
+
+timed = {n: r for n, r in runs.items() if not n.startswith("flood:")}
+median = {n: statistics.median(t for t, _, _ in r) for n, r in timed.items()}
+base = median.get("tcpdump -r FILE -w -")
+dnsjit = median.get("dnsjit dnsjit-topn.lua FILE")
+print(f"## Throughput ({count:,} packets, median of {len(next(iter(timed.values())))})")
+print()
+print("| command | median s | min s | max s | packets/s | time vs tcpdump | time vs dnsjit | peak RSS MB | allocated B/packet |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for name, r in timed.items():
+    times = [t for t, _, _ in r]
+    m = median[name]
+    allocs = [a for _, _, a in r if a is not None]
+    alloc = per_packet(statistics.median(allocs) if allocs else None, count)
+    if not name.startswith("ratadns"):
+        alloc = "-"
+    print(f"| `{name}` | {m:.3f} | {min(times):.3f} | {max(times):.3f} | {count / m:,.0f} | {m / base:.2f}x | {m / dnsjit:.2f}x | {max(x for _, x, _ in r):,.0f} | {alloc} |")
+
+w1, w2 = median.get("ratadns monitor --workers 1"), median.get("ratadns monitor --workers 2")
+print()
+if w1 and w2:
+    print(f"Scaling: 2 workers run at {w1 / w2:.2f}x the speed of 1 worker ({count / w1:,.0f} -> {count / w2:,.0f} packets/s).")
+else:
+    print("Scaling: workers: not available yet.")
+
+flood = {n: r for n, r in runs.items() if n.startswith("flood:")}
+if flood:
+    print()
+    print(f"## Memory under a random-subdomain flood ({flood_count:,} packets, {flood_count // 2:,} unique query names)")
+    print()
+    print(f"| command | s | packets/s | peak RSS MB | goal < {goal} MB | allocated B/packet |")
+    print("|---|---:|---:|---:|---|---:|")
+    for name, r in flood.items():
+        t, rss, alloc = r[0]
+        print(f"| `{name[len('flood: '):]}` | {t:.3f} | {flood_count / t:,.0f} | {rss:,.0f} | {'met' if rss < goal else 'NOT met'} | {per_packet(alloc, flood_count)} |")
+print()
+print(f"Allocated bytes per packet: GC.GetTotalAllocatedBytes at exit (RATADNS_REPORT_ALLOCATIONS=1, DOTNET_gcServer=0) minus a 2-packet run's {baseline} bytes of start-up, divided by the packets.")
+PY
+echo
+echo "raw runs: $RESULTS (name, repetition, wall ns, peak RSS kB, allocated bytes)"
