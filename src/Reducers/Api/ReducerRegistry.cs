@@ -1,6 +1,7 @@
 using RataDns.Reducers.Configuration;
 using RataDns.Reducers.Counters;
 using RataDns.Reducers.Original;
+using RataDns.Reducers.Plugins;
 
 namespace RataDns.Reducers;
 
@@ -53,21 +54,54 @@ public static class ReducerRegistry
     /// <summary>Whether <paramref name="name"/> is a known type (ignoring case).</summary>
     public static bool IsKnown(string name) => KnownTypes.Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Creates the reducer <paramref name="configuration"/> names, with its options.</summary>
-    /// <exception cref="ConfigurationException">Unknown type (the message lists the known ones), or a bad option.</exception>
+    /// <summary>
+    /// Creates the reducer <paramref name="configuration"/> names, with its options: a built-in one, or else a
+    /// user's reducer from the entry's <c>Assembly</c> or the configuration's <c>ReducerAssemblies</c> (see
+    /// <see cref="PluginReducerLoader"/>). Built-in names win: a plugin reducer may not take one.
+    /// </summary>
+    /// <exception cref="ConfigurationException">Unknown type (the message lists the known ones), a bad option, or a
+    /// plugin assembly or reducer that cannot be used.</exception>
     public static Reducer Create(ReducerConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        IReadOnlyList<PluginAssembly> plugins = PluginReducerLoader.LoadFor(configuration, KnownTypes);
         foreach (var (name, create) in Factories)
         {
             if (string.Equals(name, configuration.Name, StringComparison.OrdinalIgnoreCase))
             {
+                if (configuration.Assembly is { } assembly)
+                {
+                    string reason = $"'{configuration.Name}' is a built-in reducer, not one of {Path.GetFileName(assembly.FullPath)} (which has: {string.Join(", ", PluginReducerLoader.NamesIn(plugins))}); remove \"Assembly\" to use the built-in one.";
+                    throw new ConfigurationException(configuration.Origin, [new ConfigurationProblem($"{configuration.Path}.Name", reason)]);
+                }
+
                 return create(configuration);
             }
         }
 
-        string reason = $"unknown reducer '{configuration.Name}'{KeySuggestion.Hint(configuration.Name, KnownTypes)}; known reducers: {string.Join(", ", KnownTypes)}.";
-        throw new ConfigurationException(configuration.Origin, [new ConfigurationProblem($"{configuration.Path}.Name", reason)]);
+        if (PluginReducerLoader.TryCreate(configuration, plugins) is { } plugin)
+        {
+            return plugin;
+        }
+
+        throw UnknownReducer(configuration, plugins);
+    }
+
+    private static ConfigurationException UnknownReducer(ReducerConfiguration configuration, IReadOnlyList<PluginAssembly> plugins)
+    {
+        List<string> pluginNames = [.. PluginReducerLoader.NamesIn(plugins)];
+        string reason;
+        if (configuration.Assembly is { } assembly)
+        {
+            reason = $"{Path.GetFileName(assembly.FullPath)} has no reducer '{configuration.Name}'{KeySuggestion.Hint(configuration.Name, pluginNames)}; it has: {string.Join(", ", pluginNames)}.";
+        }
+        else
+        {
+            string fromPlugins = pluginNames.Count == 0 ? string.Empty : $"; from ReducerAssemblies: {string.Join(", ", pluginNames)}";
+            reason = $"unknown reducer '{configuration.Name}'{KeySuggestion.Hint(configuration.Name, [.. KnownTypes, .. pluginNames])}; known reducers: {string.Join(", ", KnownTypes)}{fromPlugins}.";
+        }
+
+        return new ConfigurationException(configuration.Origin, [new ConfigurationProblem($"{configuration.Path}.Name", reason)]);
     }
 
     private static PacketRateReducer Rate(ReducerConfiguration configuration, PacketRateReducer.RateKind kind)

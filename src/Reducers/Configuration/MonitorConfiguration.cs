@@ -43,7 +43,7 @@ public sealed record MonitorConfiguration
     /// <summary><c>AnonymizationKeyFile</c>: the key file of the address anonymizer; null (default) for no anonymization key file.</summary>
     public string? AnonymizationKeyFile { get; init; }
 
-    /// <summary><c>ReducerAssemblies</c>: assemblies holding users' own reducers; default none.</summary>
+    /// <summary><c>ReducerAssemblies</c>: assemblies holding users' own reducers, as full paths (relative ones are taken from the configuration file's directory); default none.</summary>
     public IReadOnlyList<string> ReducerAssemblies { get; init; } = [];
 
     /// <summary>Where the configuration came from (the file name), for messages.</summary>

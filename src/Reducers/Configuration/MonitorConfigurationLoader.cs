@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using RataDns.Reducers.Plugins;
 
 namespace RataDns.Reducers.Configuration;
 
@@ -16,7 +17,9 @@ namespace RataDns.Reducers.Configuration;
 /// another method (e.g. <c>RedisPort</c> with <c>stdout</c>) are accepted and ignored, as Fievel did; a reducer entry's
 /// other keys are its options, except that a near-miss of an output key (e.g. <c>RedisPrt</c>) is an error; two
 /// entries with the same name and the same destination are an error (their results could not be told apart), while
-/// the same reducer to different destinations is fine.
+/// the same reducer to different destinations is fine. Assembly paths (an entry's <c>Assembly</c>, the top-level
+/// <c>ReducerAssemblies</c>) are resolved against the configuration file's directory but only loaded when the
+/// reducers are created (<see cref="ReducerRegistry.Create"/>), which reports their problems with the same paths.
 /// </remarks>
 public static class MonitorConfigurationLoader
 {
@@ -45,6 +48,7 @@ public static class MonitorConfigurationLoader
 
     private const string NameKey = "Name";
     private const string TypeKey = "Type";
+    private const string AssemblyKey = "Assembly";
     private const string OutputMethodKey = "OutputMethod";
     private const string OutputFileKey = "OutputFile";
     private const string FileNameKey = "FileName";
@@ -70,7 +74,7 @@ public static class MonitorConfigurationLoader
     /// <summary>The keys of a reducer entry that describe it and its output; the others are its options.</summary>
     public static IReadOnlyList<string> ReducerEntryKeys { get; } =
     [
-        NameKey, TypeKey, OutputMethodKey, OutputFileKey, FileNameKey, RedisServerKey, RedisHostKey, RedisPortKey,
+        NameKey, TypeKey, AssemblyKey, OutputMethodKey, OutputFileKey, FileNameKey, RedisServerKey, RedisHostKey, RedisPortKey,
         RedisChannelKey,
     ];
 
@@ -95,15 +99,26 @@ public static class MonitorConfigurationLoader
             throw new ConfigurationException(path, [new(string.Empty, $"cannot read the configuration file: {e.Message}")], e);
         }
 
-        return Parse(json, path);
+        return Parse(json, path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? Directory.GetCurrentDirectory());
     }
 
-    /// <summary>Reads and checks a configuration; <paramref name="origin"/> (usually the file name) prefixes messages.</summary>
+    /// <summary>
+    /// Reads and checks a configuration; <paramref name="origin"/> (usually the file name) prefixes messages; relative
+    /// assembly paths are taken from the current directory.
+    /// </summary>
     /// <exception cref="ConfigurationException">The text is not JSON, or has problems.</exception>
-    public static MonitorConfiguration Parse(string json, string origin)
+    public static MonitorConfiguration Parse(string json, string origin) => Parse(json, origin, Directory.GetCurrentDirectory());
+
+    /// <summary>
+    /// Reads and checks a configuration; <paramref name="origin"/> (usually the file name) prefixes messages; relative
+    /// assembly paths are taken from <paramref name="baseDirectory"/> (the configuration file's directory).
+    /// </summary>
+    /// <exception cref="ConfigurationException">The text is not JSON, or has problems.</exception>
+    public static MonitorConfiguration Parse(string json, string origin, string baseDirectory)
     {
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(origin);
+        ArgumentNullException.ThrowIfNull(baseDirectory);
         JsonDocument document;
         try
         {
@@ -127,7 +142,7 @@ public static class MonitorConfigurationLoader
         using (document)
         {
             var problems = new List<ConfigurationProblem>();
-            MonitorConfiguration? configuration = Read(document.RootElement, origin, problems);
+            MonitorConfiguration? configuration = Read(document.RootElement, origin, baseDirectory, problems);
             if (problems.Count > 0 || configuration is null)
             {
                 throw new ConfigurationException(origin, problems);
@@ -137,7 +152,7 @@ public static class MonitorConfigurationLoader
         }
     }
 
-    private static MonitorConfiguration? Read(JsonElement rootElement, string origin, List<ConfigurationProblem> problems)
+    private static MonitorConfiguration? Read(JsonElement rootElement, string origin, string baseDirectory, List<ConfigurationProblem> problems)
     {
         if (ConfigurationObjectReader.Open(rootElement, string.Empty, problems) is not { } root)
         {
@@ -148,7 +163,7 @@ public static class MonitorConfigurationLoader
         string serverId = root.TakeString(ServerIdKey) ?? Environment.MachineName;
         WindowConfiguration window = ReadWindow(root);
         CaptureConfiguration capture = ReadCapture(root);
-        IReadOnlyList<ReducerConfiguration> reducers = ReadReducers(root, origin);
+        IReadOnlyList<ReducerConfiguration> reducers = ReadReducers(root, origin, baseDirectory);
         int? workers = root.TakeInt32(WorkersKey, 1, MonitorConfiguration.MaxWorkers, $"between 1 and {MonitorConfiguration.MaxWorkers} worker threads.");
         IReadOnlyList<int> ports = ReadPorts(root) ?? MonitorConfiguration.DefaultPorts;
         JsonElement? zeroMq = null;
@@ -165,8 +180,12 @@ public static class MonitorConfigurationLoader
         }
 
         string? anonymizationKeyFile = root.TakeString(AnonymizationKeyFileKey);
-        IReadOnlyList<string> assemblies = ReadStrings(root, ReducerAssembliesKey) ?? [];
+        IReadOnlyList<PluginAssemblyReference> assemblies = ReadAssemblies(root, baseDirectory);
         root.ReportUnknown(TopLevelKeys);
+        if (assemblies.Count > 0)
+        {
+            reducers = [.. reducers.Select(r => r with { ReducerAssemblies = assemblies })];
+        }
 
         return new MonitorConfiguration
         {
@@ -178,7 +197,7 @@ public static class MonitorConfigurationLoader
             Ports = ports,
             ZeroMq = zeroMq,
             AnonymizationKeyFile = anonymizationKeyFile,
-            ReducerAssemblies = assemblies,
+            ReducerAssemblies = [.. assemblies.Select(a => a.FullPath)],
             Origin = origin,
         };
     }
@@ -281,7 +300,7 @@ public static class MonitorConfigurationLoader
         return capture;
     }
 
-    private static IReadOnlyList<ReducerConfiguration> ReadReducers(ConfigurationObjectReader root, string origin)
+    private static IReadOnlyList<ReducerConfiguration> ReadReducers(ConfigurationObjectReader root, string origin, string baseDirectory)
     {
         if (!root.TryTake([ReducersKey, ReducersAliasKey], out JsonElement list, out string listPath))
         {
@@ -313,7 +332,7 @@ public static class MonitorConfigurationLoader
                 continue;
             }
 
-            if (ReadReducer(entry, origin) is not { } reducer)
+            if (ReadReducer(entry, origin, baseDirectory) is not { } reducer)
             {
                 continue;
             }
@@ -334,12 +353,19 @@ public static class MonitorConfigurationLoader
         return reducers;
     }
 
-    private static ReducerConfiguration? ReadReducer(ConfigurationObjectReader entry, string origin)
+    private static ReducerConfiguration? ReadReducer(ConfigurationObjectReader entry, string origin, string baseDirectory)
     {
         string? name = entry.TakeString(NameKey, TypeKey);
         if (name is null && !entry.Has(NameKey) && !entry.Has(TypeKey))
         {
             entry.Problems.Add(new(entry.ChildPath(NameKey), "required: the reducer's type, e.g. \"QueriesPerSecond\" (\"Type\" is accepted too)."));
+        }
+
+        PluginAssemblyReference? assembly = null;
+        if (entry.TakeString(AssemblyKey) is { } assemblyText)
+        {
+            string assemblyPath = entry.ChildPath(entry.SpellingOf(AssemblyKey));
+            assembly = ResolveAssembly(assemblyText, assemblyPath, baseDirectory, entry.Problems);
         }
 
         ReducerOutputMethod method = ReducerOutputMethod.Stdout;
@@ -400,6 +426,7 @@ public static class MonitorConfigurationLoader
         return new ReducerConfiguration
         {
             Name = name,
+            Assembly = assembly,
             Output = output,
             Options = options,
             Path = entry.Path,
@@ -443,20 +470,21 @@ public static class MonitorConfigurationLoader
         return ports;
     }
 
-    private static List<string>? ReadStrings(ConfigurationObjectReader root, string key)
+    /// <summary><c>ReducerAssemblies</c>: a list of paths, each resolved against <paramref name="baseDirectory"/>.</summary>
+    private static List<PluginAssemblyReference> ReadAssemblies(ConfigurationObjectReader root, string baseDirectory)
     {
-        if (!root.TryTake([key], out JsonElement list, out string path))
+        var assemblies = new List<PluginAssemblyReference>();
+        if (!root.TryTake([ReducerAssembliesKey], out JsonElement list, out string path))
         {
-            return null;
+            return assemblies;
         }
 
         if (list.ValueKind != JsonValueKind.Array)
         {
-            root.Problems.Add(new(path, $"expected an array of strings, found {ConfigurationObjectReader.Describe(list)}."));
-            return null;
+            root.Problems.Add(new(path, $"expected an array of assembly paths, found {ConfigurationObjectReader.Describe(list)}."));
+            return assemblies;
         }
 
-        var values = new List<string>();
         int index = 0;
         foreach (JsonElement element in list.EnumerateArray())
         {
@@ -468,9 +496,34 @@ public static class MonitorConfigurationLoader
                 continue;
             }
 
-            values.Add(element.GetString()!);
+            if (ResolveAssembly(element.GetString()!, itemPath, baseDirectory, root.Problems) is not { } assembly)
+            {
+                continue;
+            }
+
+            if (assemblies.Find(a => a.FullPath == assembly.FullPath) is { } first)
+            {
+                root.Problems.Add(new(itemPath, $"{assembly.FullPath} is already listed ({first.ConfigurationPath})."));
+                continue;
+            }
+
+            assemblies.Add(assembly);
         }
 
-        return values;
+        return assemblies;
+    }
+
+    /// <summary>An assembly path as written, made absolute against <paramref name="baseDirectory"/> (not loaded yet).</summary>
+    private static PluginAssemblyReference? ResolveAssembly(string text, string path, string baseDirectory, List<ConfigurationProblem> problems)
+    {
+        try
+        {
+            return new PluginAssemblyReference(Path.GetFullPath(text, baseDirectory), path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            problems.Add(new(path, $"not a usable file path: {e.Message}"));
+            return null;
+        }
     }
 }

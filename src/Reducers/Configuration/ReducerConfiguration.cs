@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Text.Json;
+using RataDns.Reducers.Plugins;
 
 namespace RataDns.Reducers.Configuration;
 
@@ -21,6 +22,18 @@ public sealed record ReducerConfiguration
 
     /// <summary>The reducer's own keys, matched ignoring case, values as written (cloned: they outlive the document).</summary>
     public IReadOnlyDictionary<string, JsonElement> Options { get; init; } = NoOptions;
+
+    /// <summary>
+    /// <c>Assembly</c>: the user's assembly this entry's reducer comes from (a plugin), resolved against the
+    /// configuration file's directory; null for a built-in reducer or one found in <see cref="ReducerAssemblies"/>.
+    /// </summary>
+    public PluginAssemblyReference? Assembly { get; init; }
+
+    /// <summary>
+    /// The top-level <c>ReducerAssemblies</c>: where a reducer named without <see cref="Assembly"/> is looked for
+    /// when it is not a built-in one.
+    /// </summary>
+    public IReadOnlyList<PluginAssemblyReference> ReducerAssemblies { get; init; } = [];
 
     /// <summary>The entry's JSON path, e.g. <c>PreliminarReducers[1]</c>, for messages.</summary>
     public string Path { get; init; } = string.Empty;
@@ -59,6 +72,23 @@ public sealed record ReducerConfiguration
         }
 
         return value.GetString();
+    }
+
+    /// <summary>The boolean option <paramref name="key"/>, or <paramref name="defaultValue"/> if absent.</summary>
+    /// <exception cref="ConfigurationException">The value is not true or false.</exception>
+    public bool GetBooleanOption(string key, bool defaultValue)
+    {
+        if (!TryGetOption(key, out JsonElement value, out string path))
+        {
+            return defaultValue;
+        }
+
+        if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            throw new ConfigurationException(Origin, [new(path, $"expected true or false, found {ConfigurationObjectReader.Describe(value)}.")]);
+        }
+
+        return value.GetBoolean();
     }
 
     /// <summary>The option <paramref name="key"/> (ignoring case, null counts as absent) and its JSON path.</summary>
