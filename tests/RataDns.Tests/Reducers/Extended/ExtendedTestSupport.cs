@@ -72,7 +72,11 @@ internal static class ExtendedTestSupport
             .ToList();
     }
 
-    /// <summary>Observes <paramref name="observes"/> views of preallocated messages (after a warm-up); returns the bytes allocated meanwhile.</summary>
+    /// <summary>
+    /// Observes <paramref name="observes"/> views of preallocated messages, three times after a warm-up, and returns
+    /// the fewest bytes allocated in one round: the runtime's one-off allocations (tiered JIT, on-stack
+    /// replacement) land in a single round, an allocation per observe shows in every round.
+    /// </summary>
     public static long AllocatedWhileObserving(Reducer reducer, IReadOnlyList<TestPacket> packets, int observes)
     {
         var messages = packets.Select(p => p.Message).ToArray();
@@ -81,20 +85,27 @@ internal static class ExtendedTestSupport
         var times = packets.Select(p => p.Timestamp).ToArray();
         var ports = packets.Select(p => (p.SourcePort, p.DestinationPort)).ToArray();
 
+        long tick = 0;
         void Run(int count)
         {
             for (int i = 0; i < count; i++)
             {
                 int k = i % messages.Length;
-                var view = new DnsPacketView(messages[k], times[k] + (i * Microsecond), TransportProtocol.Udp, sources[k], ports[k].SourcePort, destinations[k], ports[k].DestinationPort);
+                var view = new DnsPacketView(messages[k], times[k] + (tick++ * Microsecond), TransportProtocol.Udp, sources[k], ports[k].SourcePort, destinations[k], ports[k].DestinationPort);
                 reducer.Observe(in view);
             }
         }
 
-        Run(messages.Length * 4);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Run(observes);
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        Run(1000);
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run(observes);
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        return fewest;
     }
 
     public static JsonElement Get(this JsonElement element, string property) => element.GetProperty(property);
