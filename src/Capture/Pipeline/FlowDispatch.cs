@@ -14,10 +14,11 @@ public static class FlowDispatch
     /// Decodes <paramref name="frame"/> far enough to classify it. Returns true for a DNS packet: a UDP datagram or
     /// TCP segment with a payload on a DNS port (also when the snap length cut it), or the first fragment of an IP
     /// datagram (the one that will carry the UDP/TCP header; later fragments complete the same packet).
-    /// <paramref name="hash"/> is symmetric: swapping source and destination gives the same value. Unfragmented
-    /// packets hash on addresses and ports; fragments (which have no ports past the first) on addresses and the IP
-    /// identification, so all fragments of one datagram meet. A fragmented response may therefore reach another
-    /// worker than its query (its flow hash differs); everything else of a conversation stays together.
+    /// <paramref name="hash"/> is symmetric (swapping source and destination gives the same value) and depends on
+    /// the two IP addresses only: every packet between two hosts (both directions, every TCP segment, every fragment,
+    /// which carries no ports past the first) reaches the same worker, so a query and its response always meet, even
+    /// when the response is fragmented. The price: the traffic of a single client (a load generator) stays on one
+    /// worker; a server's many clients spread over all of them.
     /// </summary>
     public static bool Classify(in CapturedFrame frame, DnsPortSet ports, ulong seed, out uint hash)
     {
@@ -26,18 +27,18 @@ public static class FlowDispatch
         {
             case PacketDecodeStatus.Ok:
             case PacketDecodeStatus.Snapped:
-                hash = Conversation(packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, seed);
+                hash = Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
                 return !packet.Payload.IsEmpty && (status == PacketDecodeStatus.Ok || packet.Transport == TransportProtocol.Udp);
 
             case PacketDecodeStatus.IpFragment:
-                hash = Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed ^ packet.FragmentIdentification);
+                hash = Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
                 return packet.FragmentOffset == 0;
 
             default:
                 // Not DNS: any worker will do (it only counts the frame); keep conversations together anyway.
                 hash = packet.SourceAddress.IsEmpty
                     ? 0
-                    : Conversation(packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, seed);
+                    : Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
                 return false;
         }
     }

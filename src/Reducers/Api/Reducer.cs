@@ -34,6 +34,13 @@ public abstract class Reducer
     /// <summary>Forgets the window's state, keeping preallocated memory.</summary>
     public abstract void Reset();
 
+    /// <summary>
+    /// Forgets everything, including state a reducer deliberately keeps across windows in <see cref="Reset"/> (such
+    /// as queries still waiting for their response). The engine clears the spare sets that carry a window's state
+    /// from a worker to the merger, so that state is never counted twice. By default the same as <see cref="Reset"/>.
+    /// </summary>
+    public virtual void Clear() => Reset();
+
     /// <summary>A fresh, empty reducer of the same type and options (a per-worker partial).</summary>
     public abstract Reducer CreateEmpty();
 

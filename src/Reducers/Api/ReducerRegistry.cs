@@ -1,7 +1,9 @@
 using RataDns.Reducers.Configuration;
 using RataDns.Reducers.Counters;
+using RataDns.Reducers.Extended;
 using RataDns.Reducers.Original;
 using RataDns.Reducers.Plugins;
+using RataDns.Reducers.Summaries;
 
 namespace RataDns.Reducers;
 
@@ -15,6 +17,14 @@ namespace RataDns.Reducers;
 /// and QueriesSummary / PacketSummary take <c>Capacity</c> (distinct entries kept per window, default 1000). The
 /// exact counters (RcodeCounter, QtypeCounter, OpcodeCounter, QclassCounter, TransportCounter, EdnsCounter,
 /// MessageSizeHistogram) take no options.
+/// </para>
+/// <para>
+/// Extended reducers: TldCounter, SldCounter, TopClients, TopNxdomainNames, TopRefusedNames and TopServfailNames
+/// take <c>N</c> (entries written, default 20) and <c>Capacity</c> (keys kept by the Space-Saving summary, default
+/// 10000; N &lt;= Capacity); ResponseLatency takes <c>TimeoutMs</c> (default 5000, 1..3600000) and
+/// <c>PendingCapacity</c> (queries waiting for a response, default 65536); MalformedCounter takes <c>Examples</c>
+/// (examples kept per reason, default 3, 0..100); DistinctCounter takes <c>Precision</c> (HyperLogLog p, default
+/// 14, 4..16).
 /// </para>
 /// </summary>
 public static class ReducerRegistry
@@ -46,6 +56,15 @@ public static class ReducerRegistry
         ("TransportCounter", c => WithoutOptions(c, static () => new TransportCounter())),
         ("EdnsCounter", c => WithoutOptions(c, static () => new EdnsCounter())),
         ("MessageSizeHistogram", c => WithoutOptions(c, static () => new MessageSizeHistogram())),
+        ("TldCounter", c => CreateHeavyHitters(c, static (n, capacity) => new DomainLevelCounter(DomainLevelCounter.DomainLevel.TopLevel, n, capacity))),
+        ("SldCounter", c => CreateHeavyHitters(c, static (n, capacity) => new DomainLevelCounter(DomainLevelCounter.DomainLevel.SecondLevel, n, capacity))),
+        ("TopClients", c => CreateHeavyHitters(c, static (n, capacity) => new TopClientsReducer(n, capacity))),
+        ("TopNxdomainNames", c => CreateHeavyHitters(c, static (n, capacity) => new TopRcodeNamesReducer(TopRcodeNamesReducer.Nxdomain, n, capacity))),
+        ("TopRefusedNames", c => CreateHeavyHitters(c, static (n, capacity) => new TopRcodeNamesReducer(TopRcodeNamesReducer.Refused, n, capacity))),
+        ("TopServfailNames", c => CreateHeavyHitters(c, static (n, capacity) => new TopRcodeNamesReducer(TopRcodeNamesReducer.Servfail, n, capacity))),
+        ("ResponseLatency", CreateResponseLatency),
+        ("MalformedCounter", CreateMalformedCounter),
+        ("DistinctCounter", CreateDistinctCounter),
     ];
 
     /// <summary>Every type name <see cref="Create"/> knows, in its canonical spelling.</summary>
@@ -128,5 +147,33 @@ public static class ReducerRegistry
         int capacity = configuration.GetInt32Option(CapacityOption, NameCounterReducer.DefaultCapacity, 1, MaxCapacity);
         int n = configuration.GetInt32Option(NOption, TopNReducer.DefaultN, 1, capacity);
         return new TopNReducer(queriesOnly, n, capacity);
+    }
+
+    private static Reducer CreateHeavyHitters(ReducerConfiguration configuration, Func<int, int, Reducer> create)
+    {
+        configuration.RejectUnknownOptions(NOption, CapacityOption);
+        int capacity = configuration.GetInt32Option(CapacityOption, HeavyHitterReducer.DefaultCapacity, 1, MaxCapacity);
+        int n = configuration.GetInt32Option(NOption, Math.Min(HeavyHitterReducer.DefaultN, capacity), 1, capacity);
+        return create(n, capacity);
+    }
+
+    private static ResponseLatencyReducer CreateResponseLatency(ReducerConfiguration configuration)
+    {
+        configuration.RejectUnknownOptions("TimeoutMs", "PendingCapacity");
+        int timeout = configuration.GetInt32Option("TimeoutMs", ResponseLatencyReducer.DefaultTimeoutMilliseconds, 1, ResponseLatencyReducer.MaxTimeoutMilliseconds);
+        int capacity = configuration.GetInt32Option("PendingCapacity", ResponseLatencyReducer.DefaultPendingCapacity, 1, MaxCapacity);
+        return new ResponseLatencyReducer(timeout, capacity);
+    }
+
+    private static MalformedCounter CreateMalformedCounter(ReducerConfiguration configuration)
+    {
+        configuration.RejectUnknownOptions("Examples");
+        return new MalformedCounter(configuration.GetInt32Option("Examples", MalformedCounter.DefaultExamples, 0, MalformedCounter.MaxExamples));
+    }
+
+    private static DistinctCounter CreateDistinctCounter(ReducerConfiguration configuration)
+    {
+        configuration.RejectUnknownOptions("Precision");
+        return new DistinctCounter(configuration.GetInt32Option("Precision", HyperLogLog.DefaultPrecision, HyperLogLog.MinPrecision, HyperLogLog.MaxPrecision));
     }
 }

@@ -457,7 +457,7 @@ public sealed class MonitorEngine : IDisposable
                 {
                     foreach (var reducer in sets[i])
                     {
-                        reducer.Reset();
+                        reducer.Clear();
                     }
 
                     _workers[i].Spare.Enqueue(sets[i]);

@@ -74,6 +74,30 @@ public class MonitorEngineTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(WorkerCounts))]
+    public void Every_query_meets_its_response_on_one_worker_even_across_windows_and_fragments(int workers)
+    {
+        // Every query of the crafted capture is answered within a second (UDP, split TCP, fragmented responses):
+        // summed over windows of 97 packets, ResponseLatency must match them all, with nothing left pending.
+        var capture = CraftedCapture.Make(seed: 17);
+        int exchanges = capture.Messages.Count(m => !m.Response);
+        var sink = new CollectingSink();
+        var latency = ReducerRegistry.Create(new ReducerConfiguration { Name = "ResponseLatency" });
+        using (var engine = new MonitorEngine([latency], sink, new MonitorEngineOptions { Workers = workers, Window = WindowConfiguration.OfPackets(97), PinThreads = false, RingSlots = 64 }))
+        {
+            engine.Start();
+            Feed(capture.File, engine);
+            engine.Complete();
+        }
+
+        var results = sink.Windows.Select(w => JsonDocument.Parse(w.Data[0]).RootElement).ToList();
+        Assert.Equal(exchanges, results.Sum(r => r.GetProperty("matched").GetInt64()));
+        Assert.Equal(0, results.Sum(r => r.GetProperty("unsolicited").GetInt64()));
+        Assert.Equal(0, results.Sum(r => r.GetProperty("unanswered").GetInt64()));
+        Assert.Equal(0, results[^1].GetProperty("pending").GetInt64());
+    }
+
     [Fact]
     public void A_live_source_drops_and_counts_frames_when_a_worker_falls_behind_and_never_loses_a_window()
     {

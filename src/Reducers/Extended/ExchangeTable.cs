@@ -1,0 +1,231 @@
+using System.Numerics;
+
+namespace RataDns.Reducers.Extended;
+
+/// <summary>
+/// A fixed-capacity map from a 128-bit exchange fingerprint to a packet time, for <see cref="ResponseLatencyReducer"/>.
+/// Entries live in preallocated arrays and are chained oldest to newest in a doubly linked list, so expiry looks
+/// only at the oldest; a free list reuses removed entries. Lookup is open addressing with linear probing over a
+/// power-of-two index of at least twice the capacity (load &lt;= 1/2), with backward-shift deletion (Knuth, TAOCP
+/// vol. 3, 6.4, algorithm R), so constant insert/remove churn leaves no tombstones. Nothing is allocated after
+/// construction except by <see cref="SortByTime"/>.
+/// </summary>
+internal sealed class ExchangeTable
+{
+    public const int None = -1;
+
+    private readonly int _capacity;
+    private readonly ulong[] _hash1;
+    private readonly ulong[] _hash2;
+    private readonly long[] _times;
+    private readonly int[] _older;
+    private readonly int[] _newer;
+
+    // Entry + 1 per slot; 0 is an empty slot.
+    private readonly int[] _index;
+    private readonly int _indexMask;
+
+    private int _oldest;
+    private int _newest;
+    private int _free;
+    private int _count;
+
+    public ExchangeTable(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 22);
+        _capacity = capacity;
+        _hash1 = new ulong[capacity];
+        _hash2 = new ulong[capacity];
+        _times = new long[capacity];
+        _older = new int[capacity];
+        _newer = new int[capacity];
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2);
+        _index = new int[size];
+        _indexMask = size - 1;
+        Clear();
+    }
+
+    public int Capacity => _capacity;
+
+    public int Count => _count;
+
+    /// <summary>Slots of the lookup index (fixed at construction).</summary>
+    public int IndexSlots => _index.Length;
+
+    public bool IsFull => _count == _capacity;
+
+    /// <summary>The oldest entry (first added, or first after <see cref="SortByTime"/>), or <see cref="None"/>.</summary>
+    public int Oldest => _oldest;
+
+    public int NewerThan(int entry) => _newer[entry];
+
+    public long TimeAt(int entry) => _times[entry];
+
+    public ulong Hash1At(int entry) => _hash1[entry];
+
+    public ulong Hash2At(int entry) => _hash2[entry];
+
+    /// <summary>The entry holding the fingerprint, or <see cref="None"/>.</summary>
+    public int Find(ulong hash1, ulong hash2)
+    {
+        int slot = (int)hash1 & _indexMask;
+        while (true)
+        {
+            int stored = _index[slot];
+            if (stored == 0)
+            {
+                return None;
+            }
+
+            int entry = stored - 1;
+            if (_hash1[entry] == hash1 && _hash2[entry] == hash2)
+            {
+                return entry;
+            }
+
+            slot = (slot + 1) & _indexMask;
+        }
+    }
+
+    /// <summary>Adds a fingerprint that is not present as the newest entry; <see cref="None"/> when full.</summary>
+    public int Add(ulong hash1, ulong hash2, long time)
+    {
+        if (_count == _capacity)
+        {
+            return None;
+        }
+
+        int entry = _free;
+        _free = _newer[entry];
+        _hash1[entry] = hash1;
+        _hash2[entry] = hash2;
+        _times[entry] = time;
+        LinkNewest(entry);
+        int slot = (int)hash1 & _indexMask;
+        while (_index[slot] != 0)
+        {
+            slot = (slot + 1) & _indexMask;
+        }
+
+        _index[slot] = entry + 1;
+        _count++;
+        return entry;
+    }
+
+    /// <summary>Lowers an entry's time (its place in the age order is fixed by <see cref="SortByTime"/>).</summary>
+    public void SetTime(int entry, long time) => _times[entry] = time;
+
+    public void Remove(int entry)
+    {
+        int hole = (int)_hash1[entry] & _indexMask;
+        while (_index[hole] != entry + 1)
+        {
+            hole = (hole + 1) & _indexMask;
+        }
+
+        // Move back every later entry of the run whose home slot is not cyclically in (hole, slot].
+        int slot = hole;
+        while (true)
+        {
+            slot = (slot + 1) & _indexMask;
+            int stored = _index[slot];
+            if (stored == 0)
+            {
+                break;
+            }
+
+            int home = (int)_hash1[stored - 1] & _indexMask;
+            if (((slot - home) & _indexMask) >= ((slot - hole) & _indexMask))
+            {
+                _index[hole] = stored;
+                hole = slot;
+            }
+        }
+
+        _index[hole] = 0;
+        Unlink(entry);
+        _newer[entry] = _free;
+        _free = entry;
+        _count--;
+    }
+
+    /// <summary>Re-chains the entries by time ascending (ties keep their order). Allocates scratch; for merges.</summary>
+    public void SortByTime()
+    {
+        var order = new int[_count];
+        var position = new int[_capacity];
+        int n = 0;
+        for (int entry = _oldest; entry != None; entry = _newer[entry])
+        {
+            position[entry] = n;
+            order[n++] = entry;
+        }
+
+        Array.Sort(order, (a, b) =>
+        {
+            int byTime = _times[a].CompareTo(_times[b]);
+            return byTime != 0 ? byTime : position[a].CompareTo(position[b]);
+        });
+
+        _oldest = None;
+        _newest = None;
+        foreach (int entry in order)
+        {
+            LinkNewest(entry);
+        }
+    }
+
+    public void Clear()
+    {
+        Array.Clear(_index);
+        _oldest = None;
+        _newest = None;
+        _count = 0;
+        for (int i = 0; i < _capacity; i++)
+        {
+            _newer[i] = i + 1 < _capacity ? i + 1 : None;
+        }
+
+        _free = 0;
+    }
+
+    private void LinkNewest(int entry)
+    {
+        _older[entry] = _newest;
+        _newer[entry] = None;
+        if (_newest == None)
+        {
+            _oldest = entry;
+        }
+        else
+        {
+            _newer[_newest] = entry;
+        }
+
+        _newest = entry;
+    }
+
+    private void Unlink(int entry)
+    {
+        int older = _older[entry];
+        int newer = _newer[entry];
+        if (older == None)
+        {
+            _oldest = newer;
+        }
+        else
+        {
+            _newer[older] = newer;
+        }
+
+        if (newer == None)
+        {
+            _newest = older;
+        }
+        else
+        {
+            _older[newer] = older;
+        }
+    }
+}

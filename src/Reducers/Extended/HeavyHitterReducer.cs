@@ -1,0 +1,100 @@
+using System.Text.Json;
+using RataDns.Reducers.Summaries;
+
+namespace RataDns.Reducers.Extended;
+
+/// <summary>
+/// The shared shape of the Space-Saving reducers (<see cref="DomainLevelCounter"/>, <see cref="TopClientsReducer"/>,
+/// <see cref="TopRcodeNamesReducer"/>): keys offered to a <see cref="SpaceSavingSummary"/> of <c>Capacity</c> keys,
+/// written as <c>{"total": n, "top": [{key: text, "count": n, "error": e}, ...]}</c> with at most <c>N</c> entries,
+/// by count descending, then by key text (ordinal).
+/// <para>
+/// "total" is the exact number of keys offered in the window (or merge of partials). Each entry's "count" is an
+/// upper bound of the key's true count and "error" bounds the overestimate: <c>count - error &lt;= true count &lt;=
+/// count</c>, with <c>error &lt;= total / Capacity</c>. While a window has at most <c>Capacity</c> distinct keys,
+/// every error is 0 and the counts are exact; every key whose true count exceeds total / Capacity is monitored.
+/// Merging partials keeps these bounds for the union (see <see cref="SpaceSavingSummary.Merge"/>).
+/// </para>
+/// </summary>
+public abstract class HeavyHitterReducer : Reducer
+{
+    public const int DefaultCapacity = 10000;
+    public const int DefaultN = 20;
+
+    private readonly SpaceSavingSummary _summary;
+    private readonly int _n;
+
+    protected HeavyHitterReducer(int n, int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, capacity);
+        _n = n;
+        _summary = new SpaceSavingSummary(capacity);
+    }
+
+    /// <summary>How many entries are written.</summary>
+    public int N => _n;
+
+    /// <summary>The most keys monitored at once.</summary>
+    public int Capacity => _summary.Capacity;
+
+    /// <summary>How many keys are monitored now (never more than <see cref="Capacity"/>).</summary>
+    public int MonitoredCount => _summary.MonitoredCount;
+
+    /// <summary>The property name of the key in each entry ("name", "client").</summary>
+    protected abstract string KeyProperty { get; }
+
+    /// <summary>The summary to offer keys to from <see cref="Reducer.Observe"/>.</summary>
+    protected SpaceSavingSummary Summary => _summary;
+
+    /// <inheritdoc />
+    public override void Merge(Reducer other)
+    {
+        var same = RequireMergeable<HeavyHitterReducer>(other);
+        if (same._n != _n)
+        {
+            throw new ArgumentException($"Cannot merge a {Type} with N = {same._n} into one with N = {_n}.", nameof(other));
+        }
+
+        _summary.Merge(same._summary);
+    }
+
+    /// <inheritdoc />
+    public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var entries = new List<(string Key, long Count, long Error)>(_summary.MonitoredCount);
+        foreach (HeavyHitter hitter in _summary.Top(_summary.MonitoredCount))
+        {
+            entries.Add((FormatKey(hitter.Key.Span), hitter.Count, hitter.Error));
+        }
+
+        // The summary orders equal counts by key bytes; the output orders them by the text written.
+        entries.Sort(static (a, b) =>
+        {
+            int byCount = b.Count.CompareTo(a.Count);
+            return byCount != 0 ? byCount : string.CompareOrdinal(a.Key, b.Key);
+        });
+
+        writer.WriteStartObject();
+        writer.WriteNumber("total"u8, _summary.TotalWeight);
+        writer.WriteStartArray("top"u8);
+        for (int i = 0; i < Math.Min(_n, entries.Count); i++)
+        {
+            writer.WriteStartObject();
+            writer.WriteString(KeyProperty, entries[i].Key);
+            writer.WriteNumber("count"u8, entries[i].Count);
+            writer.WriteNumber("error"u8, entries[i].Error);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <inheritdoc />
+    public override void Reset() => _summary.Reset();
+
+    /// <summary>The text of a key as stored in the summary.</summary>
+    protected abstract string FormatKey(ReadOnlySpan<byte> key);
+}

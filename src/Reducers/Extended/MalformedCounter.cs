@@ -1,0 +1,238 @@
+using System.Text.Json;
+using RataDns.DnsWire;
+using RataDns.Reducers.Original;
+
+namespace RataDns.Reducers.Extended;
+
+/// <summary>
+/// MalformedCounter: every message is read to its end with <see cref="DnsMessageReader"/> (header, questions and
+/// all records, RDATA validated) and counted by its <see cref="DnsParseStatus"/>, named as <c>ratadns serialize</c>
+/// names it in <c>"malformed":{"reason",...}</c> (<see cref="DnsParseStatusNames"/>: "ok", "truncated",
+/// "count_exceeds_payload", "bad_label_type", "name_too_long", "forward_pointer", "pointer_loop", "rdata_overrun",
+/// "bad_rdata"):
+/// <c>{"total": n, "malformed": n, "reasons": {"truncated": {"count": n, "examples": [...]}, ...}}</c>.
+/// Only reasons seen are written, in the enum's order ("ok" first); "ok" never has examples.
+/// <para>
+/// Each malformed reason keeps up to <c>Examples</c> (option, 0..100, default 3) examples
+/// <c>{"client", "qname", "offset", "section", "size"}</c>: the client address (a query's source, a response's
+/// destination, the source when the flags were not captured), the first question's name if it could be read
+/// (omitted otherwise; written as received, case kept), the reader's fault offset and section, and the message
+/// size. Examples are copied into buffers preallocated at construction, so Observe allocates nothing. The kept
+/// examples are the earliest by packet time (ties: the one observed, or merged in, first), so merging partials in
+/// any order keeps the same examples as one reducer that saw the traffic in time order.
+/// </para>
+/// </summary>
+public sealed class MalformedCounter : Reducer
+{
+    public const int DefaultExamples = 3;
+    public const int MaxExamples = 100;
+
+    private const int ReasonCount = (int)DnsParseStatus.BadRdata + 1;
+    private const int AddressBytes = 16;
+    private const int NoName = -1;
+
+    private readonly int _examplesPerReason;
+    private readonly long[] _counts = new long[ReasonCount];
+
+    // Examples: slot = reason * _examplesPerReason + i, for i < _exampleCounts[reason].
+    private readonly int[] _exampleCounts = new int[ReasonCount];
+    private readonly long[] _exampleTimes;
+    private readonly byte[] _exampleAddresses;
+    private readonly byte[] _exampleAddressLengths;
+    private readonly byte[] _exampleNames;
+    private readonly short[] _exampleNameLengths;
+    private readonly int[] _exampleOffsets;
+    private readonly DnsSection[] _exampleSections;
+    private readonly int[] _exampleSizes;
+
+    public MalformedCounter(int examplesPerReason = DefaultExamples)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(examplesPerReason);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(examplesPerReason, MaxExamples);
+        _examplesPerReason = examplesPerReason;
+        int slots = ReasonCount * examplesPerReason;
+        _exampleTimes = new long[slots];
+        _exampleAddresses = new byte[slots * AddressBytes];
+        _exampleAddressLengths = new byte[slots];
+        _exampleNames = new byte[slots * DnsName.MaxWireLength];
+        _exampleNameLengths = new short[slots];
+        _exampleOffsets = new int[slots];
+        _exampleSections = new DnsSection[slots];
+        _exampleSizes = new int[slots];
+    }
+
+    /// <inheritdoc />
+    public override string Type => "MalformedCounter";
+
+    /// <summary>The most examples kept per reason.</summary>
+    public int ExamplesPerReason => _examplesPerReason;
+
+    /// <summary>Messages counted with <paramref name="status"/> in this window.</summary>
+    public long Count(DnsParseStatus status) => _counts[(int)status];
+
+    /// <inheritdoc />
+    public override void Observe(in DnsPacketView packet)
+    {
+        var reader = packet.CreateReader();
+        bool hasName = reader.TryReadQuestion(out DnsQuestion first);
+        DnsParseStatus status = reader.ReadToEnd();
+        int reason = (int)status;
+        if ((uint)reason >= ReasonCount)
+        {
+            return;
+        }
+
+        _counts[reason]++;
+        if (status == DnsParseStatus.Ok)
+        {
+            return;
+        }
+
+        int slot = ClaimSlot(reason, packet.TimestampNanoseconds);
+        if (slot < 0)
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> client = packet.IsResponse ? packet.DestinationAddress : packet.SourceAddress;
+        client = client[..Math.Min(client.Length, AddressBytes)];
+        client.CopyTo(_exampleAddresses.AsSpan(slot * AddressBytes));
+        _exampleAddressLengths[slot] = (byte)client.Length;
+        _exampleNameLengths[slot] = hasName
+            ? (short)first.Name.CopyWireFormTo(_exampleNames.AsSpan(slot * DnsName.MaxWireLength, DnsName.MaxWireLength))
+            : (short)NoName;
+        _exampleOffsets[slot] = reader.FaultOffset;
+        _exampleSections[slot] = reader.FaultSection;
+        _exampleSizes[slot] = packet.Message.Length;
+    }
+
+    /// <inheritdoc />
+    public override void Merge(Reducer other)
+    {
+        var same = RequireMergeable<MalformedCounter>(other);
+        if (same._examplesPerReason != _examplesPerReason)
+        {
+            throw new ArgumentException($"Cannot merge a {Type} keeping {same._examplesPerReason} examples into one keeping {_examplesPerReason}.", nameof(other));
+        }
+
+        for (int reason = 0; reason < ReasonCount; reason++)
+        {
+            _counts[reason] += same._counts[reason];
+            for (int i = 0; i < same._exampleCounts[reason]; i++)
+            {
+                int from = (reason * _examplesPerReason) + i;
+                int slot = ClaimSlot(reason, same._exampleTimes[from]);
+                if (slot >= 0)
+                {
+                    CopyExample(same, from, slot);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        long total = 0;
+        foreach (long count in _counts)
+        {
+            total += count;
+        }
+
+        writer.WriteStartObject();
+        writer.WriteNumber("total"u8, total);
+        writer.WriteNumber("malformed"u8, total - _counts[(int)DnsParseStatus.Ok]);
+        writer.WriteStartObject("reasons"u8);
+        for (int reason = 0; reason < ReasonCount; reason++)
+        {
+            if (_counts[reason] == 0)
+            {
+                continue;
+            }
+
+            writer.WriteStartObject(DnsParseStatusNames.Name((DnsParseStatus)reason));
+            writer.WriteNumber("count"u8, _counts[reason]);
+            writer.WriteStartArray("examples"u8);
+            for (int i = 0; i < _exampleCounts[reason]; i++)
+            {
+                WriteExample(writer, (reason * _examplesPerReason) + i);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <inheritdoc />
+    public override void Reset()
+    {
+        Array.Clear(_counts);
+        Array.Clear(_exampleCounts);
+    }
+
+    /// <inheritdoc />
+    public override Reducer CreateEmpty() => new MalformedCounter(_examplesPerReason);
+
+    /// <summary>
+    /// The slot for a new example of <paramref name="reason"/> at <paramref name="time"/>, keeping the slots of a
+    /// reason sorted by time (equal times: earlier arrival first): -1 when the reason is full of examples no later
+    /// than it; otherwise later examples shift down one (the latest drops out when full).
+    /// </summary>
+    private int ClaimSlot(int reason, long time)
+    {
+        int first = reason * _examplesPerReason;
+        int held = _exampleCounts[reason];
+        int at = held;
+        while (at > 0 && _exampleTimes[first + at - 1] > time)
+        {
+            at--;
+        }
+
+        if (at == _examplesPerReason)
+        {
+            return -1;
+        }
+
+        int last = held == _examplesPerReason ? held - 1 : held;
+        for (int i = last; i > at; i--)
+        {
+            CopyExample(this, first + i - 1, first + i);
+        }
+
+        _exampleCounts[reason] = Math.Max(held, last + 1);
+        _exampleTimes[first + at] = time;
+        return first + at;
+    }
+
+    private void CopyExample(MalformedCounter source, int from, int to)
+    {
+        _exampleTimes[to] = source._exampleTimes[from];
+        source._exampleAddresses.AsSpan(from * AddressBytes, AddressBytes).CopyTo(_exampleAddresses.AsSpan(to * AddressBytes));
+        _exampleAddressLengths[to] = source._exampleAddressLengths[from];
+        source._exampleNames.AsSpan(from * DnsName.MaxWireLength, DnsName.MaxWireLength)
+            .CopyTo(_exampleNames.AsSpan(to * DnsName.MaxWireLength));
+        _exampleNameLengths[to] = source._exampleNameLengths[from];
+        _exampleOffsets[to] = source._exampleOffsets[from];
+        _exampleSections[to] = source._exampleSections[from];
+        _exampleSizes[to] = source._exampleSizes[from];
+    }
+
+    private void WriteExample(Utf8JsonWriter writer, int slot)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("client"u8, TopClientsReducer.FormatAddress(_exampleAddresses.AsSpan(slot * AddressBytes, _exampleAddressLengths[slot])));
+        if (_exampleNameLengths[slot] != NoName)
+        {
+            writer.WriteString("qname"u8, ReducerText.FormatWireName(_exampleNames.AsSpan(slot * DnsName.MaxWireLength, _exampleNameLengths[slot])));
+        }
+
+        writer.WriteNumber("offset"u8, _exampleOffsets[slot]);
+        writer.WriteString("section"u8, DnsParseStatusNames.Name(_exampleSections[slot]));
+        writer.WriteNumber("size"u8, _exampleSizes[slot]);
+        writer.WriteEndObject();
+    }
+}
