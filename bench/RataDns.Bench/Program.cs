@@ -4,7 +4,8 @@ namespace RataDns.Bench;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench/RataDns.Bench -- --filter '*Parse*'</c> runs BenchmarkDotNet;
-/// <c>-- --check-alloc</c> runs the allocation budget check instead and exits non-zero when it fails.
+/// <c>-- --check-alloc</c> runs the allocation budget check instead and exits non-zero when it fails;
+/// <c>-- --reducer-costs FILE [MESSAGES]</c> times each reducer (see <see cref="ReducerCosts"/>).
 /// </summary>
 public static class Program
 {
@@ -13,6 +14,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "--check-alloc")
         {
             return AllocationBudget.Run(Console.Out);
+        }
+
+        if (args.Length > 1 && args[0] == "--reducer-costs")
+        {
+            return ReducerCosts.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 200_000, Console.Out);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

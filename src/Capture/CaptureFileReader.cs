@@ -7,7 +7,7 @@ namespace RataDns.Capture;
 /// <see cref="CapturedFrame.Data"/> is a span over the mapping. The format comes from the magic, not the name.
 /// A truncated or corrupt record stops reading and is reported in <see cref="Error"/>, never thrown.
 /// </summary>
-public sealed unsafe class CaptureFileReader : IDisposable
+public sealed unsafe partial class CaptureFileReader : IDisposable
 {
     private readonly MemoryMappedFile _mapping;
     private readonly MemoryMappedViewAccessor _view;
@@ -94,6 +94,7 @@ public sealed unsafe class CaptureFileReader : IDisposable
         }
 
         offset += consumed;
+        long released = 0;
         while (offset < _length)
         {
             status = _parser.ReadRecord(SpanAtUnsafe(offset), offset, out consumed, out _, out var frame);
@@ -101,6 +102,10 @@ public sealed unsafe class CaptureFileReader : IDisposable
             {
                 handler.OnFrame(in frame);
                 delivered++;
+                if (offset - released >= ReleaseBehindBytes)
+                {
+                    released = ReleaseBehind(released, offset);
+                }
             }
             else if (status != CaptureParseStatus.Skipped)
             {
@@ -113,6 +118,45 @@ public sealed unsafe class CaptureFileReader : IDisposable
 
         return delivered;
     }
+
+    /// <summary>
+    /// Gives the pages of the file already read back to the OS (Linux <c>madvise(MADV_DONTNEED)</c>: they stay in the
+    /// page cache, but leave this process's resident set), so reading a file of any size keeps the memory of a few
+    /// tens of MB, not of the file. Frames are only valid during <c>OnFrame</c>, so nothing points there any more.
+    /// Returns the new release mark.
+    /// </summary>
+    private long ReleaseBehind(long from, long upTo)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return upTo;
+        }
+
+        const long page = 4096;
+        long start = ((long)(nint)(_base + from) + page - 1) & ~(page - 1);
+        long end = (long)(nint)(_base + upTo) & ~(page - 1);
+        if (end > start)
+        {
+            try
+            {
+                _ = Madvise((nint)start, (nuint)(end - start), MadviseDontNeed);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return long.MaxValue / 2; // no madvise: stop trying
+            }
+        }
+
+        return upTo;
+    }
+
+    private const int MadviseDontNeed = 4;
+
+    /// <summary>Bytes read between two releases of the pages behind.</summary>
+    private const long ReleaseBehindBytes = 32L << 20;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(nint address, nuint length, int advice);
 
     public void Dispose()
     {

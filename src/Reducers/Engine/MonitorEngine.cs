@@ -40,8 +40,11 @@ public sealed class MonitorEngine : IDisposable
     private const int MarkerEndOfPass = 2;
     private const int MarkerFinish = 3;
 
-    /// <summary>Reducer sets per worker beyond the live one: windows that may wait for the merger at once.</summary>
-    private const int SpareSetsPerWorker = 3;
+    /// <summary>
+    /// Reducer sets per worker beyond the live one, at most: windows that may wait for the merger at once. One is
+    /// made up front; more only when the merger falls behind (a set of the full reducer list holds tens of MB).
+    /// </summary>
+    private const int MaxSpareSetsPerWorker = 3;
 
     private readonly MonitorEngineOptions _options;
     private readonly IWindowResultSink _sink;
@@ -499,6 +502,8 @@ public sealed class MonitorEngine : IDisposable
         private readonly MonitorEngine _engine;
         private readonly Thread _thread;
         private readonly Reducer[] _live;
+        private readonly IReadOnlyList<Reducer> _prototypes;
+        private int _spareSets;
         private WorkerSink _sink;
         private long _messages;
 
@@ -509,11 +514,10 @@ public sealed class MonitorEngine : IDisposable
             var options = engine._options;
             Ring = new FrameRing(options.RingSlots, options.SlotCapacity, options.RingBytes);
             Pipeline = new DnsCapturePipeline(options.Ports);
+            _prototypes = prototypes;
             _live = [.. prototypes.Select(p => p.CreateEmpty())];
-            for (int i = 0; i < SpareSetsPerWorker; i++)
-            {
-                Spare.Enqueue([.. prototypes.Select(p => p.CreateEmpty())]);
-            }
+            Spare.Enqueue([.. prototypes.Select(p => p.CreateEmpty())]);
+            _spareSets = 1;
 
             _sink = new WorkerSink(this);
             _thread = new Thread(Run) { Name = $"ratadns worker {index}", IsBackground = true };
@@ -613,6 +617,14 @@ public sealed class MonitorEngine : IDisposable
                 if (_engine._stopping)
                 {
                     return;
+                }
+
+                if (_spareSets < MaxSpareSetsPerWorker)
+                {
+                    // The merger is behind: one more set (once), rather than stalling this worker.
+                    set = [.. _prototypes.Select(p => p.CreateEmpty())];
+                    _spareSets++;
+                    break;
                 }
 
                 wait.SpinOnce(sleep1Threshold: 10);
