@@ -22,7 +22,7 @@ public class CorpusConformanceTests(ITestOutputHelper output)
 
         foreach (var row in CorpusIndex.Read(corpus))
         {
-            if (File.Exists(Path.Combine(corpus, row.File + ".tshark.tsv")) && new FileInfo(Path.Combine(corpus, row.File + ".tshark.tsv")).Length > 0)
+            if (row.HasTsharkMessages(corpus))
             {
                 data.Add(row.File);
             }
@@ -38,19 +38,9 @@ public class CorpusConformanceTests(ITestOutputHelper output)
         var corpus = RepoPaths.Corpus;
         Skip.If(corpus is null, RepoPaths.CorpusMissing);
         var row = CorpusIndex.Read(corpus!).Single(r => r.File == file);
-        var theirs = TsharkConformance.ParseTsharkRows(File.ReadAllText(Path.Combine(corpus!, file + ".tshark.tsv")));
-        // tshark also dissects DNS over TCP on 5353 and 5355 when it sees it there: let the operator's --mdns/--llmnr
-        // equivalent follow what the reference shows.
-        var tsv = File.ReadAllText(Path.Combine(corpus!, file + ".tshark.tsv"));
-        var ports = row.DnsPorts().ToList();
-        foreach (ushort extra in new ushort[] { 5353, 5355 })
-        {
-            if (tsv.Contains($"\t{extra}\t", StringComparison.Ordinal))
-            {
-                ports.Add(extra);
-            }
-        }
-
+        var tsv = File.ReadAllText(row.TsharkDumpPath(corpus!));
+        var theirs = TsharkConformance.ParseTsharkRows(tsv);
+        var ports = row.PortsAsTsharkDissects(tsv);
         var (ours, exit, errors) = TsharkConformance.Serialize(Path.Combine(corpus!, file), ports);
         var description = TsharkConformance.Describe(ours, theirs);
         output.WriteLine(description);

@@ -35,6 +35,31 @@ internal sealed partial record CorpusIndex(string File, string LinkType, long Pa
         }
     }
 
+    /// <summary>The stored tshark dump of this capture (see corpus/README.md).</summary>
+    public string TsharkDumpPath(string corpus) => Path.Combine(corpus, File + ".tshark.tsv");
+
+    /// <summary>Whether tshark's dump of this capture exists and holds at least one DNS message.</summary>
+    public bool HasTsharkMessages(string corpus) =>
+        System.IO.File.Exists(TsharkDumpPath(corpus)) && new FileInfo(TsharkDumpPath(corpus)).Length > 0;
+
+    /// <summary>
+    /// <see cref="DnsPorts"/>, plus 5353 and 5355 when tshark's dump shows DNS over them (tshark dissects DNS over TCP
+    /// there when it sees it): the operator's --mdns/--llmnr equivalent follows what the reference shows.
+    /// </summary>
+    public List<ushort> PortsAsTsharkDissects(string tsharkDump)
+    {
+        var ports = DnsPorts().ToList();
+        foreach (ushort extra in new ushort[] { 5353, 5355 })
+        {
+            if (tsharkDump.Contains($"\t{extra}\t", StringComparison.Ordinal))
+            {
+                ports.Add(extra);
+            }
+        }
+
+        return ports;
+    }
+
     [GeneratedRegex(@"ports=([0-9,\->]+)")]
     private static partial Regex PortsPattern();
 }
@@ -65,6 +90,13 @@ internal static class CorpusDifferences
             ("names full of bytes above 0x7F and control bytes, which tshark displays in ways we only approximate (and TCP, issue 3)", 22),
         _ => null,
     };
+
+    /// <summary>
+    /// Captures where <c>serialize</c> must agree with tshark message for message (no documented difference): the
+    /// ones whose per-message fields other tests may total and compare exactly.
+    /// </summary>
+    public static bool AgreesMessageForMessage(CorpusIndex row) =>
+        Unrelated(row) is null && Tolerated(row) is null && Expected(row) is null;
 
     /// <summary>Captures whose "DNS" is not DNS wire format on the port: only a clean run is checked.</summary>
     public static string? Unrelated(CorpusIndex row) => row.File switch

@@ -12,13 +12,13 @@ namespace RataDns.Tests.Conformance;
 /// --interface lo</c> capturing at the same time. Every query dnsperf sent and every response it received must be
 /// seen as a DNS message (libpcap reports no drops at this rate).
 /// </summary>
-public partial class LiveCaptureTests(ITestOutputHelper output)
+public class LiveCaptureTests(ITestOutputHelper output)
 {
     [SkippableFact]
     public void Live_capture_on_lo_sees_every_query_and_response_of_dnsperf()
     {
         Skip.IfNot(Environment.UserName == "root", "live capture needs root (CAP_NET_RAW)");
-        Skip.IfNot(KnotServer.IsAvailable && File.Exists("/usr/bin/dnsperf"), "knot and dnsperf are needed (scripts/setup.sh installs them)");
+        Skip.IfNot(KnotServer.IsAvailable && DnsperfStatistics.IsAvailable, "knot and dnsperf are needed (scripts/setup.sh installs them)");
         Skip.IfNot(File.Exists("/usr/lib/x86_64-linux-gnu/libpcap.so.0.8") || File.Exists("/usr/lib/aarch64-linux-gnu/libpcap.so.0.8"), "libpcap0.8 is not installed");
 
         using var knot = KnotServer.Start();
@@ -42,10 +42,11 @@ public partial class LiveCaptureTests(ITestOutputHelper output)
         long expected = 0;
         foreach (var mode in new[] { "udp", "tcp" })
         {
-            int code = ExternalTool.Run("/usr/bin/dnsperf", ["-s", "127.0.0.1", "-p", port, "-m", mode, "-d", queries, "-l", "3", "-Q", "300"], out var perf, out var perfErrors);
+            int code = ExternalTool.Run(DnsperfStatistics.Executable, ["-s", "127.0.0.1", "-p", port, "-m", mode, "-d", queries, "-l", "3", "-Q", "300"], out var perf, out var perfErrors);
             Assert.True(code == 0, perfErrors);
-            long sent = long.Parse(SentPattern().Match(perf).Groups[1].Value, CultureInfo.InvariantCulture);
-            long completed = long.Parse(CompletedPattern().Match(perf).Groups[1].Value, CultureInfo.InvariantCulture);
+            var statistics = DnsperfStatistics.Parse(perf);
+            long sent = statistics.Sent;
+            long completed = statistics.Completed;
             output.WriteLine($"dnsperf {mode}: sent {sent}, completed {completed}");
             expected += sent + completed;
         }
@@ -73,10 +74,4 @@ public partial class LiveCaptureTests(ITestOutputHelper output)
         var match = Regex.Match(report, "^" + Regex.Escape(name) + @": (\d+)$", RegexOptions.Multiline);
         return match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
     }
-
-    [GeneratedRegex(@"Queries sent:\s+(\d+)")]
-    private static partial Regex SentPattern();
-
-    [GeneratedRegex(@"Queries completed:\s+(\d+)")]
-    private static partial Regex CompletedPattern();
 }

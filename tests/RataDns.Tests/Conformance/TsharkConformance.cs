@@ -28,13 +28,53 @@ internal static class TsharkConformance
             $"id={Id:x4} flags={Flags:x4} counts={Qd}/{An}/{Ns}/{Ar} q=[{Questions}]";
     }
 
-    public static List<MessageKey> ParseTsharkRows(string tsv)
+    public static List<MessageKey> ParseTsharkRows(string tsv) =>
+        ParseTsharkMessages(tsv).Select(m => m.ToKey()).ToList();
+
+    /// <summary>
+    /// Extra fields, after <see cref="TsharkFieldArguments"/>, that <see cref="ParseTsharkMessages"/> reads when they
+    /// are there: the zone count of UPDATE messages (whose zone section tshark lists as dns.qry.*, counted apart from
+    /// dns.count.queries) and the upper 8 bits of the extended RCODE of each OPT record (RFC 6891 6.1.3).
+    /// </summary>
+    public const string TsharkExtraFieldArguments = "-e dns.count.zones -e dns.resp.ext_rcode";
+
+    /// <summary>One question as tshark shows it: display name (non-ASCII runs collapsed), decimal type, class.</summary>
+    public sealed record TsharkQuestion(string Name, string Type, int Class);
+
+    /// <summary>
+    /// One DNS message of tshark's dump. <see cref="ExtendedRcodeHigh"/> is the upper 8 bits of the extended RCODE from
+    /// the message's OPT record (0 without one), or null when the dump has no such column or a frame holding several
+    /// messages gives nonzero values that cannot be told apart.
+    /// </summary>
+    public sealed record TsharkMessage(int Id, int Flags, int Qd, int An, int Ns, int Ar, IReadOnlyList<TsharkQuestion> Questions, int? ExtendedRcodeHigh)
     {
-        var result = new List<MessageKey>();
+        public bool IsResponse => (Flags & 0x8000) != 0;
+
+        public int Opcode => (Flags >> 11) & 0xF;
+
+        public MessageKey ToKey() => new(
+            Id,
+            Flags,
+            Qd,
+            An,
+            Ns,
+            Ar,
+            string.Concat(Questions.Select(q => $"{q.Name}/{q.Type}/{q.Class};")));
+    }
+
+    /// <summary>
+    /// Reads tshark's rows (<see cref="TsharkFieldArguments"/>, optionally followed by
+    /// <see cref="TsharkExtraFieldArguments"/>) into messages: a frame with several DNS messages gives one row with
+    /// comma-joined values, split here by the message ids and question counts.
+    /// </summary>
+    public static List<TsharkMessage> ParseTsharkMessages(string tsv)
+    {
+        var result = new List<TsharkMessage>();
         foreach (var line in tsv.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var f = line.TrimEnd('\r').Split('\t');
-            Array.Resize(ref f, Math.Max(f.Length, 18));
+            bool hasExtra = f.Length >= 20;
+            Array.Resize(ref f, Math.Max(f.Length, 20));
             var ids = Split(f[7]);
             var flags = Split(f[8]);
             var qd = Split(f[11]);
@@ -43,15 +83,35 @@ internal static class TsharkConformance
             var ar = Split(f[14]);
             var types = Split(f[16]);
             var classes = Split(f[17]);
-            int totalQuestions = qd.Sum(x => int.Parse(x, CultureInfo.InvariantCulture));
+            var zones = Split(f[18]);
+            var extendedRcodes = Split(f[19]);
+            int totalQuestions = qd.Sum(x => int.Parse(x, CultureInfo.InvariantCulture)) + zones.Sum(x => int.Parse(x, CultureInfo.InvariantCulture));
 
             // Names may contain commas; tshark joins several names with commas too. With one name, take it whole.
             var names = totalQuestions <= 1 && types.Length <= 1 ? (f[15] is { Length: > 0 } one ? [one] : []) : Split(f[15]);
+            int? sharedExtended = extendedRcodes.All(x => Hex(x) == 0) ? 0 : null;
             int k = 0;
+            int nextQueries = 0;
+            int nextZones = 0;
             for (int m = 0; m < ids.Length; m++)
             {
-                int count = m < qd.Length ? int.Parse(qd[m], CultureInfo.InvariantCulture) : 0;
-                var questions = new StringBuilder();
+                // Without the zones column, as the stored dumps are: the m-th count belongs to the m-th message.
+                // With it, tshark lists dns.count.queries for non-UPDATE messages and dns.count.zones for UPDATE ones.
+                int count;
+                if (!hasExtra)
+                {
+                    count = m < qd.Length ? int.Parse(qd[m], CultureInfo.InvariantCulture) : 0;
+                }
+                else if (((Hex(flags.ElementAtOrDefault(m)) >> 11) & 0xF) == 5)
+                {
+                    count = nextZones < zones.Length ? int.Parse(zones[nextZones++], CultureInfo.InvariantCulture) : 0;
+                }
+                else
+                {
+                    count = nextQueries < qd.Length ? int.Parse(qd[nextQueries++], CultureInfo.InvariantCulture) : 0;
+                }
+
+                var questions = new List<TsharkQuestion>();
                 for (int j = 0; j < count && k + j < types.Length; j++)
                 {
                     string name = k + j < names.Length ? CollapseReplacementCharacters(names[k + j]) : "?";
@@ -60,18 +120,22 @@ internal static class TsharkConformance
                         break;
                     }
 
-                    questions.Append(name).Append('/').Append(types[k + j]).Append('/').Append(Hex(classes.ElementAtOrDefault(k + j))).Append(';');
+                    questions.Add(new TsharkQuestion(name, types[k + j], Hex(classes.ElementAtOrDefault(k + j))));
                 }
 
                 k += count;
-                result.Add(new MessageKey(
+                int? extended = !hasExtra ? null
+                    : ids.Length == 1 ? (extendedRcodes.Length > 0 ? Hex(extendedRcodes[0]) : 0)
+                    : sharedExtended;
+                result.Add(new TsharkMessage(
                     Hex(ids[m]),
                     Hex(flags.ElementAtOrDefault(m)),
                     count,
                     Int(an.ElementAtOrDefault(m)),
                     Int(ns.ElementAtOrDefault(m)),
                     Int(ar.ElementAtOrDefault(m)),
-                    questions.ToString()));
+                    questions,
+                    extended));
             }
         }
 
@@ -213,7 +277,7 @@ internal static class TsharkConformance
     /// tshark shows a name it could not read as a placeholder such as &lt;Name too long&gt;; we stop reading the
     /// message there (and say why in "malformed"), so tshark's questions are compared up to that point.
     /// </summary>
-    private static bool IsPlaceholder(string name) => name.StartsWith('<') && name.EndsWith('>') && name.Contains(' ', StringComparison.Ordinal);
+    public static bool IsPlaceholder(string name) => name.StartsWith('<') && name.EndsWith('>') && name.Contains(' ', StringComparison.Ordinal);
 
     /// <summary>What differs between two multisets of messages, for an assertion message.</summary>
     public static string Describe(List<MessageKey> ours, List<MessageKey> theirs, int show = 5)
