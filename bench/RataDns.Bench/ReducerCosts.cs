@@ -11,7 +11,7 @@ namespace RataDns.Bench;
 /// <c>dotnet run -c Release --project bench/RataDns.Bench -- --reducer-costs FILE [MESSAGES]</c>: the cost of each
 /// built-in reducer's <see cref="Reducer.Observe"/> per DNS message, on the first MESSAGES (default 200,000) messages
 /// of a capture held in memory, side by side in one run (best of 5 passes after a warm-up pass), plus the bytes each
-/// allocates per message, and the memory it holds once it has seen them all. A quick way to see which reducers dominate <c>ratadns monitor</c>'s per-packet cost.
+/// allocates per message, the memory it holds once it has seen them all, and what writing its result allocates. A quick way to see which reducers dominate <c>ratadns monitor</c>'s per-packet cost.
 /// </summary>
 public static class ReducerCosts
 {
@@ -19,8 +19,8 @@ public static class ReducerCosts
     {
         var messages = Load(file, limit);
         output.WriteLine($"{messages.Count:N0} messages from {file}");
-        output.WriteLine("| reducer | ns/message | B/message | MB held |");
-        output.WriteLine("|---|---:|---:|---:|");
+        output.WriteLine("| reducer | ns/message | B/message | MB held | KB per result |");
+        output.WriteLine("|---|---:|---:|---:|---:|");
         double total = 0;
         foreach (string name in ReducerRegistry.KnownTypes)
         {
@@ -28,6 +28,7 @@ public static class ReducerCosts
             var reducer = ReducerRegistry.Create(new ReducerConfiguration { Name = name });
             ObserveAll(reducer, messages); // warm-up (and JIT)
             double held = (GC.GetTotalMemory(forceFullCollection: true) - heldBefore) / 1e6;
+            double resultKb = WriteCost(reducer) / 1e3;
             reducer.Reset();
             double best = double.MaxValue;
             long allocated = long.MaxValue;
@@ -43,12 +44,28 @@ public static class ReducerCosts
             }
 
             total += best;
-            output.WriteLine($"| {name} | {best:F1} | {(double)allocated / messages.Count:F2} | {held:F1} |");
+            output.WriteLine($"| {name} | {best:F1} | {(double)allocated / messages.Count:F2} | {held:F1} | {resultKb:F1} |");
             GC.KeepAlive(reducer);
         }
 
         output.WriteLine($"| all ({ReducerRegistry.KnownTypes.Count}) | {total:F1} | |");
         return 0;
+    }
+
+    /// <summary>Bytes allocated by writing the result (the second write: the first may JIT).</summary>
+    private static long WriteCost(Reducer reducer)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1 << 20);
+        using var json = new System.Text.Json.Utf8JsonWriter(buffer);
+        var window = new ReducerWindow(0, 1_000_000_000, 1);
+        reducer.WriteData(json, in window);
+        json.Flush();
+        json.Reset();
+        buffer.ResetWrittenCount();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        reducer.WriteData(json, in window);
+        json.Flush();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     private static void ObserveAll(Reducer reducer, List<Message> messages)

@@ -35,6 +35,13 @@ public abstract class Reducer
     public abstract void Reset();
 
     /// <summary>
+    /// True for a reducer whose <see cref="Reset"/> keeps state for the next windows (pending queries, say). The
+    /// engine hands such a reducer's window to the merger by merging it into a spare instance; any other reducer is
+    /// simply exchanged with an empty spare (no copy at all).
+    /// </summary>
+    public virtual bool KeepsStateAcrossWindows => false;
+
+    /// <summary>
     /// Forgets everything, including state a reducer deliberately keeps across windows in <see cref="Reset"/> (such
     /// as queries still waiting for their response). The engine clears the spare sets that carry a window's state
     /// from a worker to the merger, so that state is never counted twice. By default the same as <see cref="Reset"/>.

@@ -67,6 +67,18 @@ public static class ReducerRegistry
         ("DistinctCounter", CreateDistinctCounter),
     ];
 
+    /// <summary>
+    /// The reducers a monitor runs when its configuration lists none: what an operator's dashboard shows (rates,
+    /// top names and clients, clients by query type, rcode and qtype splits, NXDOMAIN names, underscored names,
+    /// latency, malformed packets, EDNS and transport, distinct names and clients), with bounded memory.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultSet { get; } =
+    [
+        "PacketsQueriesAndAnswersPerSecond", "TopNQ", "TopClients", "QueriesSummary", "RcodeCounter", "QtypeCounter",
+        "TopNxdomainNames", "QueriesWithUnderscoredName", "ResponseLatency", "MalformedCounter", "EdnsCounter",
+        "TransportCounter", "DistinctCounter",
+    ];
+
     /// <summary>Every type name <see cref="Create"/> knows, in its canonical spelling.</summary>
     public static IReadOnlyList<string> KnownTypes { get; } = [.. Factories.Select(f => f.Name)];
 

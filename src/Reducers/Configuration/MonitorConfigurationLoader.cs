@@ -304,8 +304,8 @@ public static class MonitorConfigurationLoader
     {
         if (!root.TryTake([ReducersKey, ReducersAliasKey], out JsonElement list, out string listPath))
         {
-            root.Problems.Add(new(ReducersKey, "required: the list of reducers, e.g. [{\"Name\": \"QueriesPerSecond\", \"OutputMethod\": \"stdout\"}]."));
-            return [];
+            // No list at all: the default set, to standard output.
+            return [.. ReducerRegistry.DefaultSet.Select(name => new ReducerConfiguration { Name = name, Path = $"{ReducersKey} (default: {name})", Origin = origin })];
         }
 
         if (list.ValueKind != JsonValueKind.Array)

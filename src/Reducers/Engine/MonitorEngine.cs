@@ -17,9 +17,9 @@ namespace RataDns.Reducers.Engine;
 /// <para>
 /// Windows are decided on the capture thread, so they are exact whatever the number of workers: it counts DNS
 /// packets (see <see cref="FlowDispatch.Classify"/>), reads their timestamps, and at a boundary writes a marker into
-/// every worker's ring after the window's last frame. A worker that reads the marker moves its partial state into a
-/// spare reducer set (by <see cref="Reducer.Merge"/>, then <see cref="Reducer.Reset"/>, so state a reducer keeps
-/// across windows, such as pending queries, stays with the worker) and hands it to the merger. The merger waits for
+/// every worker's ring after the window's last frame. A worker that reads the marker exchanges its reducers with the
+/// empty ones of a spare set (a reducer that keeps state across windows, such as pending queries, is merged into the
+/// spare instead, then reset, so that state stays with the worker) and hands the set to the merger. The merger waits for
 /// every worker's set of a window, merges them in worker order, and calls the sink: results come out in window order
 /// and are identical for 1 or N workers when the reducers merge exactly.
 /// </para>
@@ -44,7 +44,7 @@ public sealed class MonitorEngine : IDisposable
     /// Reducer sets per worker beyond the live one, at most: windows that may wait for the merger at once. One is
     /// made up front; more only when the merger falls behind (a set of the full reducer list holds tens of MB).
     /// </summary>
-    private const int MaxSpareSetsPerWorker = 3;
+    private const int MaxSpareSetsPerWorker = 2;
 
     private readonly MonitorEngineOptions _options;
     private readonly IWindowResultSink _sink;
@@ -632,8 +632,16 @@ public sealed class MonitorEngine : IDisposable
 
             for (int r = 0; r < _live.Length; r++)
             {
-                set[r].Merge(_live[r]);
-                _live[r].Reset();
+                if (_live[r].KeepsStateAcrossWindows)
+                {
+                    set[r].Merge(_live[r]);
+                    _live[r].Reset();
+                }
+                else
+                {
+                    // The spare is empty (the merger cleared it): exchange the two instances, nothing is copied.
+                    (set[r], _live[r]) = (_live[r], set[r]);
+                }
             }
 
             Done.Enqueue(new Handoff(sequence, set, _messages));

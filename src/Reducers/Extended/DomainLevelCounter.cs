@@ -56,7 +56,7 @@ public sealed class DomainLevelCounter : HeavyHitterReducer
     public override Reducer CreateEmpty() => new DomainLevelCounter(_level, N, Capacity);
 
     /// <inheritdoc />
-    protected override string FormatKey(ReadOnlySpan<byte> key) => ReducerText.FormatWireName(key);
+    protected override int FormatKey(ReadOnlySpan<byte> key, Span<byte> text) => ReducerText.FormatWireName(key, text);
 
     /// <summary>
     /// Writes the last <paramref name="labelsKept"/> labels of <paramref name="name"/> (fewer if it has fewer)

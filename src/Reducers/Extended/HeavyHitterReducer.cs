@@ -23,6 +23,7 @@ public abstract class HeavyHitterReducer : Reducer
 
     private readonly SpaceSavingSummary _summary;
     private readonly int _n;
+    private readonly KeyTextFormatter _formatKey;
 
     protected HeavyHitterReducer(int n, int capacity)
     {
@@ -30,6 +31,7 @@ public abstract class HeavyHitterReducer : Reducer
         ArgumentOutOfRangeException.ThrowIfGreaterThan(n, capacity);
         _n = n;
         _summary = new SpaceSavingSummary(capacity);
+        _formatKey = FormatKey;
     }
 
     /// <summary>How many entries are written.</summary>
@@ -63,28 +65,16 @@ public abstract class HeavyHitterReducer : Reducer
     public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var entries = new List<(string Key, long Count, long Error)>(_summary.MonitoredCount);
-        foreach (HeavyHitter hitter in _summary.Top(_summary.MonitoredCount))
-        {
-            entries.Add((FormatKey(hitter.Key.Span), hitter.Count, hitter.Error));
-        }
-
-        // The summary orders equal counts by key bytes; the output orders them by the text written.
-        entries.Sort(static (a, b) =>
-        {
-            int byCount = b.Count.CompareTo(a.Count);
-            return byCount != 0 ? byCount : string.CompareOrdinal(a.Key, b.Key);
-        });
-
+        var ranked = RankedKeys.Rank(_summary, _formatKey);
         writer.WriteStartObject();
         writer.WriteNumber("total"u8, _summary.TotalWeight);
         writer.WriteStartArray("top"u8);
-        for (int i = 0; i < Math.Min(_n, entries.Count); i++)
+        for (int i = 0; i < Math.Min(_n, ranked.Count); i++)
         {
             writer.WriteStartObject();
-            writer.WriteString(KeyProperty, entries[i].Key);
-            writer.WriteNumber("count"u8, entries[i].Count);
-            writer.WriteNumber("error"u8, entries[i].Error);
+            writer.WriteString(KeyProperty, ranked.Text(i));
+            writer.WriteNumber("count"u8, ranked.CountOf(i));
+            writer.WriteNumber("error"u8, ranked.ErrorOf(i));
             writer.WriteEndObject();
         }
 
@@ -95,6 +85,9 @@ public abstract class HeavyHitterReducer : Reducer
     /// <inheritdoc />
     public override void Reset() => _summary.Reset();
 
-    /// <summary>The text of a key as stored in the summary.</summary>
-    protected abstract string FormatKey(ReadOnlySpan<byte> key);
+    /// <summary>
+    /// Writes the text of a key as stored in the summary into <paramref name="text"/> (at least
+    /// <see cref="RankedKeys.MaxTextLength"/> bytes, ASCII) and returns its length.
+    /// </summary>
+    protected abstract int FormatKey(ReadOnlySpan<byte> key, Span<byte> text);
 }

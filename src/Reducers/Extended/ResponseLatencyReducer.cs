@@ -295,6 +295,9 @@ public sealed class ResponseLatencyReducer : Reducer
         _unsolicitedResponses.Clear();
     }
 
+    /// <summary>Pending queries stay from one window to the next.</summary>
+    public override bool KeepsStateAcrossWindows => true;
+
     /// <summary>Forgets the window and the pending queries too (a spare set the engine reuses).</summary>
     public override void Clear()
     {

@@ -36,7 +36,15 @@ public sealed class TopClientsReducer : HeavyHitterReducer
     public override Reducer CreateEmpty() => new TopClientsReducer(N, Capacity);
 
     /// <inheritdoc />
-    protected override string FormatKey(ReadOnlySpan<byte> key) => FormatAddress(key);
+    protected override int FormatKey(ReadOnlySpan<byte> key, Span<byte> text)
+    {
+        if (DnsPresentation.TryFormatAddress(key, text, out int n))
+        {
+            return n;
+        }
+
+        return System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(key), text);
+    }
 
     /// <summary>The address as text (RFC 5952 for IPv6); lowercase hex for a length that is neither 4 nor 16.</summary>
     internal static string FormatAddress(ReadOnlySpan<byte> address)

@@ -75,5 +75,5 @@ public sealed class TopRcodeNamesReducer : HeavyHitterReducer
     public override Reducer CreateEmpty() => new TopRcodeNamesReducer(_rcode, N, Capacity);
 
     /// <inheritdoc />
-    protected override string FormatKey(ReadOnlySpan<byte> key) => ReducerText.FormatWireName(key);
+    protected override int FormatKey(ReadOnlySpan<byte> key, Span<byte> text) => ReducerText.FormatWireName(key, text);
 }

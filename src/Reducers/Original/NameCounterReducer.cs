@@ -62,9 +62,10 @@ public sealed class NameCounterReducer : Reducer
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
-        foreach (var (name, count) in NameCounting.ByCountThenName(_summary))
+        var ranked = NameCounting.Rank(_summary);
+        for (int i = 0; i < ranked.Count; i++)
         {
-            writer.WriteNumber(name, count);
+            writer.WriteNumber(ranked.Text(i), ranked.CountOf(i));
         }
 
         writer.WriteEndObject();
@@ -92,19 +93,8 @@ internal static class NameCounting
     }
 
     /// <summary>Every monitored name as text with its count, by count descending then name (ordinal). Allocates.</summary>
-    public static List<(string Name, long Count)> ByCountThenName(SpaceSavingSummary summary)
-    {
-        var result = new List<(string Name, long Count)>(summary.MonitoredCount);
-        foreach (HeavyHitter hitter in summary.Top(summary.MonitoredCount))
-        {
-            result.Add((ReducerText.FormatWireName(hitter.Key.Span), hitter.Count));
-        }
+    private static readonly KeyTextFormatter NameText = ReducerText.FormatWireName;
 
-        result.Sort(static (a, b) =>
-        {
-            int byCount = b.Count.CompareTo(a.Count);
-            return byCount != 0 ? byCount : string.CompareOrdinal(a.Name, b.Name);
-        });
-        return result;
-    }
+    /// <summary>The names by count descending, then text ascending, without making strings (see <see cref="RankedKeys"/>).</summary>
+    public static RankedKeys Rank(SpaceSavingSummary summary) => RankedKeys.Rank(summary, NameText);
 }

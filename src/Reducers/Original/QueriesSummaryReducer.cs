@@ -71,38 +71,41 @@ public sealed class QueriesSummaryReducer : Reducer
     public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var bySender = new SortedDictionary<string, SortedDictionary<ushort, SortedSet<string>>>(StringComparer.Ordinal);
+        var scratch = SummaryScratch.For(_triples.Count);
+        int used = 0;
         for (int i = 0; i < _triples.Count; i++)
         {
             ReadOnlySpan<byte> key = _triples.KeyAt(i);
             int at = ReducerText.ReadAddress(key, out ReadOnlySpan<byte> address);
-            ushort qtype = ReducerText.ReadUInt16(key[at..]);
-            string sender = ReducerText.FormatAddress(address);
-            if (!bySender.TryGetValue(sender, out var byType))
-            {
-                byType = [];
-                bySender.Add(sender, byType);
-            }
-
-            if (!byType.TryGetValue(qtype, out var names))
-            {
-                names = new SortedSet<string>(StringComparer.Ordinal);
-                byType.Add(qtype, names);
-            }
-
-            names.Add(ReducerText.FormatWireName(key[(at + 2)..]));
+            var entry = new SummaryEntry { Type = ReducerText.ReadUInt16(key[at..]), SenderStart = used };
+            scratch.EnsureText(used + 64 + ReducerText.NameTextLength);
+            entry.SenderLength = DnsPresentation.TryFormatAddress(address, scratch.Text.AsSpan(used), out int n)
+                ? n
+                : System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(address), scratch.Text.AsSpan(used));
+            used += entry.SenderLength;
+            entry.NameStart = used;
+            entry.NameLength = ReducerText.FormatWireName(key[(at + 2)..], scratch.Text.AsSpan(used, ReducerText.NameTextLength));
+            used += entry.NameLength;
+            scratch.Entries[i] = entry;
         }
 
+        // Senders in text order, their types in numeric order, names in text order (ordinal: the text is ASCII).
+        var entries = scratch.Entries.AsSpan(0, _triples.Count);
+        entries.Sort(new SummaryOrder(scratch.Text));
+
         writer.WriteStartObject();
-        foreach (var (sender, byType) in bySender)
+        for (int i = 0; i < entries.Length;)
         {
+            ReadOnlySpan<byte> sender = entries[i].Sender(scratch.Text);
             writer.WriteStartObject(sender);
-            foreach (var (qtype, names) in byType)
+            while (i < entries.Length && entries[i].Sender(scratch.Text).SequenceEqual(sender))
             {
-                writer.WriteStartArray(ReducerText.FormatType(qtype));
-                foreach (string name in names)
+                ushort type = entries[i].Type;
+                writer.WriteStartArray(ReducerText.FormatType(type));
+                while (i < entries.Length && entries[i].Type == type && entries[i].Sender(scratch.Text).SequenceEqual(sender))
                 {
-                    writer.WriteStringValue(name);
+                    writer.WriteStringValue(entries[i].Name(scratch.Text));
+                    i++;
                 }
 
                 writer.WriteEndArray();
@@ -112,6 +115,66 @@ public sealed class QueriesSummaryReducer : Reducer
         }
 
         writer.WriteEndObject();
+    }
+
+    private struct SummaryEntry
+    {
+        public int SenderStart;
+        public int SenderLength;
+        public int NameStart;
+        public int NameLength;
+        public ushort Type;
+
+        public readonly ReadOnlySpan<byte> Sender(byte[] text) => text.AsSpan(SenderStart, SenderLength);
+
+        public readonly ReadOnlySpan<byte> Name(byte[] text) => text.AsSpan(NameStart, NameLength);
+    }
+
+    private readonly struct SummaryOrder(byte[] text) : IComparer<SummaryEntry>
+    {
+        public int Compare(SummaryEntry a, SummaryEntry b)
+        {
+            int bySender = a.Sender(text).SequenceCompareTo(b.Sender(text));
+            if (bySender != 0)
+            {
+                return bySender;
+            }
+
+            int byType = a.Type.CompareTo(b.Type);
+            return byType != 0 ? byType : a.Name(text).SequenceCompareTo(b.Name(text));
+        }
+    }
+
+    /// <summary>Text and entries of <see cref="WriteData"/>, kept per thread and reused (nothing allocated once grown).</summary>
+    private sealed class SummaryScratch
+    {
+        [ThreadStatic]
+        private static SummaryScratch? t_current;
+
+        public byte[] Text { get; private set; } = new byte[1 << 16];
+
+        public SummaryEntry[] Entries { get; private set; } = new SummaryEntry[256];
+
+        public static SummaryScratch For(int entries)
+        {
+            var scratch = t_current ??= new SummaryScratch();
+            if (scratch.Entries.Length < entries)
+            {
+                scratch.Entries = new SummaryEntry[Math.Max(entries, scratch.Entries.Length * 2)];
+            }
+
+            return scratch;
+        }
+
+        public void EnsureText(int length)
+        {
+            if (Text.Length < length)
+            {
+                var text = Text;
+                Array.Resize(ref text, Math.Max(length, Text.Length * 2));
+                Text = text;
+            }
+        }
     }
 
     /// <inheritdoc />

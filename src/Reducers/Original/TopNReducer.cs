@@ -58,13 +58,13 @@ public sealed class TopNReducer : Reducer
     public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var ranked = NameCounting.ByCountThenName(_summary);
+        var ranked = NameCounting.Rank(_summary);
         writer.WriteStartArray();
         for (int i = 0; i < Math.Min(_n, ranked.Count); i++)
         {
             writer.WriteStartArray();
-            writer.WriteStringValue(ranked[i].Name);
-            writer.WriteNumberValue(ranked[i].Count);
+            writer.WriteStringValue(ranked.Text(i));
+            writer.WriteNumberValue(ranked.CountOf(i));
             writer.WriteEndArray();
         }
 

@@ -168,6 +168,27 @@ public sealed partial class SpaceSavingSummary
         return true;
     }
 
+    /// <summary>The key of counter <paramref name="counter"/> (0 to <see cref="MonitoredCount"/> - 1, in no order).</summary>
+    public ReadOnlySpan<byte> KeyAt(int counter)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)counter, (uint)_monitored, nameof(counter));
+        return KeyOf(counter);
+    }
+
+    /// <summary>The count of counter <paramref name="counter"/> (see <see cref="KeyAt"/>).</summary>
+    public long CountAt(int counter)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)counter, (uint)_monitored, nameof(counter));
+        return _bucketCount[_counterBucket[counter]];
+    }
+
+    /// <summary>The error bound of counter <paramref name="counter"/> (see <see cref="KeyAt"/>).</summary>
+    public long ErrorAt(int counter)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)counter, (uint)_monitored, nameof(counter));
+        return _errors[counter];
+    }
+
     /// <summary>
     /// The <paramref name="n"/> (or fewer, if fewer are monitored) keys with the largest counts, sorted by count
     /// descending, then by key bytes ascending. Allocates the result; meant for the end of a window.
@@ -209,10 +230,15 @@ public sealed partial class SpaceSavingSummary
         long thisMin = MinCount;
         long otherMin = other.MinCount;
         int most = _monitored + other._monitored;
-        var keys = new byte[most << SlotShift];
-        var lengths = new byte[most];
-        var counts = new long[most];
-        var errors = new long[most];
+
+        // Scratch space for the candidates, kept per thread and reused: merging every window (the engine's merger
+        // thread) allocates nothing once it has grown to the largest merge.
+        var scratch = MergeScratch.For(most);
+        byte[] keys = scratch.Keys;
+        byte[] lengths = scratch.Lengths;
+        long[] counts = scratch.Counts;
+        long[] errors = scratch.Errors;
+        int[] order = scratch.Order;
         int candidates = 0;
 
         for (int c = 0; c < _monitored; c++)
@@ -245,19 +271,12 @@ public sealed partial class SpaceSavingSummary
         }
 
         // Keep the k largest counts (ties broken by key, so the result does not depend on slot order).
-        var order = new int[candidates];
         for (int i = 0; i < candidates; i++)
         {
             order[i] = i;
         }
 
-        Array.Sort(order, (a, b) =>
-        {
-            int byCount = counts[b].CompareTo(counts[a]);
-            return byCount != 0
-                ? byCount
-                : keys.AsSpan(a << SlotShift, lengths[a]).SequenceCompareTo(keys.AsSpan(b << SlotShift, lengths[b]));
-        });
+        order.AsSpan(0, candidates).Sort(new CandidateOrder(keys, lengths, counts));
 
         long totalWeight = _totalWeight + other._totalWeight;
         Reset();
@@ -283,6 +302,56 @@ public sealed partial class SpaceSavingSummary
             counts[candidates] = count;
             errors[candidates] = error;
             candidates++;
+        }
+    }
+
+    /// <summary>Count descending, then key bytes ascending.</summary>
+    private readonly struct CandidateOrder(byte[] keys, byte[] lengths, long[] counts) : IComparer<int>
+    {
+        public int Compare(int a, int b)
+        {
+            int byCount = counts[b].CompareTo(counts[a]);
+            return byCount != 0
+                ? byCount
+                : keys.AsSpan(a << SlotShift, lengths[a]).SequenceCompareTo(keys.AsSpan(b << SlotShift, lengths[b]));
+        }
+    }
+
+    /// <summary>The candidate arrays of <see cref="Merge"/>, one set per thread, grown to the largest merge seen.</summary>
+    private sealed class MergeScratch
+    {
+        [ThreadStatic]
+        private static MergeScratch? t_current;
+
+        private MergeScratch(int size)
+        {
+            Keys = new byte[size << SlotShift];
+            Lengths = new byte[size];
+            Counts = new long[size];
+            Errors = new long[size];
+            Order = new int[size];
+        }
+
+        public byte[] Keys { get; }
+
+        public byte[] Lengths { get; }
+
+        public long[] Counts { get; }
+
+        public long[] Errors { get; }
+
+        public int[] Order { get; }
+
+        public static MergeScratch For(int size)
+        {
+            var current = t_current;
+            if (current is null || current.Lengths.Length < size)
+            {
+                current = new MergeScratch(Math.Max(size, 16));
+                t_current = current;
+            }
+
+            return current;
         }
     }
 

@@ -206,7 +206,6 @@ public class MonitorConfigurationErrorTests
     [Fact]
     public void Missing_or_empty_reducer_list_is_refused()
     {
-        AssertProblem(Refuse("""{"ServerId": "s"}"""), "PreliminarReducers", "required");
         AssertProblem(Refuse("""{"PreliminarReducers": []}"""), "PreliminarReducers", "at least one reducer");
         AssertProblem(Refuse("""{"PreliminarReducers": {"Name": "TopN"}}"""), "PreliminarReducers", "expected an array");
     }

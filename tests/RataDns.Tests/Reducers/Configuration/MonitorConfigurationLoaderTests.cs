@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RataDns.Reducers;
 using RataDns.Reducers.Configuration;
 
 namespace RataDns.Tests.Reducers.Configuration;
@@ -303,5 +304,14 @@ public class MonitorConfigurationLoaderTests
         Assert.Equal(JsonValueKind.Array, reducer.Options["levels"].ValueKind);
         Assert.Equal("x", reducer.GetStringOption("label"));
         reducer.RejectUnknownOptions("Levels", "Label");
+    }
+
+    [Fact]
+    public void Without_a_reducer_list_the_default_set_goes_to_standard_output_and_every_name_in_it_exists()
+    {
+        var configuration = MonitorConfigurationLoader.Parse("""{"ServerId": "s"}""", "default.json");
+        Assert.Equal(ReducerRegistry.DefaultSet, configuration.Reducers.Select(r => r.Name));
+        Assert.All(configuration.Reducers, r => Assert.Equal(ReducerOutputMethod.Stdout, r.Output.Method));
+        Assert.All(configuration.Reducers, r => Assert.Equal(r.Name, ReducerRegistry.Create(r).Type));
     }
 }
