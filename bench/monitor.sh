@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End to end: `ratadns monitor` with every built-in reducer on a synthetic capture, next to
+# End to end: `ratadns monitor` (dnsjit's work, the default reducer set, every built-in reducer) on a synthetic
+# capture, next to
 #   - `tcpdump -r FILE -w - > /dev/null`  (reads and rewrites every packet: the practical read limit), and
 #   - dnsjit running bench/dnsjit-topn.lua (header + question parse, queries/s and top-10 names),
 # in one session with interleaved repetitions; then the peak RSS of the monitor during a random-subdomain flood
@@ -97,6 +98,19 @@ json.dump({
 print(f"- reducers ({len(names)}, from {source}): {', '.join(names)}")
 PY
 
+# The default set (no reducer list in the configuration: results to standard output) and the work dnsjit's script
+# does (queries per second and the top 10 names), for a like-for-like comparison.
+CONFIG_DEFAULT="$BENCH_DIR/monitor-default.json"
+CONFIG_DNSJIT="$BENCH_DIR/monitor-qps-topn.json"
+echo '{"ServerId":"bench","InputMethod":"capture_file","InputSource":"set by --input-source"}' > "$CONFIG_DEFAULT"
+python3 - "$MONITOR_OUT" "$CONFIG_DNSJIT" <<'PY'
+import json, sys
+output, config = sys.argv[1:]
+json.dump({"ServerId": "bench", "InputMethod": "capture_file", "InputSource": "set by --input-source",
+           "Reducers": [{"Name": "QueriesPerSecond", "OutputMethod": "file", "OutputFile": output},
+                        {"Name": "TopNQ", "N": 10, "OutputMethod": "file", "OutputFile": output}]}, open(config, "w"))
+PY
+
 WORKERS=0
 if "${APP[@]}" monitor --help | grep -q -- '--workers'; then
   WORKERS=1
@@ -132,8 +146,8 @@ check_dnsjit() {
   seen=$(sed -n 's/^totals: packets \([0-9]*\),.*/\1/p' "$OUT")
   [[ $seen == "$1" ]] || echo "WARNING: dnsjit saw ${seen:-?} packets of $1: $(tail -1 "$OUT")" >&2
 }
-check_monitor() {
-  python3 - "$MONITOR_OUT" "$1" <<'PY' >&2
+check_monitor() { # check_monitor COUNT [OUTPUT FILE]
+  python3 - "${2:-$MONITOR_OUT}" "$1" <<'PY' >&2
 import json, sys
 from collections import Counter
 windows = Counter()
@@ -148,26 +162,33 @@ PY
 }
 
 MONITOR=(env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "${APP[@]}" monitor -c "$CONFIG")
+MONITOR_DEFAULT=(env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "${APP[@]}" monitor -c "$CONFIG_DEFAULT")
+MONITOR_DNSJIT=(env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "${APP[@]}" monitor -c "$CONFIG_DNSJIT")
 
-# Start-up allocations (config, JIT, one window), to subtract from the per-packet figure.
-run "baseline" 0 -- "${MONITOR[@]}" --input-source "$TINY"
-BASELINE_ALLOC=$(awk -F'\t' '$1 == "baseline" {print $5}' "$RESULTS")
+# Start-up allocations (config, reducer tables, JIT, one window) of each reducer set, to subtract from its
+# per-packet figure.
+run "baseline: all" 0 -- "${MONITOR[@]}" --input-source "$TINY"
+run "baseline: default" 0 -- "${MONITOR_DEFAULT[@]}" --input-source "$TINY"
+run "baseline: qps" 0 -- "${MONITOR_DNSJIT[@]}" --input-source "$TINY"
+BASELINES=$(awk -F'\t' '$1 ~ /^baseline: / {sub(/^baseline: /, "", $1); printf "%s=%s,", $1, $5}' "$RESULTS")
 : > "$RESULTS"
 
 tcpdump -r "$REALISTIC" -w - 2> /dev/null > /dev/null   # warm the page cache
-names=("tcpdump -r FILE -w -" "dnsjit dnsjit-topn.lua FILE" "ratadns monitor (all reducers)")
-[[ $WORKERS == 1 ]] && names+=("ratadns monitor --workers 1" "ratadns monitor --workers 2")
 for rep in $(seq 1 "$REPS"); do
   echo "repetition $rep/$REPS ..." >&2
-  run "${names[0]}" "$rep" -- tcpdump -r "$REALISTIC" -w -
-  run "${names[1]}" "$rep" -- dnsjit "$ROOT/bench/dnsjit-topn.lua" "$REALISTIC"
+  run "tcpdump -r FILE -w -" "$rep" -- tcpdump -r "$REALISTIC" -w -
+  run "dnsjit dnsjit-topn.lua FILE" "$rep" -- dnsjit "$ROOT/bench/dnsjit-topn.lua" "$REALISTIC"
   check_dnsjit "$COUNT"
-  run "${names[2]}" "$rep" -- "${MONITOR[@]}" --input-source "$REALISTIC"
+  run "ratadns monitor, qps + TopNQ (dnsjit's work)" "$rep" -- "${MONITOR_DNSJIT[@]}" --input-source "$REALISTIC"
+  check_monitor "$COUNT"
+  run "ratadns monitor, default set" "$rep" -- "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC"
+  check_monitor "$COUNT" "$OUT"
+  run "ratadns monitor (all reducers)" "$rep" -- "${MONITOR[@]}" --input-source "$REALISTIC"
   check_monitor "$COUNT"
   if [[ $WORKERS == 1 ]]; then
     for w in 1 2; do
-      run "ratadns monitor --workers $w" "$rep" -- "${MONITOR[@]}" --input-source "$REALISTIC" --workers "$w"
-      check_monitor "$COUNT"
+      run "ratadns monitor, default set, --workers $w" "$rep" -- "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC" --workers "$w"
+      check_monitor "$COUNT" "$OUT"
     done
   fi
 done
@@ -176,18 +197,20 @@ done
 if [[ -n $FLOOD ]]; then
   echo "flood run ..." >&2
   FLOOD_COUNT=$(count_packets "$FLOOD")
+  run "flood: ratadns monitor, default set" 1 -- "${MONITOR_DEFAULT[@]}" --input-source "$FLOOD"
+  check_monitor "$FLOOD_COUNT" "$OUT"
   run "flood: ratadns monitor (all reducers)" 1 -- "${MONITOR[@]}" --input-source "$FLOOD"
   check_monitor "$FLOOD_COUNT"
   if [[ $WORKERS == 1 ]]; then
-    run "flood: ratadns monitor --workers 2" 1 -- "${MONITOR[@]}" --input-source "$FLOOD" --workers 2
-    check_monitor "$FLOOD_COUNT"
+    run "flood: ratadns monitor, default set, --workers 2" 1 -- "${MONITOR_DEFAULT[@]}" --input-source "$FLOOD" --workers 2
+    check_monitor "$FLOOD_COUNT" "$OUT"
   fi
 else
   FLOOD_COUNT=0
   echo "flood: ratadns gen has no --unique-names; memory under a flood not measured" >&2
 fi
 
-python3 - "$RESULTS" "$COUNT" "$FLOOD_COUNT" "${BASELINE_ALLOC:--}" "$MEMORY_GOAL_MB" <<'PY'
+python3 - "$RESULTS" "$COUNT" "$FLOOD_COUNT" "$BASELINES" "$MEMORY_GOAL_MB" <<'PY'
 import statistics, sys
 from collections import defaultdict
 path, count, flood_count, baseline, goal = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
@@ -196,10 +219,14 @@ for line in open(path):
     name, rep, ns, rss, alloc = line.rstrip("\n").split("\t")
     runs[name].append((int(ns) / 1e9, int(rss) / 1024, None if alloc == "-" else int(alloc)))
 
-def per_packet(alloc, packets):
-    if alloc is None or baseline == "-" or packets == 0:
+baselines = dict(b.split("=") for b in baseline.split(",") if "=" in b)
+
+def per_packet(alloc, packets, name=""):
+    key = "default" if "default set" in name else "qps" if "qps" in name else "all"
+    base = baselines.get(key, "-")
+    if alloc is None or base in ("-", "") or packets == 0:
         return "n/a"
-    return f"{max(alloc - int(baseline), 0) / packets:,.1f}"
+    return f"{(alloc - int(base)) / packets:,.1f}"
 
 timed = {n: r for n, r in runs.items() if not n.startswith("flood:")}
 median = {n: statistics.median(t for t, _, _ in r) for n, r in timed.items()}
@@ -213,12 +240,12 @@ for name, r in timed.items():
     times = [t for t, _, _ in r]
     m = median[name]
     allocs = [a for _, _, a in r if a is not None]
-    alloc = per_packet(statistics.median(allocs) if allocs else None, count)
+    alloc = per_packet(statistics.median(allocs) if allocs else None, count, name)
     if not name.startswith("ratadns"):
         alloc = "-"
     print(f"| `{name}` | {m:.3f} | {min(times):.3f} | {max(times):.3f} | {count / m:,.0f} | {m / base:.2f}x | {m / dnsjit:.2f}x | {max(x for _, x, _ in r):,.0f} | {alloc} |")
 
-w1, w2 = median.get("ratadns monitor --workers 1"), median.get("ratadns monitor --workers 2")
+w1, w2 = median.get("ratadns monitor, default set, --workers 1"), median.get("ratadns monitor, default set, --workers 2")
 print()
 if w1 and w2:
     print(f"Scaling: 2 workers run at {w1 / w2:.2f}x the speed of 1 worker ({count / w1:,.0f} -> {count / w2:,.0f} packets/s).")
@@ -234,9 +261,9 @@ if flood:
     print("|---|---:|---:|---:|---|---:|")
     for name, r in flood.items():
         t, rss, alloc = r[0]
-        print(f"| `{name[len('flood: '):]}` | {t:.3f} | {flood_count / t:,.0f} | {rss:,.0f} | {'met' if rss < goal else 'NOT met'} | {per_packet(alloc, flood_count)} |")
+        print(f"| `{name[len('flood: '):]}` | {t:.3f} | {flood_count / t:,.0f} | {rss:,.0f} | {'met' if rss < goal else 'NOT met'} | {per_packet(alloc, flood_count, name)} |")
 print()
-print(f"Allocated bytes per packet: GC.GetTotalAllocatedBytes at exit (RATADNS_REPORT_ALLOCATIONS=1, DOTNET_gcServer=0) minus a 2-packet run's {baseline} bytes of start-up, divided by the packets.")
+print(f"Allocated bytes per packet: GC.GetTotalAllocatedBytes at exit (RATADNS_REPORT_ALLOCATIONS=1, DOTNET_gcServer=0) minus a 2-packet run's start-up bytes with the same reducers ({baseline}), divided by the packets.")
 PY
 echo
 echo "raw runs: $RESULTS (name, repetition, wall ns, peak RSS kB, allocated bytes)"

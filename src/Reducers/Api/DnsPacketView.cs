@@ -10,6 +10,9 @@ namespace RataDns.Reducers;
 /// </summary>
 public readonly ref struct DnsPacketView
 {
+    // Where the message's facts are cached for every reducer of this message (null: computed on each request).
+    private readonly ref DnsMessageFacts _facts;
+
     /// <summary>The view of a message delivered by the capture pipeline (<c>IDnsMessageHandler.OnDnsMessage</c>).</summary>
     public DnsPacketView(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
         : this(
@@ -21,6 +24,17 @@ public readonly ref struct DnsPacketView
             packet.DestinationAddress,
             packet.DestinationPort)
     {
+    }
+
+    /// <summary>
+    /// As <see cref="DnsPacketView(in DecodedPacket, ReadOnlySpan{byte}, long)"/>, with a place to cache
+    /// <see cref="Facts"/> so the message is walked once for all reducers; <paramref name="facts"/> must be
+    /// <c>default</c> (not yet computed) for a new message.
+    /// </summary>
+    public DnsPacketView(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds, ref DnsMessageFacts facts)
+        : this(in packet, message, timestampNanoseconds)
+    {
+        _facts = ref facts;
     }
 
     /// <summary>
@@ -80,6 +94,28 @@ public readonly ref struct DnsPacketView
 
     /// <summary>Capture time in nanoseconds since the Unix epoch (packet time, not wall-clock time).</summary>
     public long TimestampNanoseconds { get; }
+
+    /// <summary>
+    /// The whole-message facts (parse status, EDNS), computed on first use and shared by every reducer of this
+    /// message when the view has a cache (the engine gives it one); computed on each use otherwise.
+    /// </summary>
+    public DnsMessageFacts Facts
+    {
+        get
+        {
+            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref _facts))
+            {
+                return DnsMessageFacts.Compute(Message);
+            }
+
+            if (!_facts.Computed)
+            {
+                _facts = DnsMessageFacts.Compute(Message);
+            }
+
+            return _facts;
+        }
+    }
 
     /// <summary>A reader positioned after the header: questions, then records. Allocates nothing.</summary>
     public DnsMessageReader CreateReader() => new(Message);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using RataDns.DnsWire;
 
 namespace RataDns.Reducers.Counters;
 
@@ -41,26 +40,23 @@ public sealed class EdnsCounter : Reducer
         }
 
         _queries++;
-        if (!CounterSupport.TryFindOpt(packet.Message, out var edns))
+        var facts = packet.Facts;
+        if (!facts.HasEdns)
         {
             return;
         }
 
         _edns++;
-        _versions[edns.Version]++;
-        _sizes[Bucket(edns.UdpPayloadSize)]++;
-        if (edns.DnssecOk)
+        _versions[facts.EdnsVersion]++;
+        _sizes[Bucket(facts.EdnsUdpPayloadSize)]++;
+        if (facts.EdnsDnssecOk)
         {
             _do++;
         }
 
-        foreach (var option in edns.EnumerateOptions())
+        if (facts.EdnsClientSubnet)
         {
-            if (option.Code == EdnsOptionCode.ClientSubnet)
-            {
-                _clientSubnet++;
-                break;
-            }
+            _clientSubnet++;
         }
     }
 

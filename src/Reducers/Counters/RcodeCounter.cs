@@ -27,13 +27,8 @@ public sealed class RcodeCounter : Reducer
             return;
         }
 
-        int rcode = packet.Header.Rcode;
-        if (CounterSupport.TryFindOpt(packet.Message, out var edns))
-        {
-            rcode = edns.ExtendedRcode(packet.Header);
-        }
-
-        _counts[rcode]++;
+        var header = packet.Header;
+        _counts[packet.Facts.Rcode(in header)]++;
     }
 
     /// <inheritdoc />

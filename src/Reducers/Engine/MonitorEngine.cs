@@ -503,6 +503,7 @@ public sealed class MonitorEngine : IDisposable
         private readonly Thread _thread;
         private readonly Reducer[] _live;
         private readonly IReadOnlyList<Reducer> _prototypes;
+        private DnsMessageFacts _facts;
         private int _spareSets;
         private WorkerSink _sink;
         private long _messages;
@@ -548,7 +549,14 @@ public sealed class MonitorEngine : IDisposable
             }
         }
 
-        public void Observe(in DnsPacketView packet)
+        public void Observe(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
+        {
+            _facts = default;
+            var view = new DnsPacketView(in packet, message, timestampNanoseconds, ref _facts);
+            Observe(in view);
+        }
+
+        private void Observe(in DnsPacketView packet)
         {
             _messages++;
             foreach (var reducer in _live)
@@ -655,8 +663,7 @@ public sealed class MonitorEngine : IDisposable
     {
         public DnsParseStatus OnDnsMessage(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
         {
-            var view = new DnsPacketView(in packet, message, timestampNanoseconds);
-            worker.Observe(in view);
+            worker.Observe(in packet, message, timestampNanoseconds);
             return DnsParseStatus.Ok;
         }
     }

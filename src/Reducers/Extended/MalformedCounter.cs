@@ -73,9 +73,8 @@ public sealed class MalformedCounter : Reducer
     /// <inheritdoc />
     public override void Observe(in DnsPacketView packet)
     {
-        var reader = packet.CreateReader();
-        bool hasName = reader.TryReadQuestion(out DnsQuestion first);
-        DnsParseStatus status = reader.ReadToEnd();
+        var facts = packet.Facts;
+        DnsParseStatus status = facts.Status;
         int reason = (int)status;
         if ((uint)reason >= ReasonCount)
         {
@@ -94,6 +93,9 @@ public sealed class MalformedCounter : Reducer
             return;
         }
 
+        var reader = packet.CreateReader();
+        bool hasName = reader.TryReadQuestion(out DnsQuestion first);
+
         ReadOnlySpan<byte> client = packet.IsResponse ? packet.DestinationAddress : packet.SourceAddress;
         client = client[..Math.Min(client.Length, AddressBytes)];
         client.CopyTo(_exampleAddresses.AsSpan(slot * AddressBytes));
@@ -101,8 +103,8 @@ public sealed class MalformedCounter : Reducer
         _exampleNameLengths[slot] = hasName
             ? (short)first.Name.CopyWireFormTo(_exampleNames.AsSpan(slot * DnsName.MaxWireLength, DnsName.MaxWireLength))
             : (short)NoName;
-        _exampleOffsets[slot] = reader.FaultOffset;
-        _exampleSections[slot] = reader.FaultSection;
+        _exampleOffsets[slot] = facts.FaultOffset;
+        _exampleSections[slot] = facts.FaultSection;
         _exampleSizes[slot] = packet.Message.Length;
     }
 

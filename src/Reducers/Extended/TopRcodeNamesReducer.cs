@@ -60,10 +60,8 @@ public sealed class TopRcodeNamesReducer : HeavyHitterReducer
             return;
         }
 
-        if (CounterSupport.TryFindOpt(packet.Message, out var edns))
-        {
-            rcode = edns.ExtendedRcode(packet.Header);
-        }
+        var header = packet.Header;
+        rcode = packet.Facts.Rcode(in header);
 
         if (rcode == _rcode)
         {
