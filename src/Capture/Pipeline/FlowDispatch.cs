@@ -23,22 +23,30 @@ public static class FlowDispatch
     public static bool Classify(in CapturedFrame frame, DnsPortSet ports, ulong seed, out uint hash)
     {
         var status = PacketDecoder.Decode(in frame, ports, out var packet);
+        hash = packet.SourceAddress.IsEmpty ? 0 : Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
+        return IsDnsPacket(status, in packet);
+    }
+
+    /// <summary>As <see cref="Classify(in CapturedFrame, DnsPortSet, ulong, out uint)"/> without the hash (one worker).</summary>
+    public static bool Classify(in CapturedFrame frame, DnsPortSet ports)
+    {
+        var status = PacketDecoder.Decode(in frame, ports, out var packet);
+        return IsDnsPacket(status, in packet);
+    }
+
+    private static bool IsDnsPacket(PacketDecodeStatus status, in DecodedPacket packet)
+    {
         switch (status)
         {
             case PacketDecodeStatus.Ok:
             case PacketDecodeStatus.Snapped:
-                hash = Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
                 return !packet.Payload.IsEmpty && (status == PacketDecodeStatus.Ok || packet.Transport == TransportProtocol.Udp);
 
             case PacketDecodeStatus.IpFragment:
-                hash = Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
                 return packet.FragmentOffset == 0;
 
             default:
-                // Not DNS: any worker will do (it only counts the frame); keep conversations together anyway.
-                hash = packet.SourceAddress.IsEmpty
-                    ? 0
-                    : Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
+                // Not DNS: any worker will do (it only counts the frame); the hash keeps conversations together anyway.
                 return false;
         }
     }

@@ -16,7 +16,7 @@ namespace RataDns.Reducers.Engine;
 /// <remarks>
 /// <para>
 /// Windows are decided on the capture thread, so they are exact whatever the number of workers: it counts DNS
-/// packets (see <see cref="FlowDispatch.Classify"/>), reads their timestamps, and at a boundary writes a marker into
+/// packets (see <see cref="FlowDispatch.Classify(in CapturedFrame, DnsPortSet)"/>), reads their timestamps, and at a boundary writes a marker into
 /// every worker's ring after the window's last frame. A worker that reads the marker exchanges its reducers with the
 /// empty ones of a spare set (a reducer that keeps state across windows, such as pending queries, is merged into the
 /// spare instead, then reset, so that state stays with the worker) and hands the set to the merger. The merger waits for
@@ -151,7 +151,10 @@ public sealed class MonitorEngine : IDisposable
     public void OnFrame(in CapturedFrame frame)
     {
         ThrowIfFaulted();
-        bool dns = FlowDispatch.Classify(in frame, _options.Ports, _flowSeed, out uint hash);
+        uint hash = 0;
+        bool dns = _workers.Length == 1
+            ? FlowDispatch.Classify(in frame, _options.Ports)
+            : FlowDispatch.Classify(in frame, _options.Ports, _flowSeed, out hash);
         long time = frame.TimestampNanoseconds;
         if (dns && _durationNanoseconds > 0)
         {
