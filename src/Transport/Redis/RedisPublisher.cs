@@ -117,6 +117,23 @@ public sealed class RedisPublisher : IResultChannel
 
     private void Run()
     {
+        try
+        {
+            SendUntilStopped();
+        }
+        catch (Exception e)
+        {
+            // A fault of this class must not take the monitor down: stop publishing, say so, keep counting drops.
+            _accepting = false;
+            Statistics.CountError();
+            WriteLog($"{_description}: the publisher stopped after an unexpected error; results are dropped from now on: {e}");
+            DropQueued();
+            CloseConnection();
+        }
+    }
+
+    private void SendUntilStopped()
+    {
         var retryDelay = _options.FirstRetryDelay;
         while (true)
         {

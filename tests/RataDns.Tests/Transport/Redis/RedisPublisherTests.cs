@@ -217,6 +217,68 @@ public sealed class RedisPublisherTests
         }
     }
 
+    [Fact]
+    public void Dispose_while_the_server_is_away_returns_promptly_and_later_results_are_dropped()
+    {
+        var publisher = new RedisPublisher(Options(RedisServer.FreePort()), TextWriter.Null);
+        WaitUntil(() => publisher.Statistics.Errors == 1);
+        long start = Stopwatch.GetTimestamp();
+        publisher.Dispose();
+        Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(2), "Dispose waited on the dead server");
+
+        Assert.False(PublishOn(publisher, "ch", "late"u8));
+        Assert.Equal(1, publisher.Statistics.Dropped);
+        publisher.Dispose();
+    }
+
+    [SkippableFact]
+    public void Dispose_sends_what_is_queued_before_closing()
+    {
+        Skip.IfNot(RedisServer.IsAvailable, RedisServer.MissingReason);
+        using var server = RedisServer.Start(RedisServer.FreePort());
+        using var subscriber = new RedisTestSubscriber(server.Port, "ch");
+        // "localhost", the configuration's default, resolves to ::1 and 127.0.0.1; the server listens on the latter.
+        var publisher = new RedisPublisher(Options(server.Port) with { Host = "localhost" }, TextWriter.Null);
+        WaitUntil(() => publisher.IsConnected);
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.True(PublishOn(publisher, "ch", Encoding.UTF8.GetBytes($"{{\"n\":{i}}}")));
+        }
+
+        publisher.Dispose();
+        Assert.Equal(100, publisher.Statistics.Sent);
+        Assert.Equal(100, subscriber.WaitFor(100, Patience).Count);
+    }
+
+    [SkippableFact]
+    public void Publish_allocates_nothing_once_the_queue_slots_have_grown()
+    {
+        Skip.IfNot(RedisServer.IsAvailable, RedisServer.MissingReason);
+        using var server = RedisServer.Start(RedisServer.FreePort());
+        using var publisher = new RedisPublisher(Options(server.Port) with { QueueCapacity = 16 }, TextWriter.Null);
+        WaitUntil(() => publisher.IsConnected);
+        byte[] json = Encoding.UTF8.GetBytes("{\"type\":\"TopN\",\"serverId\":\"s1\",\"data\":{\"x\":\"" + new string('x', 2000) + "\"}}");
+
+        // Every slot of the ring once, so each has its payload buffer.
+        for (int i = 0; i < 32; i++)
+        {
+            Assert.True(PublishOn(publisher, "TopN", json));
+            WaitUntil(() => publisher.Statistics.Sent == i + 1);
+        }
+
+        long allocated = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            bool taken = PublishOn(publisher, "TopN", json);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(taken);
+            WaitUntil(() => publisher.Statistics.Sent == 33 + i);
+        }
+
+        Assert.Equal(0, allocated);
+    }
+
     private static RedisPublisherOptions Options(int port) => new()
     {
         Host = "127.0.0.1",
