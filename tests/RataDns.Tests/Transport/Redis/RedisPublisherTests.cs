@@ -1,0 +1,353 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using RataDns.Tests.Support;
+using RataDns.Transport.Publishing;
+using RataDns.Transport.Redis;
+
+namespace RataDns.Tests.Transport.Redis;
+
+public sealed class RedisPublisherTests
+{
+    // Generous: Publish copies a few KB; anything near this bound means it waited on the network.
+    private static readonly TimeSpan PublishBound = TimeSpan.FromMilliseconds(50);
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public void Sends_one_resp_publish_command_per_result_and_counts_it_sent_on_the_integer_reply()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var publisher = new RedisPublisher(Options(((IPEndPoint)listener.LocalEndpoint).Port), TextWriter.Null);
+        using var connection = listener.AcceptTcpClient();
+        var stream = connection.GetStream();
+
+        Assert.True(PublishOn(publisher, "TopN", "{\"é\":1}"u8));
+        byte[] expected = "*3\r\n$7\r\nPUBLISH\r\n$4\r\nTopN\r\n$8\r\n{\"é\":1}\r\n"u8.ToArray();
+        Assert.Equal(expected, ReadExactly(stream, expected.Length));
+        stream.Write(":2\r\n"u8);
+
+        WaitUntil(() => publisher.Statistics.Sent == 1);
+        Assert.Equal(0, publisher.Statistics.Dropped);
+        Assert.Equal(0, publisher.Statistics.Errors);
+        Assert.Equal("redis 127.0.0.1:" + ((IPEndPoint)listener.LocalEndpoint).Port, publisher.Describe());
+    }
+
+    [Fact]
+    public void An_error_reply_drops_that_result_counts_an_error_and_keeps_the_connection()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var log = new LineLog();
+        using var publisher = new RedisPublisher(Options(((IPEndPoint)listener.LocalEndpoint).Port), log);
+        using var connection = listener.AcceptTcpClient();
+        var stream = connection.GetStream();
+
+        Assert.True(PublishOn(publisher, "a", "1"u8));
+        ReadExactly(stream, "*3\r\n$7\r\nPUBLISH\r\n$1\r\na\r\n$1\r\n1\r\n".Length);
+        stream.Write("-ERR something went wrong\r\n"u8);
+        WaitUntil(() => publisher.Statistics.Dropped == 1);
+
+        Assert.True(PublishOn(publisher, "a", "2"u8));
+        ReadExactly(stream, "*3\r\n$7\r\nPUBLISH\r\n$1\r\na\r\n$1\r\n2\r\n".Length);
+        stream.Write(":0\r\n"u8);
+        WaitUntil(() => publisher.Statistics.Sent == 1);
+
+        Assert.Equal(1, publisher.Statistics.Errors);
+        Assert.Contains("ERR something went wrong", string.Join('\n', log.Lines()), StringComparison.Ordinal);
+        Assert.True(publisher.IsConnected);
+    }
+
+    [Fact]
+    public void A_full_queue_drops_the_new_result_and_a_silent_server_times_out_into_an_outage()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var options = Options(((IPEndPoint)listener.LocalEndpoint).Port) with { QueueCapacity = 4, ReplyTimeout = TimeSpan.FromMilliseconds(500) };
+        var log = new LineLog();
+        using var publisher = new RedisPublisher(options, log);
+        using var connection = listener.AcceptTcpClient();
+        var stream = connection.GetStream();
+
+        // The first result goes on the wire and the sender waits for a reply that never comes.
+        Assert.True(PublishOn(publisher, "a", "first"u8));
+        ReadExactly(stream, "*3\r\n$7\r\nPUBLISH\r\n$1\r\na\r\n$5\r\nfirst\r\n".Length);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(PublishOn(publisher, "a", "queued"u8));
+        }
+
+        Assert.False(PublishOn(publisher, "a", "one too many"u8));
+        Assert.Equal(1, publisher.Statistics.Dropped);
+
+        // The reply timeout ends the connection: the unconfirmed and queued results are dropped, one error counted.
+        WaitUntil(() => publisher.Statistics.Dropped == 6);
+        Assert.Equal(0, publisher.Statistics.Sent);
+        Assert.Equal(1, publisher.Statistics.Errors);
+        Assert.Single(log.Lines(), l => l.Contains("results are dropped", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void Every_result_reaches_the_subscriber_byte_for_byte_on_its_channel()
+    {
+        Skip.IfNot(RedisServer.IsAvailable, RedisServer.MissingReason);
+        using var server = RedisServer.Start(RedisServer.FreePort());
+        using var subscriber = new RedisTestSubscriber(server.Port, "QueriesPerSecond", "TopN", "canal-ñandú");
+        using var publisher = new RedisPublisher(Options(server.Port) with { QueueCapacity = 4096 }, TextWriter.Null);
+        WaitUntil(() => publisher.IsConnected);
+
+        string[] channels = ["QueriesPerSecond", "TopN", "canal-ñandú"];
+        var published = new List<(string Channel, byte[] Payload)>();
+        for (int i = 0; i < 1000; i++)
+        {
+            // Sizes from a few bytes to 200 KB (a batch larger than the sender's 64 KB batch size), non-ASCII text.
+            int padding = i % 250 == 7 ? 200_000 : i * 37 % 3000;
+            byte[] json = Encoding.UTF8.GetBytes($"{{\"type\":\"T{i}\",\"serverId\":\"s1\",\"timeStamp\":{1448524800 + i},\"data\":{{\"pad\":\"{new string('é', padding / 2)}\"}}}}");
+            string channel = channels[i % channels.Length];
+            Assert.True(PublishOn(publisher, channel, json));
+            published.Add((channel, json));
+        }
+
+        var received = subscriber.WaitFor(published.Count, Patience);
+        Assert.Equal(published.Count, received.Count);
+        for (int i = 0; i < published.Count; i++)
+        {
+            Assert.Equal(published[i].Channel, received[i].Channel);
+            Assert.True(published[i].Payload.AsSpan().SequenceEqual(received[i].Payload), $"result {i} differs");
+        }
+
+        WaitUntil(() => publisher.Statistics.Sent == published.Count);
+        Assert.Equal(0, publisher.Statistics.Dropped);
+        Assert.Equal(0, publisher.Statistics.Errors);
+    }
+
+    [SkippableFact]
+    public void Redis_down_at_start_drops_without_blocking_then_results_flow_once_it_starts()
+    {
+        Skip.IfNot(RedisServer.IsAvailable, RedisServer.MissingReason);
+        int port = RedisServer.FreePort();
+        var log = new LineLog();
+        using var publisher = new RedisPublisher(Options(port), log);
+
+        var slowest = TimeSpan.Zero;
+        for (int i = 0; i < 200; i++)
+        {
+            slowest = Max(slowest, TimedPublish(publisher, "ch", "{\"down\":true}"u8));
+            Thread.Sleep(2);
+        }
+
+        WaitUntil(() => publisher.Statistics.Dropped == 200);
+        Assert.True(slowest < PublishBound, $"Publish took {slowest.TotalMilliseconds} ms while Redis was down");
+        Assert.Equal(0, publisher.Statistics.Sent);
+        Assert.False(publisher.IsConnected);
+        // Several connection attempts failed by now, but the outage is one error and one log line.
+        Assert.Equal(1, publisher.Statistics.Errors);
+        Assert.Single(log.Lines());
+
+        using var server = RedisServer.Start(port);
+        using var subscriber = new RedisTestSubscriber(port, "ch");
+        WaitUntil(() => publisher.IsConnected);
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.True(PublishOn(publisher, "ch", Encoding.UTF8.GetBytes($"{{\"up\":{i}}}")));
+        }
+
+        var received = subscriber.WaitFor(50, Patience);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"{{\"up\":{i}}}"), received.Select(m => Encoding.UTF8.GetString(m.Payload)));
+        WaitUntil(() => publisher.Statistics.Sent == 50);
+        Assert.Equal(200, publisher.Statistics.Dropped);
+        Assert.Contains(log.Lines(), l => l.Contains("connected again", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void Redis_killed_mid_run_and_restarted_the_publisher_reconnects_and_accounts_for_every_result()
+    {
+        Skip.IfNot(RedisServer.IsAvailable, RedisServer.MissingReason);
+        int port = RedisServer.FreePort();
+        var log = new LineLog();
+        var server = RedisServer.Start(port);
+        RedisTestSubscriber? subscriber = null;
+        try
+        {
+            using var publisher = new RedisPublisher(Options(port), log);
+            WaitUntil(() => publisher.IsConnected);
+
+            var slowest = TimeSpan.Zero;
+            int published = 0;
+            for (int phase = 0; phase < 3; phase++)
+            {
+                // Phase 0: up; phase 1: killed (and restarted at its end); phase 2: up again.
+                for (int i = 0; i < 300; i++, published++)
+                {
+                    slowest = Max(slowest, TimedPublish(publisher, "ch", Encoding.UTF8.GetBytes($"{{\"n\":{published}}}")));
+                    Thread.Sleep(1);
+                }
+
+                if (phase == 0)
+                {
+                    server.Dispose();
+                }
+                else if (phase == 1)
+                {
+                    server = RedisServer.Start(port);
+                    subscriber = new RedisTestSubscriber(port, "ch");
+                    WaitUntil(() => publisher.IsConnected);
+                }
+            }
+
+            WaitUntil(() => publisher.Statistics.Sent + publisher.Statistics.Dropped == published);
+            Assert.True(slowest < PublishBound, $"Publish took {slowest.TotalMilliseconds} ms around the restart");
+            Assert.True(publisher.Statistics.Dropped > 0, "results published while Redis was dead were not dropped");
+            Assert.True(publisher.Statistics.Errors >= 1);
+            Assert.Single(log.Lines(), l => l.Contains("results are dropped", StringComparison.Ordinal));
+            Assert.Single(log.Lines(), l => l.Contains("connected again", StringComparison.Ordinal));
+
+            // Everything published after the reconnection reached the new server's subscriber.
+            var received = subscriber!.WaitFor(300, Patience);
+            Assert.Equal(
+                Enumerable.Range(published - 300, 300).Select(n => $"{{\"n\":{n}}}"),
+                received.Select(m => Encoding.UTF8.GetString(m.Payload)));
+        }
+        finally
+        {
+            subscriber?.Dispose();
+            server.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Dispose_while_the_server_is_away_returns_promptly_and_later_results_are_dropped()
+    {
+        var publisher = new RedisPublisher(Options(RedisServer.FreePort()), TextWriter.Null);
+        WaitUntil(() => publisher.Statistics.Errors == 1);
+        long start = Stopwatch.GetTimestamp();
+        publisher.Dispose();
+        Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(2), "Dispose waited on the dead server");
+
+        Assert.False(PublishOn(publisher, "ch", "late"u8));
+        Assert.Equal(1, publisher.Statistics.Dropped);
+        publisher.Dispose();
+    }
+
+    [SkippableFact]
+    public void Dispose_sends_what_is_queued_before_closing()
+    {
+        Skip.IfNot(RedisServer.IsAvailable, RedisServer.MissingReason);
+        using var server = RedisServer.Start(RedisServer.FreePort());
+        using var subscriber = new RedisTestSubscriber(server.Port, "ch");
+        // "localhost", the configuration's default, resolves to ::1 and 127.0.0.1; the server listens on the latter.
+        var publisher = new RedisPublisher(Options(server.Port) with { Host = "localhost" }, TextWriter.Null);
+        WaitUntil(() => publisher.IsConnected);
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.True(PublishOn(publisher, "ch", Encoding.UTF8.GetBytes($"{{\"n\":{i}}}")));
+        }
+
+        publisher.Dispose();
+        Assert.Equal(100, publisher.Statistics.Sent);
+        Assert.Equal(100, subscriber.WaitFor(100, Patience).Count);
+    }
+
+    [SkippableFact]
+    public void Publish_allocates_nothing_once_the_queue_slots_have_grown()
+    {
+        Skip.IfNot(RedisServer.IsAvailable, RedisServer.MissingReason);
+        using var server = RedisServer.Start(RedisServer.FreePort());
+        using var publisher = new RedisPublisher(Options(server.Port) with { QueueCapacity = 16 }, TextWriter.Null);
+        WaitUntil(() => publisher.IsConnected);
+        byte[] json = Encoding.UTF8.GetBytes("{\"type\":\"TopN\",\"serverId\":\"s1\",\"data\":{\"x\":\"" + new string('x', 2000) + "\"}}");
+
+        // Every slot of the ring once, so each has its payload buffer.
+        for (int i = 0; i < 32; i++)
+        {
+            Assert.True(PublishOn(publisher, "TopN", json));
+            WaitUntil(() => publisher.Statistics.Sent == i + 1);
+        }
+
+        long allocated = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            bool taken = PublishOn(publisher, "TopN", json);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(taken);
+            WaitUntil(() => publisher.Statistics.Sent == 33 + i);
+        }
+
+        Assert.Equal(0, allocated);
+    }
+
+    private static RedisPublisherOptions Options(int port) => new()
+    {
+        Host = "127.0.0.1",
+        Port = port,
+        ConnectTimeout = TimeSpan.FromSeconds(1),
+        FirstRetryDelay = TimeSpan.FromMilliseconds(20),
+        MaxRetryDelay = TimeSpan.FromMilliseconds(200),
+    };
+
+    private static bool PublishOn(RedisPublisher publisher, string channel, ReadOnlySpan<byte> json) =>
+        publisher.Publish(new ResultEnvelope("T", "server1", channel, json));
+
+    private static TimeSpan TimedPublish(RedisPublisher publisher, string channel, ReadOnlySpan<byte> json)
+    {
+        long start = Stopwatch.GetTimestamp();
+        PublishOn(publisher, channel, json);
+        return Stopwatch.GetElapsedTime(start);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static byte[] ReadExactly(NetworkStream stream, int length)
+    {
+        stream.ReadTimeout = 5000;
+        var bytes = new byte[length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    private static void WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
+            Thread.Sleep(5);
+        }
+    }
+
+    /// <summary>The publisher's log as lines, written by its sender thread and read by the test.</summary>
+    private sealed class LineLog : TextWriter
+    {
+        private readonly List<string> _lines = [];
+        private readonly StringBuilder _partial = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            lock (_lines)
+            {
+                if (value == '\n')
+                {
+                    _lines.Add(_partial.ToString().TrimEnd('\r'));
+                    _partial.Clear();
+                }
+                else
+                {
+                    _partial.Append(value);
+                }
+            }
+        }
+
+        public string[] Lines()
+        {
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+}
