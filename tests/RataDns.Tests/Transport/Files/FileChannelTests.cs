@@ -236,6 +236,24 @@ public sealed class FileChannelTests : IDisposable
         Assert.Contains("6 dropped", reported[1], StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void A_full_disk_counts_errors_and_drops_and_reports_once()
+    {
+        Skip.IfNot(File.Exists("/dev/full"), "/dev/full (every write fails with ENOSPC) is Linux's");
+        var log = new StringWriter();
+        using var channel = new FileResultChannel(new FileResultChannelOptions { Path = "/dev/full", Log = log });
+        for (int window = 0; window < 3; window++)
+        {
+            Publish(channel, Json(window));
+            channel.EndOfWindow();
+        }
+
+        Assert.Equal(3, channel.Statistics.Errors);
+        Assert.Equal(3, channel.Statistics.Dropped);
+        Assert.Equal(0, channel.Statistics.Sent);
+        Assert.Single(log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [Fact]
     public void A_path_that_is_a_directory_is_an_error_not_an_exception()
     {
