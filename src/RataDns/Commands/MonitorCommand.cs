@@ -79,18 +79,17 @@ public static class MonitorCommand
     internal static int Run(MonitorConfiguration configuration, Stream? input, TextWriter errors, CancellationToken cancellation = default, MonitorRunOptions? run = null)
     {
         run ??= new MonitorRunOptions();
-        List<WindowedReducer> reducers;
-        var outputs = new Dictionary<string, Stream>(StringComparer.Ordinal);
+        List<Reducer> reducers;
+        ResultChannels channels;
+        var log = new PrefixedLog(errors, "ratadns monitor: ");
         try
         {
-            reducers = configuration.Reducers
-                .Select(r => new WindowedReducer(ReducerRegistry.Create(r), OpenOutput(r.Output, outputs)))
-                .ToList();
+            reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
+            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], log, run.ZeroMq);
         }
-        catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             errors.WriteLine($"ratadns monitor: {e.Message}");
-            DisposeAll(outputs);
             return ExitCodes.Usage;
         }
 
@@ -116,9 +115,9 @@ public static class MonitorCommand
             Live = source.Interface is not null,
             PinThreads = run.PinThreads,
             SlotCapacity = source.SnapLength,
-            Log = new PrefixedLog(errors, "ratadns monitor: "),
+            Log = log,
         };
-        var sink = new JsonWindowWriter(configuration.ServerId, reducers);
+        var sink = new JsonWindowWriter(configuration.ServerId, channels);
         string? stopped;
         MonitorEngine? engine = null;
         try
@@ -135,13 +134,20 @@ public static class MonitorCommand
         finally
         {
             engine?.Dispose();
-            DisposeAll(outputs);
+            channels.Dispose();
         }
 
         var statistics = engine!.Statistics();
         if (run.Statistics)
         {
             errors.Write(statistics.ToText());
+            errors.Write(channels.Report());
+        }
+        else if (channels.Distinct.Any(c => c.Statistics.Dropped > 0))
+        {
+            // Results that never reached their destination are worth a line even without --stats.
+            errors.Write(string.Concat(channels.Distinct.Where(c => c.Statistics.Dropped > 0).Select(c =>
+                $"ratadns monitor: output {c.Describe()}: {c.Statistics.Dropped} of {c.Statistics.Sent + c.Statistics.Dropped} results dropped{Environment.NewLine}")));
         }
 
         if (stopped is not null)
@@ -155,7 +161,7 @@ public static class MonitorCommand
 
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
-        CaptureSourceSettings source, Stream? input, List<WindowedReducer> reducers, JsonWindowWriter sink,
+        CaptureSourceSettings source, Stream? input, List<Reducer> reducers, JsonWindowWriter sink,
         MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
     {
         // Open the file first, so a missing one is reported before any thread starts.
@@ -164,7 +170,7 @@ public static class MonitorCommand
             throw new FileNotFoundException($"{source.Input}: no such file.", source.Input);
         }
 
-        engine = new MonitorEngine([.. reducers.Select(r => r.Reducer)], sink, options);
+        engine = new MonitorEngine(reducers, sink, options);
         engine.Start();
         var handler = new EngineFrameHandler(engine);
         string? stopped;
@@ -183,7 +189,7 @@ public static class MonitorCommand
 
     /// <summary>An interface: libpcap's loop runs on the calling thread, which dispatches; a full ring drops.</summary>
     private static string? RunLive(
-        CaptureSourceSettings source, List<WindowedReducer> reducers, JsonWindowWriter sink,
+        CaptureSourceSettings source, List<Reducer> reducers, JsonWindowWriter sink,
         MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
     {
         using var capture = Capture.Live.LiveCapture.Open(new Capture.Live.LiveCaptureOptions
@@ -196,7 +202,7 @@ public static class MonitorCommand
             Immediate = source.Immediate,
         });
         engine = new MonitorEngine(
-            [.. reducers.Select(r => r.Reducer)],
+            reducers,
             sink,
             options with
             {
@@ -227,49 +233,6 @@ public static class MonitorCommand
         engine.Complete();
         return stopped;
     }
-
-    private static void DisposeAll(Dictionary<string, Stream> outputs)
-    {
-        foreach (var stream in outputs.Values)
-        {
-            try
-            {
-                stream.Dispose();
-            }
-            catch (IOException)
-            {
-                // A closed pipe or full disk at the very end: the error was already reported while writing.
-            }
-        }
-    }
-
-    /// <summary>One stream per destination: reducers that share standard output or a file share its stream.</summary>
-    private static Stream OpenOutput(ReducerOutputConfiguration output, Dictionary<string, Stream> outputs)
-    {
-        string key = output.Method switch
-        {
-            ReducerOutputMethod.Stdout => "-",
-            ReducerOutputMethod.File => Path.GetFullPath(output.FilePath!),
-            _ => throw new NotSupportedException($"output {output.Describe()}: only stdout and file outputs exist so far (Redis and ZeroMQ come with the transport issue)."),
-        };
-        if (!outputs.TryGetValue(key, out var stream))
-        {
-            stream = key == "-"
-                ? new BufferedStream(StandardOutput.Open(), 1 << 16)
-                : new FileStream(key, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
-            outputs[key] = stream;
-        }
-
-        return stream;
-    }
-}
-
-/// <summary>A reducer and the stream its window results go to (one JSON object per line).</summary>
-internal sealed class WindowedReducer(Reducer reducer, Stream output)
-{
-    public Reducer Reducer { get; } = reducer;
-
-    public Stream Output { get; } = output;
 }
 
 /// <summary>How <see cref="MonitorCommand.Run"/> runs, beyond the configuration file.</summary>
@@ -278,6 +241,9 @@ internal sealed record MonitorRunOptions
     public bool PinThreads { get; init; } = true;
 
     public bool Statistics { get; init; }
+
+    /// <summary>Makes the ZeroMQ publisher of the configuration (null: none available).</summary>
+    public Func<Transport.Publishing.IResultChannel>? ZeroMq { get; init; }
 }
 
 /// <summary>Hands every frame of a source to the engine, on the thread that reads the source.</summary>
@@ -309,16 +275,14 @@ internal sealed class PrefixedLog(TextWriter inner, string prefix) : TextWriter
 internal sealed class JsonWindowWriter : IWindowResultSink
 {
     private readonly string _serverId;
-    private readonly List<WindowedReducer> _reducers;
-    private readonly Stream[] _outputs;
+    private readonly ResultChannels _channels;
     private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(1 << 16);
     private readonly Utf8JsonWriter _json;
 
-    public JsonWindowWriter(string serverId, List<WindowedReducer> reducers)
+    public JsonWindowWriter(string serverId, ResultChannels channels)
     {
         _serverId = serverId;
-        _reducers = reducers;
-        _outputs = [.. reducers.Select(r => r.Output).Distinct()];
+        _channels = channels;
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
@@ -347,22 +311,20 @@ internal sealed class JsonWindowWriter : IWindowResultSink
             _json.WriteEndObject();
             _json.WriteEndObject();
             _json.Flush();
-            var output = _reducers[i].Output;
-            output.Write(_buffer.WrittenSpan);
-            output.Write("\n"u8);
+            _channels.PerReducer[i].Publish(new Transport.Publishing.ResultEnvelope(reducer.Type, _serverId, _channels.ChannelNames[i], _buffer.WrittenSpan));
         }
 
-        foreach (var output in _outputs)
+        foreach (var channel in _channels.Distinct)
         {
-            output.Flush();
+            channel.EndOfWindow();
         }
     }
 
     public void Complete()
     {
-        foreach (var output in _outputs)
+        foreach (var channel in _channels.Distinct)
         {
-            output.Flush();
+            channel.EndOfWindow();
         }
     }
 }

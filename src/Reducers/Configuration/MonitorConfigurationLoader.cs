@@ -56,6 +56,10 @@ public static class MonitorConfigurationLoader
     private const string RedisHostKey = "RedisHost";
     private const string RedisPortKey = "RedisPort";
     private const string RedisChannelKey = "RedisChannel";
+    private const string MaxFileBytesKey = "MaxFileBytes";
+    private const string RotateSecondsKey = "RotateSeconds";
+    private const string MaxFilesKey = "MaxFiles";
+    private const string OutputKey = "Output";
 
     /// <summary>The keys that may sit at the top level or under <c>Capture</c>.</summary>
     public static IReadOnlyList<string> CaptureKeys { get; } =
@@ -68,14 +72,20 @@ public static class MonitorConfigurationLoader
     public static IReadOnlyList<string> TopLevelKeys { get; } =
     [
         ServerIdKey, WindowSizeKey, WindowMillisecondsKey, CaptureKey, ReducersKey, ReducersAliasKey, WorkersKey,
-        PortsKey, ZeroMqKey, AnonymizationKeyFileKey, ReducerAssembliesKey, .. CaptureKeys,
+        PortsKey, ZeroMqKey, AnonymizationKeyFileKey, ReducerAssembliesKey, OutputKey, .. CaptureKeys,
+    ];
+
+    /// <summary>The keys of an output (on a reducer entry, or in the top-level <c>Output</c> default).</summary>
+    public static IReadOnlyList<string> OutputKeys { get; } =
+    [
+        OutputMethodKey, OutputFileKey, FileNameKey, RedisServerKey, RedisHostKey, RedisPortKey, RedisChannelKey,
+        MaxFileBytesKey, RotateSecondsKey, MaxFilesKey,
     ];
 
     /// <summary>The keys of a reducer entry that describe it and its output; the others are its options.</summary>
     public static IReadOnlyList<string> ReducerEntryKeys { get; } =
     [
-        NameKey, TypeKey, AssemblyKey, OutputMethodKey, OutputFileKey, FileNameKey, RedisServerKey, RedisHostKey, RedisPortKey,
-        RedisChannelKey,
+        NameKey, TypeKey, AssemblyKey, .. OutputKeys,
     ];
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
@@ -163,7 +173,8 @@ public static class MonitorConfigurationLoader
         string serverId = root.TakeString(ServerIdKey) ?? Environment.MachineName;
         WindowConfiguration window = ReadWindow(root);
         CaptureConfiguration capture = ReadCapture(root);
-        IReadOnlyList<ReducerConfiguration> reducers = ReadReducers(root, origin, baseDirectory);
+        ReducerOutputConfiguration? defaultOutput = ReadDefaultOutput(root);
+        IReadOnlyList<ReducerConfiguration> reducers = ReadReducers(root, origin, baseDirectory, defaultOutput);
         int? workers = root.TakeInt32(WorkersKey, 1, MonitorConfiguration.MaxWorkers, $"between 1 and {MonitorConfiguration.MaxWorkers} worker threads.");
         IReadOnlyList<int> ports = ReadPorts(root) ?? MonitorConfiguration.DefaultPorts;
         JsonElement? zeroMq = null;
@@ -300,12 +311,99 @@ public static class MonitorConfigurationLoader
         return capture;
     }
 
-    private static IReadOnlyList<ReducerConfiguration> ReadReducers(ConfigurationObjectReader root, string origin, string baseDirectory)
+    private static ReducerOutputConfiguration? ReadDefaultOutput(ConfigurationObjectReader root)
+    {
+        if (!root.TryTake([OutputKey], out JsonElement element, out string path)
+            || ConfigurationObjectReader.Open(element, path, root.Problems) is not { } output)
+        {
+            return null;
+        }
+
+        var result = ReadOutput(output, reducerName: null, fallback: null);
+        output.ReportUnknown(OutputKeys);
+        return result;
+    }
+
+    /// <summary>
+    /// Reads the output keys of an entry (or of the top-level <c>Output</c>). An entry without <c>OutputMethod</c>
+    /// takes <paramref name="fallback"/> (the top-level default) when there is one, else standard output. A Redis
+    /// channel defaults to the reducer's name.
+    /// </summary>
+    private static ReducerOutputConfiguration ReadOutput(ConfigurationObjectReader entry, string? reducerName, ReducerOutputConfiguration? fallback)
+    {
+        ReducerOutputMethod method = ReducerOutputMethod.Stdout;
+        bool methodGiven = entry.TryTake([OutputMethodKey], out JsonElement methodValue, out string methodPath);
+        if (methodGiven)
+        {
+            if (methodValue.ValueKind != JsonValueKind.String)
+            {
+                entry.Problems.Add(new(methodPath, $"expected a string, found {ConfigurationObjectReader.Describe(methodValue)}."));
+            }
+            else if (!ConfigurationNames.TryParseOutputMethod(methodValue.GetString()!, out method))
+            {
+                string text = methodValue.GetString()!;
+                entry.Problems.Add(new(
+                    methodPath,
+                    $"unknown output method '{text}'{KeySuggestion.Hint(text, ConfigurationNames.OutputMethodNames)}; valid: {string.Join(", ", ConfigurationNames.OutputMethodNames)}."));
+            }
+        }
+
+        string? file = entry.TakeString(OutputFileKey, FileNameKey);
+        string? redisServer = entry.TakeString(RedisServerKey, RedisHostKey);
+        int? redisPort = entry.TakeInt32(RedisPortKey, 1, 65535, "a TCP port between 1 and 65535.");
+        string? redisChannel = entry.TakeString(RedisChannelKey);
+        double? maxBytes = entry.TakeDouble(MaxFileBytesKey, b => b >= 1024 && b == Math.Floor(b), "a whole number of bytes, at least 1024 (0 or absent: no size limit).");
+        double? rotateSeconds = entry.TakeDouble(RotateSecondsKey, s => s >= 1 && s <= 31 * 86400, "between 1 second and 31 days.");
+        int? maxFiles = entry.TakeInt32(MaxFilesKey, 0, 100_000, "how many rotated files to keep, 0 for all.");
+        if (!methodGiven && fallback is not null)
+        {
+            return fallback with
+            {
+                RedisChannel = fallback.Method == ReducerOutputMethod.Redis ? redisChannel ?? reducerName : null,
+            };
+        }
+
+        if (method == ReducerOutputMethod.File && file is null && !entry.Has(OutputFileKey) && !entry.Has(FileNameKey))
+        {
+            entry.Problems.Add(new(entry.ChildPath(OutputFileKey), "required when OutputMethod is file (the file results are appended to)."));
+        }
+
+        return method switch
+        {
+            ReducerOutputMethod.File => new ReducerOutputConfiguration
+            {
+                Method = method,
+                FilePath = file,
+                MaxFileBytes = maxBytes is { } b ? (long)b : null,
+                RotateEvery = rotateSeconds is { } r ? TimeSpan.FromSeconds(r) : null,
+                MaxFiles = maxFiles,
+            },
+            ReducerOutputMethod.Redis => new ReducerOutputConfiguration
+            {
+                Method = method,
+                RedisServer = redisServer ?? ReducerOutputConfiguration.DefaultRedisServer,
+                RedisPort = redisPort ?? ReducerOutputConfiguration.DefaultRedisPort,
+                RedisChannel = redisChannel ?? reducerName,
+            },
+            _ => new ReducerOutputConfiguration { Method = method },
+        };
+    }
+
+    private static IReadOnlyList<ReducerConfiguration> ReadReducers(ConfigurationObjectReader root, string origin, string baseDirectory, ReducerOutputConfiguration? defaultOutput)
     {
         if (!root.TryTake([ReducersKey, ReducersAliasKey], out JsonElement list, out string listPath))
         {
-            // No list at all: the default set, to standard output.
-            return [.. ReducerRegistry.DefaultSet.Select(name => new ReducerConfiguration { Name = name, Path = $"{ReducersKey} (default: {name})", Origin = origin })];
+            // No list at all: the default set, to the default output (standard output unless Output says otherwise).
+            return [.. ReducerRegistry.DefaultSet.Select(name => new ReducerConfiguration
+            {
+                Name = name,
+                Path = $"{ReducersKey} (default: {name})",
+                Origin = origin,
+                Output = defaultOutput is null ? new ReducerOutputConfiguration() : defaultOutput with
+                {
+                    RedisChannel = defaultOutput.Method == ReducerOutputMethod.Redis ? name : null,
+                },
+            })];
         }
 
         if (list.ValueKind != JsonValueKind.Array)
@@ -332,7 +430,7 @@ public static class MonitorConfigurationLoader
                 continue;
             }
 
-            if (ReadReducer(entry, origin, baseDirectory) is not { } reducer)
+            if (ReadReducer(entry, origin, baseDirectory, defaultOutput) is not { } reducer)
             {
                 continue;
             }
@@ -353,7 +451,7 @@ public static class MonitorConfigurationLoader
         return reducers;
     }
 
-    private static ReducerConfiguration? ReadReducer(ConfigurationObjectReader entry, string origin, string baseDirectory)
+    private static ReducerConfiguration? ReadReducer(ConfigurationObjectReader entry, string origin, string baseDirectory, ReducerOutputConfiguration? defaultOutput)
     {
         string? name = entry.TakeString(NameKey, TypeKey);
         if (name is null && !entry.Has(NameKey) && !entry.Has(TypeKey))
@@ -368,30 +466,7 @@ public static class MonitorConfigurationLoader
             assembly = ResolveAssembly(assemblyText, assemblyPath, baseDirectory, entry.Problems);
         }
 
-        ReducerOutputMethod method = ReducerOutputMethod.Stdout;
-        if (entry.TryTake([OutputMethodKey], out JsonElement methodValue, out string methodPath))
-        {
-            if (methodValue.ValueKind != JsonValueKind.String)
-            {
-                entry.Problems.Add(new(methodPath, $"expected a string, found {ConfigurationObjectReader.Describe(methodValue)}."));
-            }
-            else if (!ConfigurationNames.TryParseOutputMethod(methodValue.GetString()!, out method))
-            {
-                string text = methodValue.GetString()!;
-                entry.Problems.Add(new(
-                    methodPath,
-                    $"unknown output method '{text}'{KeySuggestion.Hint(text, ConfigurationNames.OutputMethodNames)}; valid: {string.Join(", ", ConfigurationNames.OutputMethodNames)}."));
-            }
-        }
-
-        string? file = entry.TakeString(OutputFileKey, FileNameKey);
-        string? redisServer = entry.TakeString(RedisServerKey, RedisHostKey);
-        int? redisPort = entry.TakeInt32(RedisPortKey, 1, 65535, "a TCP port between 1 and 65535.");
-        string? redisChannel = entry.TakeString(RedisChannelKey);
-        if (method == ReducerOutputMethod.File && file is null && !entry.Has(OutputFileKey) && !entry.Has(FileNameKey))
-        {
-            entry.Problems.Add(new(entry.ChildPath(OutputFileKey), "required when OutputMethod is file (the file results are appended to)."));
-        }
+        var output = ReadOutput(entry, name, defaultOutput);
 
         var options = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
         foreach (JsonProperty option in entry.Remaining())
@@ -409,19 +484,6 @@ public static class MonitorConfigurationLoader
         {
             return null;
         }
-
-        var output = method switch
-        {
-            ReducerOutputMethod.File => new ReducerOutputConfiguration { Method = method, FilePath = file },
-            ReducerOutputMethod.Redis => new ReducerOutputConfiguration
-            {
-                Method = method,
-                RedisServer = redisServer ?? ReducerOutputConfiguration.DefaultRedisServer,
-                RedisPort = redisPort ?? ReducerOutputConfiguration.DefaultRedisPort,
-                RedisChannel = redisChannel ?? name,
-            },
-            _ => new ReducerOutputConfiguration { Method = method },
-        };
 
         return new ReducerConfiguration
         {

@@ -40,6 +40,15 @@ public sealed record ReducerOutputConfiguration
     /// <summary><c>RedisChannel</c>; set for <c>redis</c>, default the reducer's name.</summary>
     public string? RedisChannel { get; init; }
 
+    /// <summary><c>MaxFileBytes</c>: rotate the file before it would pass this size (file outputs); null: no limit.</summary>
+    public long? MaxFileBytes { get; init; }
+
+    /// <summary><c>RotateSeconds</c>: rotate the file on multiples of this span of wall-clock time; null: never.</summary>
+    public TimeSpan? RotateEvery { get; init; }
+
+    /// <summary><c>MaxFiles</c>: rotated files kept (oldest deleted first); null or 0: all.</summary>
+    public int? MaxFiles { get; init; }
+
     /// <summary>A description of the destination, for logs and duplicate detection (e.g. <c>redis localhost:6379 TopN</c>).</summary>
     public string Describe() => Method switch
     {

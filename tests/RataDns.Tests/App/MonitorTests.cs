@@ -103,15 +103,29 @@ public class MonitorTests
     }
 
     [Fact]
-    public void Outputs_that_do_not_exist_yet_are_refused_clearly()
+    public void A_redis_output_that_cannot_be_reached_drops_and_counts_its_results_and_capture_goes_on()
     {
-        var config = MonitorConfigurationLoader.Parse("""
-            {"ServerId": "s", "WindowSize": 10, "InputMethod": "stdin",
-             "PreliminarReducers": [{"Name": "QueriesPerSecond", "OutputMethod": "redis", "RedisChannel": "qps"}]}
-            """, "test.json");
-        var errors = new StringWriter();
-        Assert.Equal(2, MonitorCommand.Run(config, Stream.Null, errors));
-        Assert.Contains("transport issue", errors.ToString(), StringComparison.Ordinal);
+        int port = RedisServer.FreePort(); // nothing listens there
+        string output = Path.GetTempFileName();
+        try
+        {
+            var config = MonitorConfigurationLoader.Parse($$"""
+                {"ServerId": "s", "WindowSize": 500, "InputMethod": "capture_file", "InputSource": "{{Sample}}",
+                 "PreliminarReducers": [
+                   {"Name": "QueriesPerSecond", "OutputMethod": "redis", "RedisServer": "127.0.0.1", "RedisPort": {{port}}, "RedisChannel": "qps"},
+                   {"Name": "RcodeCounter", "OutputMethod": "file", "OutputFile": "{{output}}"}]}
+                """, "test.json");
+            var errors = new StringWriter();
+            Assert.Equal(0, MonitorCommand.Run(config, null, errors, default, new MonitorRunOptions { PinThreads = false, Statistics = true }));
+
+            // The file output got all 4 windows; Redis, unreachable, none: each of its results is counted as dropped.
+            Assert.Equal(4, File.ReadAllLines(output).Length);
+            Assert.Contains($"output redis 127.0.0.1:{port}: 0 results sent, 4 dropped", errors.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 
     private static List<JsonElement> RunMonitor(string json, string output)
