@@ -314,4 +314,34 @@ public class MonitorConfigurationLoaderTests
         Assert.All(configuration.Reducers, r => Assert.Equal(ReducerOutputMethod.Stdout, r.Output.Method));
         Assert.All(configuration.Reducers, r => Assert.Equal(r.Name, ReducerRegistry.Create(r).Type));
     }
+
+    [Fact]
+    public void A_top_level_output_is_the_default_of_every_reducer_that_names_none()
+    {
+        var configuration = MonitorConfigurationLoader.Parse("""
+            {"ServerId": "s", "Output": {"OutputMethod": "redis", "RedisServer": "10.0.0.9", "RedisPort": 6400},
+             "PreliminarReducers": [
+               {"Name": "QueriesPerSecond"},
+               {"Name": "TopNQ", "RedisChannel": "top"},
+               {"Name": "RcodeCounter", "OutputMethod": "file", "OutputFile": "r.ndjson", "MaxFileBytes": 1048576, "RotateSeconds": 3600, "MaxFiles": 24}]}
+            """, "default-output.json");
+        var outputs = configuration.Reducers.Select(r => r.Output).ToList();
+        Assert.Equal(ReducerOutputMethod.Redis, outputs[0].Method);
+        Assert.Equal(("10.0.0.9", 6400, "QueriesPerSecond"), (outputs[0].RedisServer, outputs[0].RedisPort, outputs[0].RedisChannel));
+        Assert.Equal("top", outputs[1].RedisChannel);
+        Assert.Equal(ReducerOutputMethod.File, outputs[2].Method);
+        Assert.Equal((1048576L, TimeSpan.FromHours(1), 24), (outputs[2].MaxFileBytes, outputs[2].RotateEvery, outputs[2].MaxFiles));
+    }
+
+    [Fact]
+    public void Output_keys_are_checked_like_the_others()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => MonitorConfigurationLoader.Parse("""
+            {"Output": {"OutputMethod": "zmq", "RotateSecond": 5},
+             "PreliminarReducers": [{"Name": "TopNQ", "OutputMethod": "file", "OutputFile": "x", "MaxFileBytes": 10}]}
+            """, "bad-output.json"));
+        Assert.Contains("Output.RotateSecond", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RotateSeconds", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PreliminarReducers[0].MaxFileBytes", error.Message, StringComparison.Ordinal);
+    }
 }
