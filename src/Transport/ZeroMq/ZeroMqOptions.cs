@@ -29,8 +29,8 @@ public sealed record ZeroMqOptions
     /// </summary>
     public int SendHighWatermark { get; init; } = 10_000;
 
-    /// <summary>Results waiting for the socket thread (a power of two); a full queue drops and counts.</summary>
-    public int QueueCapacity { get; init; } = 1024;
+    /// <summary>Results waiting for the socket thread (a power of two); a full queue drops and counts. Each slot holds 2 kB inline; larger envelopes borrow pooled buffers until sent.</summary>
+    public int QueueCapacity { get; init; } = 256;
 
     /// <summary>How long messages still queued in the socket may take to leave when the publisher is disposed.</summary>
     public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(500);

@@ -38,12 +38,18 @@ public sealed class ZeroMqPublisher : IResultChannel
     private Exception? _startFailure;
 
     // _tail is written by the producer (under _produce), _head by the socket thread. Each side publishes its index
-    // with Volatile.Write after the slot work is done (release) and reads the other's with Volatile.Read (acquire),
+    // after the slot work is done (release) and reads the other's with Volatile.Read (acquire),
     // so a slot is never read before it is filled nor refilled before it is sent.
     private long _tail;
     private long _head;
     private bool _stopping;
     private bool _disposed;
+
+    // 1 while the socket thread is about to sleep or sleeping: only then does a producer set _wake, so in a burst
+    // (socket thread busy) Publish touches no lock but its own. Dekker pattern: each side writes its flag with a
+    // full fence (Interlocked) before reading the other's, so either the producer sees 1 and wakes the thread or
+    // the thread sees the new tail and does not sleep.
+    private int _sleeping;
 
     /// <summary>Opens the socket on its own thread and binds or connects every endpoint.</summary>
     /// <exception cref="IOException">An endpoint could not be bound or connected, or a key file is unreadable or malformed.</exception>
@@ -115,10 +121,14 @@ public sealed class ZeroMqPublisher : IResultChannel
             }
 
             _slots[tail & _mask].Fill(result.Type, result.ServerId, result.Json);
-            Volatile.Write(ref _tail, tail + 1);
+            Interlocked.Exchange(ref _tail, tail + 1); // release the slot, and a full fence before reading _sleeping
         }
 
-        _wake.Set();
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            _wake.Set();
+        }
+
         return true;
     }
 
@@ -171,7 +181,9 @@ public sealed class ZeroMqPublisher : IResultChannel
             {
                 while (head < Volatile.Read(ref _tail))
                 {
-                    Send(socket, _slots[head & _mask], transcoder, encoded);
+                    var slot = _slots[head & _mask];
+                    Send(socket, slot, transcoder, encoded);
+                    slot.Release();
                     Volatile.Write(ref _head, ++head);
                 }
 
@@ -180,9 +192,16 @@ public sealed class ZeroMqPublisher : IResultChannel
                     break;
                 }
 
-                // Reset before the next drain: a result published after the drain sets the event again.
-                _wake.Wait();
+                // Reset, announce the sleep, then look once more: a result published after this look sees
+                // _sleeping == 1 and sets the event, so the wait cannot miss it.
                 _wake.Reset();
+                Interlocked.Exchange(ref _sleeping, 1);
+                if (head == Volatile.Read(ref _tail) && !Volatile.Read(ref _stopping))
+                {
+                    _wake.Wait();
+                }
+
+                Interlocked.Exchange(ref _sleeping, 0);
             }
         }
     }
@@ -265,17 +284,31 @@ public sealed class ZeroMqPublisher : IResultChannel
         }
     }
 
-    /// <summary>One queued result: the topic and the JSON envelope, in buffers that grow and are reused.</summary>
+    /// <summary>
+    /// One queued result: the topic and the JSON envelope. The inline buffer covers most envelopes; a larger one is
+    /// rented from <see cref="ArrayPool{T}.Shared"/> by the producer and returned by the socket thread once sent, so
+    /// the ring holds at most <c>QueueCapacity × InlineBytes</c> between bursts of large results.
+    /// </summary>
     private sealed class Slot
     {
+        private const int InlineBytes = 2048;
+
+        private readonly byte[] _inline = new byte[InlineBytes];
+
         public byte[] Topic { get; private set; } = new byte[128];
 
         public int TopicLength { get; private set; }
 
-        public byte[] Json { get; private set; } = new byte[4096];
+        public byte[] Json { get; private set; }
 
         public int JsonLength { get; private set; }
 
+        public Slot()
+        {
+            Json = _inline;
+        }
+
+        /// <summary>Producer side, while the slot is free.</summary>
         public void Fill(string type, string serverId, ReadOnlySpan<byte> json)
         {
             int topicLength = System.Text.Encoding.UTF8.GetByteCount(type) + 1 + System.Text.Encoding.UTF8.GetByteCount(serverId);
@@ -289,13 +322,19 @@ public sealed class ZeroMqPublisher : IResultChannel
             n += System.Text.Encoding.UTF8.GetBytes(serverId, Topic.AsSpan(n));
             TopicLength = n;
 
-            if (Json.Length < json.Length)
-            {
-                Json = new byte[Math.Max(json.Length, Json.Length * 2)];
-            }
-
+            Json = json.Length <= InlineBytes ? _inline : ArrayPool<byte>.Shared.Rent(json.Length);
             json.CopyTo(Json);
             JsonLength = json.Length;
+        }
+
+        /// <summary>Socket-thread side, after the send and before the slot is handed back to the producer.</summary>
+        public void Release()
+        {
+            if (!ReferenceEquals(Json, _inline))
+            {
+                ArrayPool<byte>.Shared.Return(Json);
+                Json = _inline;
+            }
         }
     }
 
