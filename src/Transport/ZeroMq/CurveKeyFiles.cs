@@ -16,8 +16,14 @@ public static class CurveKeyFiles
     public static NetMQCertificate Generate(string secretKeyPath, string publicKeyPath, bool overwrite = false)
     {
         var certificate = new NetMQCertificate();
-        var mode = overwrite ? FileMode.Create : FileMode.CreateNew;
-        var secretOptions = new FileStreamOptions { Mode = mode, Access = FileAccess.Write };
+        if (overwrite)
+        {
+            // Recreated rather than truncated: an existing file would keep its (perhaps wider) mode.
+            File.Delete(secretKeyPath);
+            File.Delete(publicKeyPath);
+        }
+
+        var secretOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             // Set at creation, so the secret is never readable by others, even briefly.
@@ -30,13 +36,7 @@ public static class CurveKeyFiles
             secret.Write('\n');
         }
 
-        if (overwrite && !OperatingSystem.IsWindows())
-        {
-            // An existing file keeps its mode when overwritten.
-            File.SetUnixFileMode(secretKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        using (var pub = new StreamWriter(publicKeyPath, new FileStreamOptions { Mode = mode, Access = FileAccess.Write }))
+        using (var pub = new StreamWriter(publicKeyPath, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write }))
         {
             pub.Write(certificate.PublicKeyZ85);
             pub.Write('\n');

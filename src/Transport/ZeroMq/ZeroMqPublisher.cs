@@ -182,7 +182,17 @@ public sealed class ZeroMqPublisher : IResultChannel
                 while (head < Volatile.Read(ref _tail))
                 {
                     var slot = _slots[head & _mask];
-                    Send(socket, slot, transcoder, encoded);
+                    try
+                    {
+                        Send(socket, slot, transcoder, encoded);
+                    }
+                    catch (NetMQException)
+                    {
+                        // The socket failed (the NetMQ context is terminating): the result is lost, counted.
+                        Statistics.CountError();
+                        Statistics.CountDropped();
+                    }
+
                     slot.Release();
                     Volatile.Write(ref _head, ++head);
                 }
