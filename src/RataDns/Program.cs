@@ -14,6 +14,7 @@ public static class Program
             GenCommand.Create(),
             InspectCommand.Create(),
             MonitorCommand.Create(),
+            KeygenCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,98 @@
+using NetMQ;
+
+namespace RataDns.Transport.ZeroMq;
+
+/// <summary>
+/// CurveZMQ key files as <c>ratadns keygen</c> writes them: one Z85 key (40 characters, RFC 32) per file,
+/// <c>&lt;name&gt;.key</c> the secret key (mode 0600), <c>&lt;name&gt;.pub</c> the public key.
+/// </summary>
+public static class CurveKeyFiles
+{
+    /// <summary>Length of a 32-byte key in Z85.</summary>
+    public const int Z85KeyLength = 40;
+
+    /// <summary>Generates a key pair and writes it; the secret file is created with mode 0600 (owner only).</summary>
+    /// <exception cref="IOException">A file exists already (unless <paramref name="overwrite"/>) or cannot be written.</exception>
+    public static NetMQCertificate Generate(string secretKeyPath, string publicKeyPath, bool overwrite = false)
+    {
+        var certificate = new NetMQCertificate();
+        if (overwrite)
+        {
+            // Recreated rather than truncated: an existing file would keep its (perhaps wider) mode.
+            File.Delete(secretKeyPath);
+            File.Delete(publicKeyPath);
+        }
+
+        var secretOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Set at creation, so the secret is never readable by others, even briefly.
+            secretOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var secret = new StreamWriter(secretKeyPath, secretOptions))
+        {
+            secret.Write(certificate.SecretKeyZ85);
+            secret.Write('\n');
+        }
+
+        using (var pub = new StreamWriter(publicKeyPath, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write }))
+        {
+            pub.Write(certificate.PublicKeyZ85);
+            pub.Write('\n');
+        }
+
+        return certificate;
+    }
+
+    /// <summary>Reads one Z85 key from a file (surrounding white space ignored).</summary>
+    /// <exception cref="IOException">The file cannot be read or does not hold a 40-character Z85 key.</exception>
+    public static string ReadKey(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path).Trim();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"{path}: {e.Message}", e);
+        }
+
+        if (text.Length != Z85KeyLength || !IsZ85(text))
+        {
+            throw new IOException($"{path}: not a CurveZMQ key (expected {Z85KeyLength} Z85 characters, as 'ratadns keygen' writes).");
+        }
+
+        return text;
+    }
+
+    /// <summary>The server certificate from its secret key file (and the public key file, checked to match), or null without one.</summary>
+    public static NetMQCertificate? LoadServerCertificate(string? secretKeyFile, string? publicKeyFile)
+    {
+        if (secretKeyFile is null)
+        {
+            if (publicKeyFile is not null)
+            {
+                throw new IOException($"{publicKeyFile}: a CurveZMQ server needs its secret key file too.");
+            }
+
+            return null;
+        }
+
+        var certificate = NetMQCertificate.CreateFromSecretKey(ReadKey(secretKeyFile));
+        if (publicKeyFile is not null && ReadKey(publicKeyFile) != certificate.PublicKeyZ85)
+        {
+            throw new IOException($"{publicKeyFile}: this public key does not belong to the secret key in {secretKeyFile}.");
+        }
+
+        return certificate;
+    }
+
+    // Z85 alphabet (RFC 32): 0-9 a-z A-Z . - : + = ^ ! / * ? & < > ( ) [ ] { } @ % $ #
+    private static bool IsZ85(string text) =>
+        !text.AsSpan().ContainsAnyExcept(Z85Alphabet);
+
+    private static readonly System.Buffers.SearchValues<char> Z85Alphabet = System.Buffers.SearchValues.Create(
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#");
+}

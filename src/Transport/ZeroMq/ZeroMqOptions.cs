@@ -1,0 +1,50 @@
+namespace RataDns.Transport.ZeroMq;
+
+/// <summary>How a result's payload frame is encoded.</summary>
+public enum ZeroMqEncoding
+{
+    /// <summary>The JSON envelope transcoded to MessagePack (same string-keyed structure).</summary>
+    MessagePack,
+
+    /// <summary>The JSON envelope bytes as they are (UTF-8, no newline).</summary>
+    Json,
+}
+
+/// <summary>Settings of a <see cref="ZeroMqPublisher"/>.</summary>
+public sealed record ZeroMqOptions
+{
+    public const string DefaultEndpoint = "tcp://127.0.0.1:5556";
+
+    /// <summary>ZeroMQ endpoints (<c>tcp://host:port</c>, <c>ipc://path</c>); all bound, or all connected.</summary>
+    public IReadOnlyList<string> Endpoints { get; init; } = [DefaultEndpoint];
+
+    /// <summary>True: bind (subscribers connect to the monitor); false: connect (the aggregator binds).</summary>
+    public bool Bind { get; init; } = true;
+
+    public ZeroMqEncoding Encoding { get; init; } = ZeroMqEncoding.MessagePack;
+
+    /// <summary>
+    /// Messages queued per subscriber before the socket drops further messages to that subscriber (ZeroMQ's SNDHWM;
+    /// the library's default of 1000 silently drops bursts of window results).
+    /// </summary>
+    public int SendHighWatermark { get; init; } = 10_000;
+
+    /// <summary>Results waiting for the socket thread (a power of two); a full queue drops and counts. Each slot holds 2 kB inline; larger envelopes borrow pooled buffers until sent.</summary>
+    public int QueueCapacity { get; init; } = 256;
+
+    /// <summary>How long messages still queued in the socket may take to leave when the publisher is disposed.</summary>
+    public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>CurveZMQ: the monitor's secret key, Z85 text (40 characters) as <c>ratadns keygen</c> writes it.</summary>
+    public string? CurveServerSecretKeyFile { get; init; }
+
+    /// <summary>CurveZMQ: the monitor's public key (Z85); optional, checked against the secret key when given.</summary>
+    public string? CurveServerPublicKeyFile { get; init; }
+
+    /// <summary>
+    /// CurveZMQ client public keys allowed to subscribe (Z85, one a line). Not supported: NetMQ 4.0.4.5 (the latest
+    /// release) has no ZAP (ZeroMQ's authentication protocol, RFC 27) and no allowed-clients option, so a CURVE
+    /// server accepts every client that knows its public key. Setting this is refused rather than ignored.
+    /// </summary>
+    public string? AllowedClientKeysFile { get; init; }
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using RataDns.Tests.Support;
+
+namespace RataDns.Tests.Transport.ZeroMq;
+
+/// <summary>
+/// A pyzmq SUB socket in a child process (<c>/usr/bin/python3</c> with python3-zmq and python3-msgpack): it connects,
+/// prints <c>ready</c> at the first <c>warmup/...</c> message (so the test knows the subscription is in place), then
+/// prints every other message as one JSON line <c>{"topic","data"}</c> decoded with msgpack or json, and
+/// <c>done N</c> after <c>expected</c> messages or a quiet second.
+/// </summary>
+internal sealed class PythonSubscriber : IDisposable
+{
+    private const string Script = """
+        import json, sys, time, zmq, msgpack
+        endpoint, encoding, expected, quiet, first_sleep, server_key, rcvhwm = sys.argv[1:8]
+        expected, first_sleep, rcvhwm = int(expected), float(first_sleep), int(rcvhwm)
+        ctx = zmq.Context()
+        s = ctx.socket(zmq.SUB)
+        s.setsockopt(zmq.RCVHWM, rcvhwm)
+        s.setsockopt(zmq.LINGER, 0)
+        if server_key != "-":
+            public, secret = zmq.curve_keypair()
+            s.curve_serverkey = server_key.encode()
+            s.curve_publickey = public
+            s.curve_secretkey = secret
+        s.setsockopt(zmq.SUBSCRIBE, b"")
+        s.connect(endpoint)
+        print("connected", flush=True)
+        ready = False
+        count = 0
+        while count < expected:
+            if not s.poll(1000 if ready else 15000):
+                break
+            topic, payload = s.recv_multipart()
+            if topic.startswith(b"warmup/"):
+                if not ready:
+                    print("ready", flush=True)
+                    ready = True
+                continue
+            if count == 0 and first_sleep > 0:
+                time.sleep(first_sleep)
+            count += 1
+            if quiet == "quiet":
+                continue
+            data = msgpack.unpackb(payload, raw=False) if encoding == "msgpack" else json.loads(payload)
+            print(json.dumps({"topic": topic.decode("utf-8"), "data": data}, ensure_ascii=False), flush=True)
+        print("done", count, flush=True)
+        """;
+
+    private readonly Process _process;
+    private readonly BlockingCollection<string> _lines = [];
+    private readonly string _scriptPath;
+
+    public static bool IsAvailable =>
+        File.Exists(ExternalTool.SystemPython) && ExternalTool.Run(ExternalTool.SystemPython, ["-c", "import zmq, msgpack; assert zmq.has('curve')"], out _, out _, timeoutMs: 30_000) == 0;
+
+    public const string Unavailable = "/usr/bin/python3 with python3-zmq and python3-msgpack is needed (scripts/setup.sh installs them)";
+
+    public PythonSubscriber(string endpoint, string encoding = "msgpack", int expected = int.MaxValue, bool quiet = false,
+        double firstSleepSeconds = 0, string? serverKey = null, int receiveHighWatermark = 1000)
+    {
+        _scriptPath = Path.Combine(Path.GetTempPath(), $"ratadns-sub-{Guid.NewGuid():N}.py");
+        File.WriteAllText(_scriptPath, Script);
+        var info = new ProcessStartInfo(ExternalTool.SystemPython)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = System.Text.Encoding.UTF8,
+        };
+        foreach (var a in new[]
+        {
+            _scriptPath, endpoint, encoding, expected.ToString(System.Globalization.CultureInfo.InvariantCulture), quiet ? "quiet" : "print",
+            firstSleepSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), serverKey ?? "-",
+            receiveHighWatermark.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["PYTHONIOENCODING"] = "utf-8";
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                _lines.CompleteAdding();
+            }
+            else
+            {
+                _lines.Add(e.Data);
+            }
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                StandardError.Enqueue(e.Data);
+            }
+        };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public ConcurrentQueue<string> StandardError { get; } = new();
+
+    /// <summary>The next line printed, or null when none came in time (or the process ended).</summary>
+    public string? NextLine(TimeSpan timeout) =>
+        _lines.TryTake(out var line, timeout) ? line : null;
+
+    /// <summary>Publishes warm-up messages through <paramref name="publishWarmup"/> until the subscriber reports one.</summary>
+    public void WaitUntilSubscribed(Action publishWarmup)
+    {
+        Assert.Equal("connected", NextLine(TimeSpan.FromSeconds(30)));
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            publishWarmup();
+            if (_lines.TryTake(out var line, 50))
+            {
+                Assert.Equal("ready", line);
+                return;
+            }
+        }
+
+        throw new TimeoutException($"the subscriber never received a warm-up message; stderr: {string.Join('\n', StandardError)}");
+    }
+
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+
+        _process.Dispose();
+        File.Delete(_scriptPath);
+    }
+}
