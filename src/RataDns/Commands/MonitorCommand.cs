@@ -5,6 +5,7 @@ using RataDns.Capture.Pipeline;
 using RataDns.Reducers;
 using RataDns.Reducers.Configuration;
 using RataDns.Reducers.Engine;
+using RataDns.Transport.ZeroMq;
 
 namespace RataDns.App.Commands;
 
@@ -85,7 +86,7 @@ public static class MonitorCommand
         try
         {
             reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
-            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], log, run.ZeroMq);
+            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], log, run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())));
         }
         catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -157,6 +158,23 @@ public static class MonitorCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The monitor's ZeroMQ PUB socket, as the configuration's <c>ZeroMq</c> section describes it.</summary>
+    private static ZeroMqPublisher OpenZeroMq(ZeroMqConfiguration zeroMq)
+    {
+        var defaults = new ZeroMqOptions();
+        return new ZeroMqPublisher(new ZeroMqOptions
+        {
+            Endpoints = zeroMq.Endpoints,
+            Bind = zeroMq.Bind,
+            Encoding = zeroMq.Json ? ZeroMqEncoding.Json : ZeroMqEncoding.MessagePack,
+            SendHighWatermark = zeroMq.SendHighWatermark ?? defaults.SendHighWatermark,
+            QueueCapacity = zeroMq.QueueCapacity ?? defaults.QueueCapacity,
+            CurveServerSecretKeyFile = zeroMq.CurveSecretKeyFile,
+            CurveServerPublicKeyFile = zeroMq.CurvePublicKeyFile,
+            AllowedClientKeysFile = zeroMq.AllowedClientKeysFile,
+        });
     }
 
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>

@@ -105,6 +105,11 @@ internal sealed class ResultChannels : IDisposable
         };
         _byDestination[key] = channel;
         _ordered.Add(channel);
+        if (output.Method is ReducerOutputMethod.Redis or ReducerOutputMethod.Zmq)
+        {
+            Log.WriteLine($"publishing on {channel.Describe()}");
+        }
+
         return channel;
     }
 }

@@ -24,7 +24,7 @@ namespace RataDns.Reducers;
 /// 10000; N &lt;= Capacity); ResponseLatency takes <c>TimeoutMs</c> (default 5000, 1..3600000) and
 /// <c>PendingCapacity</c> (queries waiting for a response, default 65536); MalformedCounter takes <c>Examples</c>
 /// (examples kept per reason, default 3, 0..100); DistinctCounter takes <c>Precision</c> (HyperLogLog p, default
-/// 14, 4..16).
+/// 14, 4..16) and <c>Seed</c> (any text; a fixed seed by default, so results repeat and sketches merge).
 /// </para>
 /// </summary>
 public static class ReducerRegistry
@@ -185,7 +185,16 @@ public static class ReducerRegistry
 
     private static DistinctCounter CreateDistinctCounter(ReducerConfiguration configuration)
     {
-        configuration.RejectUnknownOptions("Precision");
-        return new DistinctCounter(configuration.GetInt32Option("Precision", HyperLogLog.DefaultPrecision, HyperLogLog.MinPrecision, HyperLogLog.MaxPrecision));
+        configuration.RejectUnknownOptions("Precision", "Seed");
+        int precision = configuration.GetInt32Option("Precision", HyperLogLog.DefaultPrecision, HyperLogLog.MinPrecision, HyperLogLog.MaxPrecision);
+        ulong seed = DistinctCounter.DefaultSeed;
+        if (configuration.GetStringOption("Seed") is { } text)
+        {
+            // Any text: its SipHash under a fixed key. The same text on every monitor makes their sketches mergeable.
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+            seed = DnsWire.SipHash.Hash24(0x5241544144_4E53UL, 0x44697374696E6374UL, bytes);
+        }
+
+        return new DistinctCounter(precision, seed);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace RataDns.Reducers.Configuration;
 
@@ -37,8 +36,8 @@ public sealed record MonitorConfiguration
     /// <summary><c>Ports</c>: UDP/TCP ports whose traffic is DNS; default 53.</summary>
     public IReadOnlyList<int> Ports { get; init; } = DefaultPorts;
 
-    /// <summary><c>ZeroMq</c>: the ZeroMQ transport's settings, as written (read by the transport); null if absent.</summary>
-    public JsonElement? ZeroMq { get; init; }
+    /// <summary><c>ZeroMq</c>: the PUB socket of reducers whose output is zmq; null if absent (defaults then).</summary>
+    public ZeroMqConfiguration? ZeroMq { get; init; }
 
     /// <summary><c>AnonymizationKeyFile</c>: the key file of the address anonymizer; null (default) for no anonymization key file.</summary>
     public string? AnonymizationKeyFile { get; init; }

@@ -177,18 +177,7 @@ public static class MonitorConfigurationLoader
         IReadOnlyList<ReducerConfiguration> reducers = ReadReducers(root, origin, baseDirectory, defaultOutput);
         int? workers = root.TakeInt32(WorkersKey, 1, MonitorConfiguration.MaxWorkers, $"between 1 and {MonitorConfiguration.MaxWorkers} worker threads.");
         IReadOnlyList<int> ports = ReadPorts(root) ?? MonitorConfiguration.DefaultPorts;
-        JsonElement? zeroMq = null;
-        if (root.TryTake([ZeroMqKey], out JsonElement zeroMqValue, out string zeroMqPath))
-        {
-            if (zeroMqValue.ValueKind == JsonValueKind.Object)
-            {
-                zeroMq = zeroMqValue.Clone();
-            }
-            else
-            {
-                problems.Add(new(zeroMqPath, $"expected an object, found {ConfigurationObjectReader.Describe(zeroMqValue)}."));
-            }
-        }
+        ZeroMqConfiguration? zeroMq = ReadZeroMq(root, baseDirectory);
 
         string? anonymizationKeyFile = root.TakeString(AnonymizationKeyFileKey);
         IReadOnlyList<PluginAssemblyReference> assemblies = ReadAssemblies(root, baseDirectory);
@@ -309,6 +298,81 @@ public static class MonitorConfigurationLoader
         };
         nested?.ReportUnknown(CaptureKeys);
         return capture;
+    }
+
+    /// <summary>The keys of the <c>ZeroMq</c> section.</summary>
+    public static IReadOnlyList<string> ZeroMqKeys { get; } =
+    [
+        "Bind", "Connect", "Encoding", "SendHighWatermark", "QueueCapacity", "CurveSecretKeyFile", "CurvePublicKeyFile",
+        "AllowedClientKeysFile",
+    ];
+
+    private static ZeroMqConfiguration? ReadZeroMq(ConfigurationObjectReader root, string baseDirectory)
+    {
+        if (!root.TryTake([ZeroMqKey], out JsonElement element, out string path)
+            || ConfigurationObjectReader.Open(element, path, root.Problems) is not { } section)
+        {
+            return null;
+        }
+
+        List<string>? Endpoints(string key)
+        {
+            if (!section.TryTake([key], out JsonElement value, out string valuePath))
+            {
+                return null;
+            }
+
+            var list = value.ValueKind == JsonValueKind.Array ? [.. value.EnumerateArray()] : new List<JsonElement> { value };
+            if (list.Count == 0 || list.Any(e => e.ValueKind != JsonValueKind.String || !e.GetString()!.Contains("://", StringComparison.Ordinal)))
+            {
+                section.Problems.Add(new(valuePath, "expected an endpoint such as \"tcp://127.0.0.1:5556\", or a list of them."));
+                return null;
+            }
+
+            return [.. list.Select(e => e.GetString()!)];
+        }
+
+        var bind = Endpoints("Bind");
+        var connect = Endpoints("Connect");
+        if (bind is not null && connect is not null)
+        {
+            section.Problems.Add(new(section.ChildPath("Connect"), "give Bind (the monitor listens) or Connect (the monitor connects to an aggregator), not both."));
+        }
+
+        bool json = false;
+        if (section.TakeString("Encoding") is { } encoding)
+        {
+            if (encoding.Equals("json", StringComparison.OrdinalIgnoreCase))
+            {
+                json = true;
+            }
+            else if (!encoding.Equals("msgpack", StringComparison.OrdinalIgnoreCase) && !encoding.Equals("messagepack", StringComparison.OrdinalIgnoreCase))
+            {
+                section.Problems.Add(new(section.ChildPath("Encoding"), $"unknown encoding '{encoding}'; valid: msgpack, json."));
+            }
+        }
+
+        int? hwm = section.TakeInt32("SendHighWatermark", 1, 10_000_000, "between 1 and 10000000 messages.");
+        int? queue = section.TakeInt32("QueueCapacity", 2, 1 << 20, "a power of two between 2 and 1048576.");
+        if (queue is { } q && (q & (q - 1)) != 0)
+        {
+            section.Problems.Add(new(section.ChildPath("QueueCapacity"), $"{q} is not a power of two."));
+        }
+
+        string? Resolve(string key) => section.TakeString(key) is { } file ? Path.GetFullPath(file, baseDirectory) : null;
+        var result = new ZeroMqConfiguration
+        {
+            Endpoints = connect ?? bind ?? [ZeroMqConfiguration.DefaultEndpoint],
+            Bind = connect is null,
+            Json = json,
+            SendHighWatermark = hwm,
+            QueueCapacity = queue,
+            CurveSecretKeyFile = Resolve("CurveSecretKeyFile"),
+            CurvePublicKeyFile = Resolve("CurvePublicKeyFile"),
+            AllowedClientKeysFile = Resolve("AllowedClientKeysFile"),
+        };
+        section.ReportUnknown(ZeroMqKeys);
+        return result;
     }
 
     private static ReducerOutputConfiguration? ReadDefaultOutput(ConfigurationObjectReader root)

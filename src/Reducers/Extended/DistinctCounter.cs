@@ -22,6 +22,13 @@ public sealed class DistinctCounter : Reducer
     private readonly HyperLogLog _names;
     private readonly HyperLogLog _clients;
 
+    /// <summary>
+    /// The hash seed of reducers made from a configuration without a <c>Seed</c> option: fixed, so results are
+    /// reproducible and the sketches of every monitor can be merged by an aggregator. Someone who knows it could
+    /// choose names that skew the estimate; a secret <c>Seed</c> (the same on every monitor) prevents that.
+    /// </summary>
+    public const ulong DefaultSeed = 0x9E3779B97F4A7C15UL;
+
     /// <param name="precision">p: each sketch has 2^p registers.</param>
     /// <param name="seed">The hash seed shared by partials that will be merged; random when omitted.</param>
     public DistinctCounter(int precision = HyperLogLog.DefaultPrecision, ulong? seed = null)

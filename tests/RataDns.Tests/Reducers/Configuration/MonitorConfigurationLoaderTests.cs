@@ -184,7 +184,8 @@ public class MonitorConfigurationLoaderTests
         Assert.Equal(256, configuration.Capture.BufferSizeMiB);
         Assert.True(configuration.Capture.Immediate);
         Assert.Equal(TimeSpan.FromSeconds(90.5), configuration.Capture.Duration);
-        Assert.Equal("tcp://*:5556", configuration.ZeroMq!.Value.GetProperty("Bind").GetString());
+        Assert.Equal(["tcp://*:5556"], configuration.ZeroMq!.Endpoints);
+        Assert.True(configuration.ZeroMq.Bind);
         Assert.Equal("/etc/ratadns/anon.key", configuration.AnonymizationKeyFile);
         Assert.Equal(["/opt/ratadns/MyReducers.dll"], configuration.ReducerAssemblies);
         Assert.Equal(ReducerOutputMethod.Zmq, configuration.Reducers[0].Output.Method);
