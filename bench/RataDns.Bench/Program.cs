@@ -5,7 +5,8 @@ namespace RataDns.Bench;
 /// <summary>
 /// <c>dotnet run -c Release --project bench/RataDns.Bench -- --filter '*Parse*'</c> runs BenchmarkDotNet;
 /// <c>-- --check-alloc</c> runs the allocation budget check instead and exits non-zero when it fails;
-/// <c>-- --reducer-costs FILE [MESSAGES]</c> times each reducer (see <see cref="ReducerCosts"/>).
+/// <c>-- --reducer-costs FILE [MESSAGES]</c> times each reducer (see <see cref="ReducerCosts"/>);
+/// <c>-- --publish-costs RESULTS.ndjson</c> times the encoders and ZeroMQ (see <see cref="PublishCosts"/>).
 /// </summary>
 public static class Program
 {
@@ -14,6 +15,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "--check-alloc")
         {
             return AllocationBudget.Run(Console.Out);
+        }
+
+        if (args.Length > 1 && args[0] == "--publish-costs")
+        {
+            return PublishCosts.Run(args[1], Console.Out);
         }
 
         if (args.Length > 1 && args[0] == "--reducer-costs")

@@ -74,6 +74,42 @@ public class MonitorZeroMqTests
         Assert.Contains($"results sent, 0 dropped", errors.ToString(), StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void The_results_of_the_last_window_reach_the_subscriber_before_the_process_exits()
+    {
+        // The whole capture is one window: its results are published right before ratadns exits, and must not
+        // die with the process (NetMQ sends on background threads).
+        Skip.IfNot(PythonSubscriber.IsAvailable, PythonSubscriber.Unavailable);
+        int port = RedisServer.FreePort();
+        string endpoint = $"tcp://127.0.0.1:{port}";
+        string config = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(config, $$"""
+                {"ServerId": "last", "WindowSize": 1000000, "InputMethod": "capture_file", "InputSource": "{{Sample}}", "Speed": 4,
+                 "ZeroMq": {"Bind": "{{endpoint}}"}, "Output": {"OutputMethod": "zmq"},
+                 "PreliminarReducers": [{"Name": "TopNQ"}, {"Name": "RcodeCounter"}]}
+                """);
+            using var subscriber = new PythonSubscriber(endpoint, "msgpack", expected: 2);
+            Assert.Equal("connected", subscriber.NextLine(TimeSpan.FromSeconds(30)));
+            Assert.Equal(0, ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "ratadns.dll"), "monitor", "-c", config], out _, out string stderr));
+            var topics = new List<string>();
+            for (string? line; (line = subscriber.NextLine(TimeSpan.FromSeconds(20))) is not null && !line.StartsWith("done", StringComparison.Ordinal);)
+            {
+                var message = JsonDocument.Parse(line).RootElement;
+                topics.Add(message.GetProperty("topic").GetString()!);
+                Assert.True(message.GetProperty("data").GetProperty("window").GetProperty("partial").GetBoolean());
+            }
+
+            Assert.True(topics.Count == 2, $"received {string.Join(", ", topics)}; ratadns said: {stderr}");
+            Assert.Equal(["RcodeCounter/last", "TopNQ/last"], topics.Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
     [Fact]
     public void A_zeromq_endpoint_that_cannot_be_bound_is_refused_before_capture_starts()
     {
