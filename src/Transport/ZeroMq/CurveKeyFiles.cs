@@ -89,6 +89,85 @@ public static class CurveKeyFiles
         return certificate;
     }
 
+    /// <summary>
+    /// The client public keys of an allowed-clients file: one Z85 key (40 characters) a line; blank lines and lines
+    /// starting with <c>#</c> are ignored. A comment cannot follow a key on its line: <c>#</c> is a Z85 character.
+    /// </summary>
+    /// <returns>Each key's 32 raw bytes, in file order (duplicates kept).</returns>
+    /// <exception cref="IOException">The file cannot be read, a line is not a key (the message names it), or no key is listed.</exception>
+    public static IReadOnlyList<byte[]> ReadAllowedClientKeys(string path)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"{path}: {e.Message}", e);
+        }
+
+        var keys = new List<byte[]>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            byte[] key = new byte[32];
+            if (line.Length != Z85KeyLength || !TryDecodeZ85(line, key))
+            {
+                throw new IOException($"{path}:{i + 1}: not a CurveZMQ public key (expected {Z85KeyLength} Z85 characters, as 'ratadns keygen' writes in a .pub file).");
+            }
+
+            keys.Add(key);
+        }
+
+        if (keys.Count == 0)
+        {
+            throw new IOException($"{path}: lists no CurveZMQ client key, so no subscriber could be allowed.");
+        }
+
+        return keys;
+    }
+
+    /// <summary>Z85 decoding (RFC 32): every 5 characters are a big-endian base-85 number of 4 bytes.</summary>
+    /// <returns>False when a character is outside the alphabet, a group overflows 32 bits or the lengths disagree.</returns>
+    internal static bool TryDecodeZ85(ReadOnlySpan<char> text, Span<byte> output)
+    {
+        if (text.Length % 5 != 0 || output.Length != text.Length / 5 * 4)
+        {
+            return false;
+        }
+
+        const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+        for (int group = 0; group < text.Length / 5; group++)
+        {
+            ulong value = 0;
+            foreach (char c in text.Slice(group * 5, 5))
+            {
+                int digit = alphabet.IndexOf(c, StringComparison.Ordinal);
+                if (digit < 0)
+                {
+                    return false;
+                }
+
+                value = (value * 85) + (uint)digit;
+            }
+
+            if (value > uint.MaxValue)
+            {
+                return false;
+            }
+
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(output.Slice(group * 4, 4), (uint)value);
+        }
+
+        return true;
+    }
+
     // Z85 alphabet (RFC 32): 0-9 a-z A-Z . - : + = ^ ! / * ? & < > ( ) [ ] { } @ % $ #
     private static bool IsZ85(string text) =>
         !text.AsSpan().ContainsAnyExcept(Z85Alphabet);

@@ -10,7 +10,7 @@ public enum ZeroMqEncoding
     Json,
 }
 
-/// <summary>Settings of a <see cref="ZeroMqPublisher"/>.</summary>
+/// <summary>Settings of a <see cref="ZeroMqPublisher"/> or a <see cref="NativeZeroMqPublisher"/>.</summary>
 public sealed record ZeroMqOptions
 {
     public const string DefaultEndpoint = "tcp://127.0.0.1:5556";
@@ -42,9 +42,10 @@ public sealed record ZeroMqOptions
     public string? CurveServerPublicKeyFile { get; init; }
 
     /// <summary>
-    /// CurveZMQ client public keys allowed to subscribe (Z85, one a line). Not supported: NetMQ 4.0.4.5 (the latest
-    /// release) has no ZAP (ZeroMQ's authentication protocol, RFC 27) and no allowed-clients option, so a CURVE
-    /// server accepts every client that knows its public key. Setting this is refused rather than ignored.
+    /// CurveZMQ client public keys allowed to subscribe (Z85, one a line, <c>#</c> comment lines; needs the server's
+    /// secret key). NetMQ 4.0.4.5 (the latest release) has no ZAP (ZeroMQ's authentication protocol, RFC 27), so
+    /// <see cref="ZeroMqPublisher"/> refuses this; <see cref="ZeroMqPublisher.Open"/> then opens a <see
+    /// cref="NativeZeroMqPublisher"/> over the system libzmq, whose ZAP handler admits only the listed keys.
     /// </summary>
     public string? AllowedClientKeysFile { get; init; }
 }

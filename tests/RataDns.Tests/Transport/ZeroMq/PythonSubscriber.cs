@@ -8,13 +8,14 @@ namespace RataDns.Tests.Transport.ZeroMq;
 /// A pyzmq SUB socket in a child process (<c>/usr/bin/python3</c> with python3-zmq and python3-msgpack): it connects,
 /// prints <c>ready</c> at the first <c>warmup/...</c> message (so the test knows the subscription is in place), then
 /// prints every other message as one JSON line <c>{"topic","data"}</c> decoded with msgpack or json, and
-/// <c>done N</c> after <c>expected</c> messages or a quiet second.
+/// <c>done N</c> after <c>expected</c> messages or a quiet second. With a server key it is a CurveZMQ client, with a
+/// fresh key pair or the one given (Z85).
 /// </summary>
 internal sealed class PythonSubscriber : IDisposable
 {
     private const string Script = """
         import json, sys, time, zmq, msgpack
-        endpoint, encoding, expected, quiet, first_sleep, server_key, rcvhwm = sys.argv[1:8]
+        endpoint, encoding, expected, quiet, first_sleep, server_key, rcvhwm, client_public, client_secret = sys.argv[1:10]
         expected, first_sleep, rcvhwm = int(expected), float(first_sleep), int(rcvhwm)
         ctx = zmq.Context()
         s = ctx.socket(zmq.SUB)
@@ -22,6 +23,8 @@ internal sealed class PythonSubscriber : IDisposable
         s.setsockopt(zmq.LINGER, 0)
         if server_key != "-":
             public, secret = zmq.curve_keypair()
+            if client_public != "-":
+                public, secret = client_public.encode(), client_secret.encode()
             s.curve_serverkey = server_key.encode()
             s.curve_publickey = public
             s.curve_secretkey = secret
@@ -59,8 +62,14 @@ internal sealed class PythonSubscriber : IDisposable
     public const string Unavailable = "/usr/bin/python3 with python3-zmq and python3-msgpack is needed (scripts/setup.sh installs them)";
 
     public PythonSubscriber(string endpoint, string encoding = "msgpack", int expected = int.MaxValue, bool quiet = false,
-        double firstSleepSeconds = 0, string? serverKey = null, int receiveHighWatermark = 1000)
+        double firstSleepSeconds = 0, string? serverKey = null, int receiveHighWatermark = 1000,
+        string? clientPublicKey = null, string? clientSecretKey = null)
     {
+        if ((clientPublicKey is null) != (clientSecretKey is null) || (clientPublicKey is not null && serverKey is null))
+        {
+            throw new ArgumentException("A client key pair is given whole, and only with the server's public key.");
+        }
+
         _scriptPath = Path.Combine(Path.GetTempPath(), $"ratadns-sub-{Guid.NewGuid():N}.py");
         File.WriteAllText(_scriptPath, Script);
         var info = new ProcessStartInfo(ExternalTool.SystemPython)
@@ -75,6 +84,7 @@ internal sealed class PythonSubscriber : IDisposable
             _scriptPath, endpoint, encoding, expected.ToString(System.Globalization.CultureInfo.InvariantCulture), quiet ? "quiet" : "print",
             firstSleepSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), serverKey ?? "-",
             receiveHighWatermark.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            clientPublicKey ?? "-", clientSecretKey ?? "-",
         })
         {
             info.ArgumentList.Add(a);

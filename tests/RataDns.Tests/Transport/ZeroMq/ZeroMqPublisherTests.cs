@@ -11,7 +11,7 @@ namespace RataDns.Tests.Transport.ZeroMq;
 public sealed class ZeroMqPublisherTests(ITestOutputHelper output)
 {
     private const string AnyPort = "tcp://127.0.0.1:*";
-    private const string ServerId = "servidor-ñ1";
+    internal const string ServerId = "servidor-ñ1";
 
     private static bool Publish(ZeroMqPublisher publisher, string type, string serverId, string json)
     {
@@ -21,10 +21,10 @@ public sealed class ZeroMqPublisherTests(ITestOutputHelper output)
 
     private static void Warmup(ZeroMqPublisher publisher) => Publish(publisher, "warmup", "x", "{}");
 
-    private static readonly string[] Types = ["QueriesPerSecond", "TopN", "NameCounter", "QueriesSummary"];
+    internal static readonly string[] Types = ["QueriesPerSecond", "TopN", "NameCounter", "QueriesSummary"];
 
     /// <summary>The n-th test result: the envelope with data that exercises every JSON kind and the integer boundaries.</summary>
-    private static string Envelope(int n, int padding = 0)
+    internal static string Envelope(int n, int padding = 0)
     {
         long[] boundaries = [0, -1, 127, 128, 255, 256, -32, -33, -128, -129, 65535, 65536, int.MaxValue, int.MinValue, uint.MaxValue, (long)uint.MaxValue + 1, long.MaxValue, long.MinValue];
         string type = Types[n % Types.Length];
