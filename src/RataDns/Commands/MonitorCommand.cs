@@ -161,10 +161,10 @@ public static class MonitorCommand
     }
 
     /// <summary>The monitor's ZeroMQ PUB socket, as the configuration's <c>ZeroMq</c> section describes it.</summary>
-    private static ZeroMqPublisher OpenZeroMq(ZeroMqConfiguration zeroMq)
+    private static Transport.Publishing.IResultChannel OpenZeroMq(ZeroMqConfiguration zeroMq)
     {
         var defaults = new ZeroMqOptions();
-        return new ZeroMqPublisher(new ZeroMqOptions
+        return ZeroMqPublisher.Open(new ZeroMqOptions
         {
             Endpoints = zeroMq.Endpoints,
             Bind = zeroMq.Bind,

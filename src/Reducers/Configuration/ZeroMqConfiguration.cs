@@ -28,6 +28,9 @@ public sealed record ZeroMqConfiguration
 
     public string? CurvePublicKeyFile { get; init; }
 
-    /// <summary><c>AllowedClientKeysFile</c>: client public keys allowed to subscribe.</summary>
+    /// <summary>
+    /// <c>AllowedClientKeysFile</c>: client public keys allowed to subscribe (Z85, one a line); needs the CURVE key
+    /// pair. With it the monitor publishes through the system libzmq, whose ZAP handler checks each client's key.
+    /// </summary>
     public string? AllowedClientKeysFile { get; init; }
 }

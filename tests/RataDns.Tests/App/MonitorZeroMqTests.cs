@@ -110,6 +110,52 @@ public class MonitorZeroMqTests
         }
     }
 
+    [SkippableFact]
+    public void With_curve_keys_generated_by_ratadns_keygen_an_allowed_client_receives_and_an_unknown_one_does_not()
+    {
+        Skip.IfNot(PythonSubscriber.IsAvailable, PythonSubscriber.Unavailable);
+        string keys = Directory.CreateTempSubdirectory("ratadns-curve-").FullName;
+        try
+        {
+            // Keys made by the command an operator uses.
+            foreach (string name in new[] { "monitor", "allowed", "stranger" })
+            {
+                Assert.True(ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "ratadns.dll"), "keygen", Path.Combine(keys, name)], out _, out string err) == 0, err);
+            }
+
+            string Key(string file) => File.ReadAllText(Path.Combine(keys, file)).Trim();
+            File.WriteAllLines(Path.Combine(keys, "clients.txt"), ["# the aggregator", Key("allowed.pub")]);
+            string endpoint = $"tcp://127.0.0.1:{RedisServer.FreePort()}";
+            var config = Load($$"""
+                {"ServerId": "curve", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{Sample}}", "Speed": 2,
+                 "ZeroMq": {"Bind": "{{endpoint}}", "CurveSecretKeyFile": "{{keys}}/monitor.key", "CurvePublicKeyFile": "{{keys}}/monitor.pub",
+                            "AllowedClientKeysFile": "{{keys}}/clients.txt"},
+                 "Output": {"OutputMethod": "zmq"}, "PreliminarReducers": [{"Name": "QueriesPerSecond"}]}
+                """);
+            using var allowed = new PythonSubscriber(endpoint, serverKey: Key("monitor.pub"), clientPublicKey: Key("allowed.pub"), clientSecretKey: Key("allowed.key"));
+            using var stranger = new PythonSubscriber(endpoint, serverKey: Key("monitor.pub"), clientPublicKey: Key("stranger.pub"), clientSecretKey: Key("stranger.key"));
+            Assert.Equal("connected", allowed.NextLine(TimeSpan.FromSeconds(30)));
+            Assert.Equal("connected", stranger.NextLine(TimeSpan.FromSeconds(30)));
+            var errors = new StringWriter();
+            Assert.True(MonitorCommand.Run(config, null, errors, default, new MonitorRunOptions { PinThreads = false }) == 0, errors.ToString());
+
+            int received = 0;
+            for (string? line; (line = allowed.NextLine(TimeSpan.FromSeconds(5))) is not null && !line.StartsWith("done", StringComparison.Ordinal);)
+            {
+                Assert.Equal("QueriesPerSecond/curve", JsonDocument.Parse(line).RootElement.GetProperty("topic").GetString());
+                received++;
+            }
+
+            Assert.True(received >= 9, $"the allowed client received {received} of about 10 windows; {string.Join('\n', allowed.StandardError)}");
+            string? strangerLine = stranger.NextLine(TimeSpan.FromSeconds(2));
+            Assert.True(strangerLine is null || strangerLine.StartsWith("done 0", StringComparison.Ordinal), $"the unknown client received: {strangerLine}");
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
+
     [Fact]
     public void A_zeromq_endpoint_that_cannot_be_bound_is_refused_before_capture_starts()
     {
