@@ -157,6 +157,23 @@ public class MonitorZeroMqTests
     }
 
     [Fact]
+    public void Without_any_subscriber_the_monitor_runs_through_and_accounts_for_every_result()
+    {
+        var config = Load($$"""
+            {"ServerId": "alone", "WindowSize": 100, "InputMethod": "capture_file", "InputSource": "{{Sample}}",
+             "ZeroMq": {"Connect": "tcp://127.0.0.1:{{RedisServer.FreePort()}}"}, "Output": {"OutputMethod": "zmq"},
+             "PreliminarReducers": [{"Name": "TopNQ"}, {"Name": "RcodeCounter"}]}
+            """);
+        var errors = new StringWriter();
+        Assert.Equal(0, MonitorCommand.Run(config, null, errors, default, new MonitorRunOptions { PinThreads = false, Statistics = true }));
+
+        // 2,000 packets in windows of 100: 20 windows of 2 results, each sent (to ZeroMQ's queue) or dropped (counted).
+        var counts = System.Text.RegularExpressions.Regex.Match(errors.ToString(), @"zmq connect .*: (\d+) results sent, (\d+) dropped");
+        Assert.True(counts.Success, errors.ToString());
+        Assert.Equal(40, long.Parse(counts.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + long.Parse(counts.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void A_zeromq_endpoint_that_cannot_be_bound_is_refused_before_capture_starts()
     {
         using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
