@@ -166,7 +166,7 @@ public class MonitorConfigurationLoaderTests
               "BufferSizeMiB": 256,
               "Immediate": true,
               "DurationSeconds": 90.5,
-              "ZeroMq": {"Bind": "tcp://*:5556", "HighWaterMark": 1000},
+              "ZeroMq": {"Bind": "tcp://*:5556", "SendHighWatermark": 1000},
               "AnonymizationKeyFile": "/etc/ratadns/anon.key",
               "ReducerAssemblies": ["/opt/ratadns/MyReducers.dll"],
               "Reducers": [{"Name": "TopN", "N": 20, "OutputMethod": "zmq"},],
@@ -186,6 +186,7 @@ public class MonitorConfigurationLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(90.5), configuration.Capture.Duration);
         Assert.Equal(["tcp://*:5556"], configuration.ZeroMq!.Endpoints);
         Assert.True(configuration.ZeroMq.Bind);
+        Assert.Equal(1000, configuration.ZeroMq.SendHighWatermark);
         Assert.Equal("/etc/ratadns/anon.key", configuration.AnonymizationKeyFile);
         Assert.Equal(["/opt/ratadns/MyReducers.dll"], configuration.ReducerAssemblies);
         Assert.Equal(ReducerOutputMethod.Zmq, configuration.Reducers[0].Output.Method);
