@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace RataDns.Aggregator;
+
+/// <summary>What the aggregator knows of one monitor (one serverId).</summary>
+/// <param name="ServerId">The monitor's serverId.</param>
+/// <param name="LastSeen">Wall-clock time the last result arrived.</param>
+/// <param name="Windows">Results received (all types).</param>
+/// <param name="SequenceGaps">Windows missing between received sequence numbers (per type, summed): results lost on the way.</param>
+/// <param name="Drops">Frames the monitor reported dropped (the windows' <c>drops</c>, summed).</param>
+/// <param name="Stale">No result for longer than the stale timeout.</param>
+/// <param name="Types">Reducer types it sent.</param>
+public sealed record MonitorStatus(
+    string ServerId, DateTimeOffset LastSeen, long Windows, long SequenceGaps, long Drops, bool Stale, IReadOnlyList<string> Types);
+
+/// <summary>
+/// One reducer's results merged over a span of recent windows, for one server or for all (<see cref="Scope"/>
+/// <c>"all"</c>): <see cref="Data"/> has the reducer's own data shape.
+/// </summary>
+public sealed record MergedResult(string Type, string Scope, string Span, DateTimeOffset From, DateTimeOffset To, long Windows, JsonElement Data);
+
+/// <summary>A result was received (raised on the receiving thread; handlers must be quick).</summary>
+public sealed record AggregatorUpdate(string Type, string ServerId, long Sequence, DateTimeOffset TimeStamp);
+
+/// <summary>The aggregator's state as the HTTP API and the dashboard read it. Thread-safe.</summary>
+public interface IAggregatorView
+{
+    /// <summary>Every monitor seen, by serverId.</summary>
+    IReadOnlyList<MonitorStatus> Monitors();
+
+    /// <summary>The span names, e.g. "1m", "5m", "15m".</summary>
+    IReadOnlyList<string> Spans();
+
+    /// <summary>Reducer types received so far.</summary>
+    IReadOnlyList<string> Types();
+
+    /// <summary>One type merged over a span for a server (its serverId) or all ("all"); null when nothing fits.</summary>
+    MergedResult? Merged(string type, string scope, string span);
+
+    /// <summary>
+    /// The per-window history of one type for a server or all ("all": windows of the same time merged across
+    /// servers), oldest first, within [from, to] (window end times).
+    /// </summary>
+    IReadOnlyList<MergedResult> History(string type, string scope, DateTimeOffset from, DateTimeOffset to);
+
+    /// <summary>Raised after each result is stored.</summary>
+    event Action<AggregatorUpdate>? Updated;
+}
