@@ -31,6 +31,10 @@ public static class Program
         // The commands handle SIGINT and SIGTERM themselves (a capture ends cleanly and reports what it saw).
         int exitCode = parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
+        // NetMQ sends on background threads: before the process ends, let sockets closed with a linger send what
+        // they hold (the last window's results). Only here, at the end of the process: it ends every NetMQ socket.
+        NetMQ.NetMQConfig.Cleanup(block: true);
+
         // Undocumented, for bench/monitor.sh: the bytes this process allocated in all, start-up included.
         if (Environment.GetEnvironmentVariable("RATADNS_REPORT_ALLOCATIONS") == "1")
         {

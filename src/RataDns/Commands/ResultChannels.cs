@@ -71,13 +71,6 @@ internal sealed class ResultChannels : IDisposable
                 // A closed pipe or a full disk at the very end: counted and reported while writing.
             }
         }
-
-        if (_byDestination.ContainsKey("zmq"))
-        {
-            // NetMQ sends on background threads: without this, results published just before the process ends
-            // (the last, partial window) die with it. Waits for the sockets' linger (bounded) to send them.
-            NetMQ.NetMQConfig.Cleanup(block: true);
-        }
     }
 
     private IResultChannel For(ReducerOutputConfiguration output, Func<IResultChannel>? zeroMq)
