@@ -40,6 +40,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
     private readonly ManualResetEventSlim _started = new(false);
     private readonly List<string> _endpoints = [];
     private Exception? _startFailure;
+    private volatile Exception? _failure;
     private volatile bool _stopping;
     private long _received;
     private long _decodeErrors;
@@ -77,6 +78,12 @@ public sealed class ZeroMqResultSubscriber : IDisposable
     /// <summary>Payloads that did not decode or were not a window result envelope.</summary>
     public long DecodeErrors => Interlocked.Read(ref _decodeErrors);
 
+    /// <summary>
+    /// Why receiving stopped before <see cref="Dispose"/>, or null: <c>NetMQConfig.Cleanup</c> in the same process
+    /// (the monitor calls it as it exits) terminates every NetMQ socket.
+    /// </summary>
+    public Exception? Failure => _failure;
+
     /// <summary>Stops the thread (within about 100 ms) and closes the socket.</summary>
     public void Dispose()
     {
@@ -105,32 +112,46 @@ public sealed class ZeroMqResultSubscriber : IDisposable
         }
 
         _started.Set();
-        using (socket)
+        try
         {
-            var transcoder = new MessagePackToJson();
-            while (!_stopping)
+            using (socket)
             {
-                if (!socket.TryReceiveFrameBytes(Poll, out byte[]? first, out bool more))
-                {
-                    continue;
-                }
+                Receive(socket);
+            }
+        }
+        catch (TerminatingException e)
+        {
+            // NetMQConfig.Cleanup ended the process-wide context (the monitor does so when it exits): nothing more
+            // can be received.
+            _failure = e;
+        }
+    }
 
-                byte[] payload = first;
-                if (more && !socket.TryReceiveFrameBytes(TimeSpan.FromSeconds(1), out payload!, out more))
-                {
-                    continue;
-                }
+    private void Receive(SubscriberSocket socket)
+    {
+        var transcoder = new MessagePackToJson();
+        while (!_stopping)
+        {
+            if (!socket.TryReceiveFrameBytes(Poll, out byte[]? first, out bool more))
+            {
+                continue;
+            }
 
-                // Frames beyond [topic, payload] are not ours: skip them.
-                while (more && socket.TryReceiveFrameBytes(TimeSpan.FromSeconds(1), out _, out more))
-                {
-                }
+            byte[] payload = first;
+            if (more && !socket.TryReceiveFrameBytes(TimeSpan.FromSeconds(1), out payload!, out more))
+            {
+                continue;
+            }
 
-                Interlocked.Increment(ref _received);
-                if (!Store(payload, transcoder))
-                {
-                    Interlocked.Increment(ref _decodeErrors);
-                }
+            // Frames beyond [topic, payload] are not ours: skip them.
+            while (more && socket.TryReceiveFrameBytes(TimeSpan.FromSeconds(1), out _, out more))
+            {
+            }
+
+            Interlocked.Increment(ref _received);
+            if (!Store(payload, transcoder))
+            {
+                Interlocked.Increment(ref _decodeErrors);
             }
         }
     }
