@@ -10,6 +10,7 @@ namespace RataDns.Tests.Aggregator;
 /// Two real monitors (<c>ratadns monitor</c> processes, sample.pcap, different ServerIds) publish on ZeroMQ to a subscriber
 /// that binds; the store's merged results over all servers equal the sums of the two runs' JSON-mode results.
 /// </summary>
+[Collection(NetMqCollection.Name)]
 public class AggregatorEndToEndTests
 {
     private static readonly string Sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");

@@ -13,6 +13,7 @@ namespace RataDns.Tests.Aggregator;
 /// The subscriber fed by the monitor's own publisher: MessagePack and JSON payloads decode to the same stored data,
 /// and the results of two monitors merge to the sum of what each sent.
 /// </summary>
+[Collection(NetMqCollection.Name)]
 public class ZeroMqResultSubscriberTests
 {
     private static readonly string[] Samples =
