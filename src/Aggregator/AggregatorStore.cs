@@ -1,0 +1,354 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace RataDns.Aggregator;
+
+/// <summary>
+/// The aggregator's state: every monitor's status and, per (type, server), a bounded history of window results
+/// (<see cref="AggregatorOptions.HistoryLength"/> of packet time and at most <see cref="AggregatorOptions.MaxResultsPerKey"/>
+/// windows). <see cref="Add(ReadOnlySpan{byte})"/> stores one envelope; the <see cref="IAggregatorView"/> members merge
+/// on demand with <see cref="ResultMerger"/>. Thread-safe: one lock guards the state; merging runs outside it on
+/// immutable results.
+/// </summary>
+/// <remarks>
+/// Spans are measured back from the newest window end seen for the scope (packet time), not from the wall clock, so a
+/// replayed capture merges as it would have live. Only staleness and last-seen use the wall clock.
+/// </remarks>
+public sealed class AggregatorStore : IAggregatorView
+{
+    private readonly AggregatorOptions _options;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Type, string Server), ResultHistory> _histories = [];
+    private readonly Dictionary<string, MonitorState> _monitors = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _types = new(StringComparer.Ordinal);
+    private long _rejected;
+
+    public AggregatorStore(AggregatorOptions? options = null)
+    {
+        _options = options ?? new AggregatorOptions();
+        if (_options.MaxResultsPerKey < 1)
+        {
+            throw new ArgumentException("MaxResultsPerKey must be at least 1.", nameof(options));
+        }
+    }
+
+    public event Action<AggregatorUpdate>? Updated;
+
+    /// <summary>Payloads that were not a window result envelope (bad JSON, missing type/serverId/data/time).</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Stores one JSON envelope; false (counted in <see cref="Rejected"/>) when it is not one.</summary>
+    public bool Add(ReadOnlySpan<byte> envelopeJson)
+    {
+        WindowResult? result;
+        try
+        {
+            var reader = new Utf8JsonReader(envelopeJson);
+            using var document = JsonDocument.ParseValue(ref reader);
+            result = WindowResult.FromEnvelope(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            result = null;
+        }
+
+        return Store(result);
+    }
+
+    /// <summary>Stores one envelope; false (counted in <see cref="Rejected"/>) when it is not one.</summary>
+    public bool Add(JsonElement envelope) => Store(WindowResult.FromEnvelope(envelope));
+
+    /// <summary>Stores a result already read.</summary>
+    public bool Add(WindowResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return Store(result);
+    }
+
+    public IReadOnlyList<MonitorStatus> Monitors()
+    {
+        var now = _options.Clock();
+        lock (_lock)
+        {
+            return [.. _monitors.Values.OrderBy(m => m.ServerId, StringComparer.Ordinal).Select(m => m.Status(now, _options.StaleAfter))];
+        }
+    }
+
+    public IReadOnlyList<string> Spans() => [.. _options.Spans.Select(s => s.Name)];
+
+    public IReadOnlyList<string> Types()
+    {
+        lock (_lock)
+        {
+            return [.. _types];
+        }
+    }
+
+    public MergedResult? Merged(string type, string scope, string span)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentNullException.ThrowIfNull(scope);
+        if (SpanLength(span) is not TimeSpan length)
+        {
+            return null;
+        }
+
+        var selected = new List<WindowResult>();
+        double newest;
+        lock (_lock)
+        {
+            var histories = Histories(type, scope);
+            if (histories.Count == 0)
+            {
+                return null;
+            }
+
+            newest = histories.Max(h => h.NewestEnd);
+            double after = newest - length.TotalSeconds;
+            foreach (var history in histories)
+            {
+                history.Select(after, newest, includeFrom: false, selected);
+            }
+        }
+
+        if (selected.Count == 0)
+        {
+            return null;
+        }
+
+        var data = ResultMerger.Merge(type, selected, _options.MaxListItems);
+        return new MergedResult(type, scope, span, Time(selected.Min(r => r.Start)), Time(newest), selected.Count, data);
+    }
+
+    public IReadOnlyList<MergedResult> History(string type, string scope, DateTimeOffset from, DateTimeOffset to)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentNullException.ThrowIfNull(scope);
+        var selected = new List<WindowResult>();
+        lock (_lock)
+        {
+            foreach (var history in Histories(type, scope))
+            {
+                history.Select(Seconds(from), Seconds(to), includeFrom: true, selected);
+            }
+        }
+
+        if (scope != AggregatorScopes.All)
+        {
+            return [.. selected.OrderBy(r => r.End).Select(r => new MergedResult(type, scope, "window", Time(r.Start), Time(r.End), 1, r.Data))];
+        }
+
+        if (selected.Count == 0)
+        {
+            return [];
+        }
+
+        // Windows of different servers rarely end at the same instant: their ends are rounded to the nearest bucket.
+        double bucket = _options.HistoryBucket?.TotalSeconds ?? Math.Max(1, Math.Ceiling(selected.Max(r => r.Duration)));
+        return
+        [
+            .. selected
+                .GroupBy(r => Math.Round(r.End / bucket) * bucket)
+                .OrderBy(g => g.Key)
+                .Select(g => new MergedResult(
+                    type, scope, "window", Time(g.Min(r => r.Start)), Time(g.Key), g.Count(), ResultMerger.Merge(type, [.. g], _options.MaxListItems))),
+        ];
+    }
+
+    /// <summary>A configured span's length, or a length written as a number and a unit (s, m, h, d: "30s", "2h"); null otherwise.</summary>
+    public TimeSpan? SpanLength(string span)
+    {
+        ArgumentNullException.ThrowIfNull(span);
+        foreach (var configured in _options.Spans)
+        {
+            if (configured.Name == span)
+            {
+                return configured.Length;
+            }
+        }
+
+        if (span.Length < 2 || !double.TryParse(span.AsSpan(0, span.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double n) || n <= 0 || !double.IsFinite(n))
+        {
+            return null;
+        }
+
+        return span[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(n),
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            _ => null,
+        };
+    }
+
+    private bool Store(WindowResult? result)
+    {
+        if (result is null)
+        {
+            Interlocked.Increment(ref _rejected);
+            return false;
+        }
+
+        var now = _options.Clock();
+        lock (_lock)
+        {
+            if (!_monitors.TryGetValue(result.ServerId, out var monitor))
+            {
+                _monitors[result.ServerId] = monitor = new MonitorState(result.ServerId);
+            }
+
+            monitor.Record(result, now);
+            _types.Add(result.Type);
+            var key = (result.Type, result.ServerId);
+            if (!_histories.TryGetValue(key, out var history))
+            {
+                _histories[key] = history = new ResultHistory();
+            }
+
+            history.Add(result, _options.HistoryLength.TotalSeconds, _options.MaxResultsPerKey);
+        }
+
+        Updated?.Invoke(new AggregatorUpdate(result.Type, result.ServerId, result.Sequence, Time(result.End)));
+        return true;
+    }
+
+    /// <summary>Under the lock: the histories of one type for a server, or for every server ("all").</summary>
+    private List<ResultHistory> Histories(string type, string scope)
+    {
+        if (scope != AggregatorScopes.All)
+        {
+            return _histories.TryGetValue((type, scope), out var one) ? [one] : [];
+        }
+
+        return [.. _histories.Where(h => h.Key.Type == type).Select(h => h.Value)];
+    }
+
+    private static DateTimeOffset Time(double seconds) =>
+        DateTimeOffset.UnixEpoch.AddTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
+
+    private static double Seconds(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerSecond;
+
+    /// <summary>One monitor's counters; guarded by the store's lock.</summary>
+    private sealed class MonitorState(string serverId)
+    {
+        private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _dropsByType = new(StringComparer.Ordinal);
+        private DateTimeOffset _lastSeen;
+        private long _windows;
+        private long _gaps;
+        private double _lastWindowSeconds;
+
+        public string ServerId { get; } = serverId;
+
+        public void Record(WindowResult result, DateTimeOffset now)
+        {
+            _lastSeen = now;
+            _windows++;
+            _lastWindowSeconds = result.Duration;
+            _dropsByType[result.Type] = _dropsByType.GetValueOrDefault(result.Type) + result.Drops;
+            if (result.Sequence < 0)
+            {
+                return;
+            }
+
+            // A jump by k > 1 lost k - 1 windows; 0 again is a restart (not a gap); a first result after a late start,
+            // a repeat or an older number counts nothing.
+            if (_lastSequence.TryGetValue(result.Type, out long last) && result.Sequence > last + 1)
+            {
+                _gaps += result.Sequence - last - 1;
+            }
+
+            _lastSequence[result.Type] = result.Sequence;
+        }
+
+        public MonitorStatus Status(DateTimeOffset now, TimeSpan? staleAfter)
+        {
+            var timeout = staleAfter ?? TimeSpan.FromSeconds(Math.Max(10, 3 * _lastWindowSeconds));
+
+            // Every reducer reports the same window's drops: the largest per-type sum is the monitor's.
+            long drops = _dropsByType.Count == 0 ? 0 : _dropsByType.Values.Max();
+            return new MonitorStatus(
+                ServerId, _lastSeen, _windows, _gaps, drops, now - _lastSeen > timeout, [.. _dropsByType.Keys.Order(StringComparer.Ordinal)]);
+        }
+    }
+
+    /// <summary>
+    /// One (type, server)'s windows ordered by end time, bounded by age (packet time, back from the newest end) and by
+    /// count. Arrivals are nearly always in order (appended); an older one (a restarted replay) is inserted in place.
+    /// </summary>
+    private sealed class ResultHistory
+    {
+        private readonly List<WindowResult> _items = [];
+        private int _head;
+
+        public double NewestEnd => _items.Count > _head ? _items[^1].End : double.NegativeInfinity;
+
+        public void Add(WindowResult result, double keepSeconds, int maxItems)
+        {
+            if (_items.Count == _head || _items[^1].End <= result.End)
+            {
+                _items.Add(result);
+            }
+            else
+            {
+                _items.Insert(UpperBound(result.End), result);
+            }
+
+            double oldest = _items[^1].End - keepSeconds;
+            while (_items.Count - _head > maxItems || _items[_head].End < oldest)
+            {
+                _head++;
+            }
+
+            // Compact once the dropped prefix is half the list: amortized O(1) per result.
+            if (_head > 64 && _head * 2 > _items.Count)
+            {
+                _items.RemoveRange(0, _head);
+                _head = 0;
+            }
+        }
+
+        /// <summary>Appends the windows whose end lies in (from, to] (or [from, to] with <paramref name="includeFrom"/>).</summary>
+        public void Select(double from, double to, bool includeFrom, List<WindowResult> into)
+        {
+            for (int i = UpperBound(from) - 1; i >= _head && includeFrom && _items[i].End == from; i--)
+            {
+                into.Add(_items[i]);
+            }
+
+            for (int i = UpperBound(from); i < _items.Count && _items[i].End <= to; i++)
+            {
+                into.Add(_items[i]);
+            }
+        }
+
+        /// <summary>The first index (from the head) whose end is greater than <paramref name="end"/>.</summary>
+        private int UpperBound(double end)
+        {
+            int low = _head;
+            int high = _items.Count;
+            while (low < high)
+            {
+                int middle = low + ((high - low) / 2);
+                if (_items[middle].End <= end)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+
+            return low;
+        }
+    }
+}
+
+/// <summary>The scope names the view understands besides a serverId.</summary>
+public static class AggregatorScopes
+{
+    /// <summary>Every server.</summary>
+    public const string All = "all";
+}
