@@ -344,8 +344,9 @@
   // [{ name, color, points }] from the kept history: totals (or the chosen server) and, for "all", each server's qps.
   async function loadRateSeries() {
     const combined = has('PacketsQueriesAndAnswersPerSecond');
+    let range = ''; // the first series' window (the server's default: 15 min before the newest), then shared
     const pick = (type, key) => async (scope) => {
-      const h = await getJson(`/api/history/${type}?scope=${encodeURIComponent(scope)}`);
+      const h = await getJson(`/api/history/${type}?scope=${encodeURIComponent(scope)}${range}`);
       return (h || []).filter((w) => w.data && typeof w.data[key] === 'number').map((w) => [new Date(w.to).getTime(), w.data[key]]);
     };
     const qps = combined ? pick('PacketsQueriesAndAnswersPerSecond', 'qps') : has('QueriesPerSecond') ? pick('QueriesPerSecond', 'qps') : null;
@@ -354,6 +355,12 @@
     const label = state.scope === 'all' ? 'all servers' : state.scope;
     if (qps) series.push({ name: `qps ${label}`, color: COLORS[0], width: 2.6, points: await qps(state.scope) });
     if (aps) series.push({ name: `aps ${label}`, color: COLORS[1], width: 2.6, points: await aps(state.scope) });
+    const first = series.find((s) => s.points.length > 0);
+    if (first) {
+      // Every line on the same time axis, even for a server whose own newest window is older.
+      const to = first.points[first.points.length - 1][0] / 1000, from = first.points[0][0] / 1000;
+      range = `&from=${from}&to=${to}`;
+    }
     if (qps && state.scope === 'all' && state.servers.length > 1) {
       const servers = state.servers.slice(0, MAX_SERVER_LINES);
       const each = await Promise.all(servers.map((m) => qps(m.serverId).catch(() => [])));
