@@ -47,13 +47,14 @@ internal static class EventStream
                 }
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // The client went away or the host is stopping: a normal end of the stream.
+            // The client went away (RequestAborted, or Kestrel's ConnectionAbortedException on a write) or the host
+            // is stopping: the normal ends of a stream.
         }
-        catch (IOException) when (context.RequestAborted.IsCancellationRequested)
+        catch (IOException)
         {
-            // Writing to a connection the client had just closed.
+            // A write to a connection the client had just reset.
         }
         finally
         {

@@ -77,13 +77,11 @@ public sealed class EventStreamTests : IAsyncLifetime
             _view.Receive(i % 2 == 0 ? "RcodeCounter" : "QtypeCounter", i % 3 == 0 ? "ns1" : "ns2");
         }
 
-        var clock = Stopwatch.StartNew();
         var coalesced = await stream.NextEvent(Patience);
         Assert.Equal("update", coalesced.Name);
         Assert.Equal(["QtypeCounter", "RcodeCounter"], coalesced.Data.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal(["ns1", "ns2"], coalesced.Data.GetProperty("servers").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal(50, coalesced.Data.GetProperty("results").GetInt64());
-        Assert.True(clock.Elapsed > TimeSpan.FromMilliseconds(100), $"the second event came after {clock.Elapsed}");
     }
 
     [Fact]
