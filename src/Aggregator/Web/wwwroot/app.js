@@ -1,0 +1,556 @@
+// RataDns aggregator dashboard: reads the JSON API, listens to /api/events, draws plain SVG.
+// No framework and no build step. Every value from the API is put into the page as text (textContent,
+// SVG <text>), never as HTML: names and client addresses come from the network.
+'use strict';
+
+(() => {
+  const SVG = 'http://www.w3.org/2000/svg';
+  const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
+  const MAX_SERVER_LINES = 6;
+  const MIN_REFRESH_MS = 1000;
+  const HEALTH_REFRESH_MS = 5000;
+  const SPAN_SECONDS = { '1m': 60, '5m': 300, '15m': 900 };
+
+  // The panels and the reducer type each one reads.
+  const PANEL_TYPES = ['TopNQ', 'QueriesSummary', 'RcodeCounter', 'QtypeCounter', 'ResponseLatency',
+    'TopNxdomainNames', 'MalformedCounter', 'QueriesWithUnderscoredName'];
+
+  const state = {
+    servers: [], types: [], spans: ['1m', '5m', '15m'],
+    scope: 'all', span: '1m',
+    paused: false, timeline: [], rewindIndex: null,
+    rateSeries: [], refreshing: false, again: false, lastRefresh: 0, timer: null, ready: false,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---- DOM and formatting helpers --------------------------------------------------------------
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') node.className = v; else node.setAttribute(k, v);
+    }
+    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  function noData(container, why) {
+    container.replaceChildren(el('div', { class: 'no-data' }, why || 'no data'));
+  }
+
+  function fmt(n, digits = 1) {
+    if (typeof n !== 'number' || !isFinite(n)) return '–';
+    return n.toLocaleString('en-US', { maximumFractionDigits: digits });
+  }
+
+  function fmtUs(us) {
+    if (typeof us !== 'number') return '–';
+    return us >= 1000 ? `${fmt(us / 1000, 2)} ms` : `${fmt(us, 0)} µs`;
+  }
+
+  function fmtTime(t) {
+    const d = new Date(t);
+    return isNaN(d) ? '–' : d.toISOString().slice(11, 19) + 'Z';
+  }
+
+  function fmtAgo(t) {
+    const s = Math.round((Date.now() - new Date(t).getTime()) / 1000);
+    if (!isFinite(s)) return '–';
+    if (s < 60) return `${Math.max(s, 0)} s ago`;
+    if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+    return `${fmt(s / 3600, 1)} h ago`;
+  }
+
+  function isObject(v) { return v !== null && typeof v === 'object' && !Array.isArray(v); }
+
+  // ---- API --------------------------------------------------------------------------------------
+
+  async function getJson(path) {
+    const response = await fetch(path, { headers: { Accept: 'application/json' } });
+    if (response.status === 404) return null; // an unknown type or no results: the panel says "no data"
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  function scopeQuery() { return `scope=${encodeURIComponent(state.scope)}`; }
+
+  function has(type) { return state.types.includes(type); }
+
+  // ---- charts -----------------------------------------------------------------------------------
+
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
+    return 10 * p;
+  }
+
+  // A line chart: series = [{ name, color, points: [[timeMs, value], ...] }]; marker = a time to mark, or null.
+  function lineChart(container, series, marker) {
+    const points = series.flatMap((s) => s.points);
+    if (points.length === 0) { noData(container); return; }
+    const W = 900, H = 240, L = 56, R = 12, T = 10, B = 24;
+    let t0 = Math.min(...points.map((p) => p[0])), t1 = Math.max(...points.map((p) => p[0]));
+    if (t0 === t1) { t0 -= 30000; t1 += 30000; }
+    const yMax = niceMax(Math.max(...points.map((p) => p[1])));
+    const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
+    const y = (v) => T + (1 - v / yMax) * (H - T - B);
+    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'rates over time' });
+    for (let i = 0; i <= 4; i++) {
+      const v = (yMax * i) / 4;
+      root.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+      root.append(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmt(v)));
+    }
+    for (const t of [t0, (t0 + t1) / 2, t1]) {
+      const anchor = t === t0 ? 'start' : t === t1 ? 'end' : 'middle';
+      root.append(svg('text', { x: x(t), y: H - 6, 'text-anchor': anchor }, fmtTime(t)));
+    }
+    for (const s of series) {
+      if (s.points.length === 0) continue;
+      const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join('');
+      const path = svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': s.width || 1.8 });
+      path.append(svg('title', {}, s.name));
+      root.append(path);
+      if (s.points.length === 1) root.append(svg('circle', { cx: x(s.points[0][0]), cy: y(s.points[0][1]), r: 3, fill: s.color }));
+    }
+    if (marker !== null && marker !== undefined) {
+      root.append(svg('line', { class: 'marker', x1: x(marker), x2: x(marker), y1: T, y2: H - B }));
+    }
+    container.replaceChildren(root);
+  }
+
+  // Horizontal bars: entries = [[label, value], ...], drawn largest first as given.
+  function barChart(container, entries, options = {}) {
+    if (entries.length === 0) { noData(container, options.empty); return; }
+    const W = 440, row = 20, labelW = options.labelWidth || 190, valueW = 60;
+    const H = entries.length * row + 4;
+    const max = Math.max(...entries.map((e) => e[1]), 1);
+    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
+    entries.forEach(([label, value], i) => {
+      const yTop = i * row + 2;
+      const text = String(label);
+      const shown = text.length > 30 ? text.slice(0, 29) + '…' : text;
+      const t = svg('text', { class: 'bar-label', x: labelW - 6, y: yTop + 13, 'text-anchor': 'end' }, shown);
+      t.append(svg('title', {}, text));
+      root.append(t);
+      const w = Math.max(1, ((W - labelW - valueW) * value) / max);
+      root.append(svg('rect', { x: labelW, y: yTop + 2, width: w, height: row - 6, rx: 2, fill: options.color || COLORS[0] }));
+      root.append(svg('text', { x: labelW + w + 4, y: yTop + 13 }, (options.format || fmt)(value)));
+    });
+    container.replaceChildren(root);
+  }
+
+  // ---- merging windows on the client (rewind) ----------------------------------------------------
+  // When paused at a past time, a panel shows the windows of the chosen span that end at or before it,
+  // merged here with the reducer's own rule (sums, unions; latency percentiles from the summed histogram).
+
+  function sumMaps(list) {
+    const out = {};
+    for (const m of list) if (isObject(m)) for (const [k, v] of Object.entries(m)) if (typeof v === 'number') out[k] = (out[k] || 0) + v;
+    return out;
+  }
+
+  function mergeData(type, list) {
+    list = list.filter((d) => d !== null && d !== undefined);
+    if (list.length === 0) return null;
+    if (list.length === 1) return list[0];
+    switch (type) {
+      case 'RcodeCounter':
+      case 'QtypeCounter':
+        return sumMaps(list);
+      case 'TopNQ': {
+        const counts = {};
+        for (const pairs of list) if (Array.isArray(pairs)) for (const [n, c] of pairs) counts[n] = (counts[n] || 0) + c;
+        return Object.entries(counts).sort((a, b) => b[1] - a[1]);
+      }
+      case 'QueriesSummary': {
+        const out = {};
+        for (const m of list) for (const [sender, byType] of Object.entries(m || {})) {
+          const o = out[sender] || (out[sender] = {});
+          for (const [qtype, names] of Object.entries(byType || {})) o[qtype] = [...new Set([...(o[qtype] || []), ...names])];
+        }
+        return out;
+      }
+      case 'QueriesWithUnderscoredName': {
+        const out = {};
+        for (const m of list) for (const [name, items] of Object.entries(m || {})) out[name] = [...(out[name] || []), ...items].slice(0, 50);
+        return out;
+      }
+      case 'TopNxdomainNames': {
+        const counts = {}; let total = 0;
+        for (const d of list) {
+          total += d.total || 0;
+          for (const e of d.top || []) counts[e.name] = (counts[e.name] || 0) + e.count;
+        }
+        return { total, top: Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([name, count]) => ({ name, count })) };
+      }
+      case 'MalformedCounter': {
+        const out = { total: 0, malformed: 0, reasons: {} };
+        for (const d of list) {
+          out.total += d.total || 0; out.malformed += d.malformed || 0;
+          for (const [r, v] of Object.entries(d.reasons || {})) {
+            const o = out.reasons[r] || (out.reasons[r] = { count: 0, examples: [] });
+            o.count += v.count || 0; o.examples = [...o.examples, ...(v.examples || [])].slice(0, 5);
+          }
+        }
+        return out;
+      }
+      case 'ResponseLatency': {
+        const out = { matched: 0, unanswered: 0, unsolicited: 0, untracked: 0, pending: 0, latencyUs: {}, histogram: [] };
+        const buckets = {}; let max = 0;
+        for (const d of list) {
+          for (const k of ['matched', 'unanswered', 'unsolicited', 'untracked']) out[k] += d[k] || 0;
+          out.pending = d.pending || 0; // pending is a level, not a count: the latest one
+          max = Math.max(max, (d.latencyUs && d.latencyUs.max) || 0);
+          for (const b of d.histogram || []) buckets[b.leUs] = (buckets[b.leUs] || 0) + b.count;
+        }
+        out.histogram = Object.entries(buckets).map(([le, count]) => ({ leUs: Number(le), count })).sort((a, b) => a.leUs - b.leUs);
+        const total = out.histogram.reduce((s, b) => s + b.count, 0);
+        const pct = (q) => { let c = 0; for (const b of out.histogram) { c += b.count; if (c >= q * total) return b.leUs; } return max; };
+        out.latencyUs = total > 0 ? { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), p999: pct(0.999), max } : {};
+        return out;
+      }
+      default:
+        return list[list.length - 1];
+    }
+  }
+
+  // ---- panels -----------------------------------------------------------------------------------
+
+  function renderTopNames(top, summary) {
+    const container = $('top-names');
+    if (!Array.isArray(top) || top.length === 0) { noData(container); return; }
+    const askers = {};
+    if (isObject(summary)) {
+      for (const [sender, byType] of Object.entries(summary)) {
+        for (const names of Object.values(byType || {})) for (const n of names || []) (askers[n] || (askers[n] = new Set())).add(sender);
+      }
+    }
+    const max = Math.max(...top.map((e) => e[1]), 1);
+    const rows = top.slice(0, 15).map(([name, count]) => {
+      const clients = [...(askers[name] || [])];
+      // Sizes go through CSSOM, not a style attribute, which the Content-Security-Policy forbids.
+      const bar = el('div', { class: 'name-bar' });
+      bar.style.width = `${Math.max(2, (100 * count) / max)}%`;
+      const who = clients.length === 0 ? 'clients: not in QueriesSummary'
+        : `${clients.length} client${clients.length === 1 ? '' : 's'}: ${clients.slice(0, 6).join(', ')}${clients.length > 6 ? ', …' : ''}`;
+      return el('tr', {}, el('td', { class: 'name' }, name, bar, el('div', { class: 'clients' }, who)), el('td', { class: 'num' }, fmt(count, 0)));
+    });
+    container.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'name'), el('th', { class: 'num' }, 'queries'))), el('tbody', {}, ...rows)));
+  }
+
+  function renderClientsByQtype(summary) {
+    const container = $('clients-by-qtype');
+    if (!isObject(summary) || Object.keys(summary).length === 0) { noData(container); return; }
+    const byType = {};
+    for (const [sender, types] of Object.entries(summary)) {
+      for (const [qtype, names] of Object.entries(types || {})) (byType[qtype] || (byType[qtype] = [])).push([sender, (names || []).length]);
+    }
+    const tiles = Object.entries(byType).sort((a, b) => b[1].length - a[1].length).map(([qtype, senders]) => {
+      senders.sort((a, b) => b[1] - a[1]);
+      return el('div', { class: 'tile' },
+        el('div', {}, el('strong', {}, qtype), ' ', el('span', { class: 'muted' }, 'clients')),
+        el('div', { class: 'big' }, fmt(senders.length, 0)),
+        el('ul', {}, ...senders.slice(0, 5).map(([s, n]) => el('li', {}, `${s} (${n} name${n === 1 ? '' : 's'})`))));
+    });
+    container.replaceChildren(...tiles);
+  }
+
+  function renderCounts(id, data, color) {
+    const container = $(id);
+    if (!isObject(data)) { noData(container); return; }
+    const entries = Object.entries(data).filter((e) => typeof e[1] === 'number').sort((a, b) => b[1] - a[1]).slice(0, 15);
+    barChart(container, entries, { color, labelWidth: 120 });
+  }
+
+  function renderLatency(d) {
+    const container = $('latency');
+    if (!isObject(d) || !isObject(d.latencyUs) || Object.keys(d.latencyUs).length === 0) { noData(container); return; }
+    const tiles = ['p50', 'p90', 'p99', 'p999', 'max'].map((k) =>
+      el('div', { class: 'tile' }, el('div', { class: 'muted' }, k), el('div', { class: 'big' }, fmtUs(d.latencyUs[k]))));
+    const counts = el('div', { class: 'muted' },
+      `matched ${fmt(d.matched, 0)} · unanswered ${fmt(d.unanswered, 0)} · unsolicited ${fmt(d.unsolicited, 0)} · untracked ${fmt(d.untracked, 0)} · pending ${fmt(d.pending, 0)}`);
+    container.replaceChildren(el('div', { class: 'tiles' }, ...tiles), counts);
+  }
+
+  function renderTopList(id, d) {
+    const container = $(id);
+    if (!isObject(d) || !Array.isArray(d.top)) { noData(container); return; }
+    const head = el('div', { class: 'muted' }, `total ${fmt(d.total, 0)}`);
+    const chart = el('div');
+    barChart(chart, d.top.slice(0, 12).map((e) => [e.name, e.count]), { color: COLORS[1], empty: 'none in this span' });
+    container.replaceChildren(head, chart);
+  }
+
+  function renderMalformed(d) {
+    const container = $('malformed');
+    if (!isObject(d) || typeof d.total !== 'number') { noData(container); return; }
+    const share = d.total > 0 ? (100 * d.malformed) / d.total : 0;
+    const head = el('div', { class: 'tiles' },
+      el('div', { class: 'tile' }, el('div', { class: 'muted' }, 'malformed'), el('div', { class: 'big' }, fmt(d.malformed, 0))),
+      el('div', { class: 'tile' }, el('div', { class: 'muted' }, 'of messages'), el('div', { class: 'big' }, `${fmt(share, 2)} %`)));
+    const reasons = Object.entries(d.reasons || {}).filter(([r]) => r !== 'ok').map(([r, v]) => [r, v.count || 0]).sort((a, b) => b[1] - a[1]);
+    const chart = el('div');
+    barChart(chart, reasons, { color: COLORS[4], labelWidth: 160, empty: 'nothing malformed' });
+    const examples = Object.entries(d.reasons || {}).filter(([r]) => r !== 'ok')
+      .flatMap(([r, v]) => (v.examples || []).map((x) => [r, x])).slice(0, 8);
+    const parts = [head, chart];
+    if (examples.length > 0) {
+      parts.push(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'reason'), el('th', {}, 'client'), el('th', {}, 'qname'), el('th', { class: 'num' }, 'size'))),
+        el('tbody', {}, ...examples.map(([r, x]) => el('tr', {}, el('td', {}, r), el('td', {}, x.client || ''), el('td', { class: 'name' }, x.qname || ''), el('td', { class: 'num' }, fmt(x.size, 0)))))));
+    }
+    container.replaceChildren(...parts);
+  }
+
+  function renderUnderscored(d) {
+    const container = $('underscored');
+    if (!isObject(d)) { noData(container); return; }
+    const rows = Object.entries(d).sort((a, b) => b[1].length - a[1].length).slice(0, 20).map(([name, items]) => {
+      const senders = [...new Set(items.map((i) => i.sender))];
+      const qtypes = [...new Set(items.map((i) => (i.query && i.query.qtype) || '?'))];
+      return el('tr', {}, el('td', { class: 'name' }, name), el('td', {}, qtypes.join(' ')), el('td', { class: 'num' }, fmt(items.length, 0)),
+        el('td', { class: 'clients' }, senders.slice(0, 4).join(', ') + (senders.length > 4 ? ', …' : '')));
+    });
+    if (rows.length === 0) { noData(container, 'none in this span'); return; }
+    container.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'name'), el('th', {}, 'qtype'), el('th', { class: 'num' }, 'queries'), el('th', {}, 'senders'))), el('tbody', {}, ...rows)));
+  }
+
+  function renderHealth() {
+    const container = $('health');
+    if (state.servers.length === 0) { noData(container, 'no monitor has sent anything yet'); return; }
+    const rows = state.servers.map((m) => el('tr', {},
+      el('td', {}, m.serverId),
+      el('td', { title: m.lastSeen }, fmtAgo(m.lastSeen)),
+      el('td', { class: 'num' }, fmt(m.windows, 0)),
+      el('td', { class: 'num' }, fmt(m.sequenceGaps, 0)),
+      el('td', { class: 'num' }, fmt(m.drops, 0)),
+      el('td', { class: 'num' }, fmt((m.types || []).length, 0)),
+      el('td', {}, el('span', { class: m.stale ? 'badge stale' : 'badge ok' }, m.stale ? 'stale' : 'ok'))));
+    const head = el('tr', {}, el('th', {}, 'server'), el('th', {}, 'last seen'), el('th', { class: 'num' }, 'windows'),
+      el('th', { class: 'num' }, 'gaps'), el('th', { class: 'num' }, 'drops'), el('th', { class: 'num' }, 'types'), el('th', {}, 'state'));
+    container.replaceChildren(el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows)));
+  }
+
+  // ---- rates over time --------------------------------------------------------------------------
+
+  // [{ name, color, points }] from the kept history: totals (or the chosen server) and, for "all", each server's qps.
+  async function loadRateSeries() {
+    const combined = has('PacketsQueriesAndAnswersPerSecond');
+    let range = ''; // the first series' window (the server's default: 15 min before the newest), then shared
+    const pick = (type, key) => async (scope) => {
+      const h = await getJson(`/api/history/${type}?scope=${encodeURIComponent(scope)}${range}`);
+      return (h || []).filter((w) => w.data && typeof w.data[key] === 'number').map((w) => [new Date(w.to).getTime(), w.data[key]]);
+    };
+    const qps = combined ? pick('PacketsQueriesAndAnswersPerSecond', 'qps') : has('QueriesPerSecond') ? pick('QueriesPerSecond', 'qps') : null;
+    const aps = combined ? pick('PacketsQueriesAndAnswersPerSecond', 'aps') : has('AnswersPerSecond') ? pick('AnswersPerSecond', 'aps') : null;
+    const series = [];
+    const label = state.scope === 'all' ? 'all servers' : state.scope;
+    if (qps) series.push({ name: `qps ${label}`, color: COLORS[0], width: 2.6, points: await qps(state.scope) });
+    if (aps) series.push({ name: `aps ${label}`, color: COLORS[1], width: 2.6, points: await aps(state.scope) });
+    const first = series.find((s) => s.points.length > 0);
+    if (first) {
+      // Every line on the same time axis, even for a server whose own newest window is older.
+      const to = first.points[first.points.length - 1][0] / 1000, from = first.points[0][0] / 1000;
+      range = `&from=${from}&to=${to}`;
+    }
+    if (qps && state.scope === 'all' && state.servers.length > 1) {
+      const servers = state.servers.slice(0, MAX_SERVER_LINES);
+      const each = await Promise.all(servers.map((m) => qps(m.serverId).catch(() => [])));
+      servers.forEach((m, i) => series.push({ name: `qps ${m.serverId}`, color: COLORS[(i + 2) % COLORS.length], width: 1.2, points: each[i] }));
+    }
+    return series;
+  }
+
+  function renderRates() {
+    const marker = state.rewindIndex === null ? null : state.timeline[state.rewindIndex];
+    const visible = state.rateSeries.filter((s) => s.points.length > 0);
+    lineChart($('qps-chart'), visible, marker);
+    $('qps-legend').replaceChildren(...visible.map((s) => {
+      const last = marker === null ? s.points[s.points.length - 1] : [...s.points].reverse().find((p) => p[0] <= marker);
+      const swatch = el('span', { class: 'swatch' });
+      swatch.style.background = s.color;
+      return el('span', {}, swatch, `${s.name}: ${last ? fmt(last[1]) : '–'}`);
+    }));
+  }
+
+  // ---- refresh ----------------------------------------------------------------------------------
+
+  // The panels' data: merged over the span now, or (paused on the slider) merged here from the history
+  // windows of the span that ends at the chosen time.
+  async function loadPanels() {
+    const at = state.rewindIndex === null ? null : state.timeline[state.rewindIndex];
+    const known = PANEL_TYPES.filter(has);
+    if (at === null) {
+      // One request for every panel; a type with nothing in the span is null (no 404s in the console).
+      const merged = known.length === 0 ? {}
+        : await getJson(`/api/merged?types=${known.map(encodeURIComponent).join(',')}&${scopeQuery()}&span=${encodeURIComponent(state.span)}`);
+      return Object.fromEntries(PANEL_TYPES.map((t) => [t, merged && merged[t] ? merged[t].data : null]));
+    }
+    const entries = await Promise.all(PANEL_TYPES.map(async (type) => {
+      if (!has(type)) return [type, null];
+      const seconds = SPAN_SECONDS[state.span] || 60;
+      const to = at / 1000, from = to - seconds + 0.001;
+      const windows = await getJson(`/api/history/${type}?${scopeQuery()}&from=${from}&to=${to}`);
+      return [type, mergeData(type, (windows || []).map((w) => w.data))];
+    }));
+    return Object.fromEntries(entries);
+  }
+
+  function renderPanels(d) {
+    renderTopNames(d.TopNQ, d.QueriesSummary);
+    renderClientsByQtype(d.QueriesSummary);
+    renderCounts('rcodes', d.RcodeCounter, COLORS[2]);
+    renderCounts('qtypes', d.QtypeCounter, COLORS[3]);
+    renderLatency(d.ResponseLatency);
+    renderTopList('nxdomain', d.TopNxdomainNames);
+    renderMalformed(d.MalformedCounter);
+    renderUnderscored(d.QueriesWithUnderscoredName);
+  }
+
+  function updateTimeline() {
+    const times = [...new Set(state.rateSeries.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+    state.timeline = times;
+    const slider = $('rewind-slider');
+    slider.max = String(Math.max(0, times.length - 1));
+    slider.disabled = !state.paused || times.length === 0;
+    if (state.rewindIndex !== null && state.rewindIndex >= times.length) state.rewindIndex = times.length - 1;
+    if (state.rewindIndex === null) slider.value = slider.max;
+  }
+
+  async function refresh({ rates = true } = {}) {
+    if (state.refreshing) { state.again = true; return; }
+    state.refreshing = true;
+    try {
+      const servers = await getJson('/api/servers');
+      state.servers = Array.isArray(servers) ? servers : [];
+      updateScopeOptions();
+      renderHealth();
+      if (rates) {
+        state.rateSeries = await loadRateSeries();
+        updateTimeline();
+      }
+      renderRates();
+      renderPanels(await loadPanels());
+      $('status-line').textContent = state.rewindIndex === null
+        ? `updated ${new Date().toLocaleTimeString()}`
+        : `showing the ${state.span} up to ${fmtTime(state.timeline[state.rewindIndex])} (merged in the browser from the kept windows)`;
+      if (!state.ready) { state.ready = true; document.body.dataset.ready = '1'; }
+    } catch (e) {
+      $('status-line').textContent = `could not refresh: ${e.message}`;
+    } finally {
+      state.refreshing = false;
+      state.lastRefresh = Date.now();
+      if (state.again) { state.again = false; scheduleRefresh(); }
+    }
+  }
+
+  // At most one refresh a second from live updates; none while paused.
+  function scheduleRefresh() {
+    if (state.paused || state.timer !== null) return;
+    const wait = Math.max(0, MIN_REFRESH_MS - (Date.now() - state.lastRefresh));
+    state.timer = setTimeout(() => { state.timer = null; refresh(); }, wait);
+  }
+
+  // ---- controls ---------------------------------------------------------------------------------
+
+  function updateScopeOptions() {
+    const select = $('scope-select');
+    const wanted = ['all', ...state.servers.map((m) => m.serverId)];
+    const have = [...select.options].map((o) => o.value);
+    if (wanted.join('\n') === have.join('\n')) return;
+    select.replaceChildren(...wanted.map((v) => el('option', { value: v }, v === 'all' ? 'all servers' : v)));
+    if (!wanted.includes(state.scope)) state.scope = 'all';
+    select.value = state.scope;
+  }
+
+  function updateSpanOptions() {
+    const select = $('span-select');
+    if (state.spans.length === 0) return;
+    select.replaceChildren(...state.spans.map((s) => el('option', { value: s }, s)));
+    if (!state.spans.includes(state.span)) state.span = state.spans[0];
+    select.value = state.span;
+  }
+
+  function setPaused(paused) {
+    state.paused = paused;
+    $('pause-button').textContent = paused ? 'Resume' : 'Pause';
+    const slider = $('rewind-slider');
+    slider.disabled = !paused || state.timeline.length === 0;
+    if (!paused) {
+      state.rewindIndex = null;
+      slider.value = slider.max;
+      $('rewind-time').textContent = 'live';
+      refresh();
+    } else {
+      $('rewind-time').textContent = 'paused';
+    }
+    setConnection(paused ? 'paused' : state.connection || 'connecting');
+  }
+
+  function setConnection(text) {
+    if (text !== 'paused') state.connection = text;
+    const badge = $('connection');
+    const shown = state.paused ? 'paused' : text;
+    badge.textContent = shown;
+    badge.className = `badge ${shown === 'live' ? 'ok' : shown === 'paused' ? 'paused' : 'down'}`;
+  }
+
+  function wireControls() {
+    $('scope-select').addEventListener('change', (e) => { state.scope = e.target.value; refresh(); });
+    $('span-select').addEventListener('change', (e) => { state.span = e.target.value; refresh({ rates: false }); });
+    $('pause-button').addEventListener('click', () => setPaused(!state.paused));
+    $('rewind-slider').addEventListener('input', (e) => {
+      const i = Number(e.target.value);
+      state.rewindIndex = i;
+      $('rewind-time').textContent = fmtTime(state.timeline[i]);
+      refresh({ rates: false });
+    });
+    setInterval(() => { if (!state.paused) renderHealth(); }, HEALTH_REFRESH_MS);
+  }
+
+  function connect() {
+    const events = new EventSource('/api/events');
+    events.addEventListener('open', () => setConnection('live'));
+    events.addEventListener('error', () => setConnection('reconnecting'));
+    events.addEventListener('state', (e) => {
+      const s = JSON.parse(e.data);
+      state.servers = s.servers || [];
+      state.types = s.types || [];
+      if (Array.isArray(s.spans) && s.spans.length > 0) { state.spans = s.spans; updateSpanOptions(); }
+      setConnection('live');
+      refresh();
+    });
+    events.addEventListener('update', (e) => {
+      const u = JSON.parse(e.data);
+      for (const t of u.types || []) if (!state.types.includes(t)) state.types.push(t);
+      scheduleRefresh();
+    });
+  }
+
+  async function start() {
+    wireControls();
+    try {
+      const [types, spans] = await Promise.all([getJson('/api/types'), getJson('/api/spans')]);
+      state.types = types || [];
+      if (Array.isArray(spans) && spans.length > 0) { state.spans = spans; updateSpanOptions(); }
+    } catch (e) {
+      $('status-line').textContent = `could not reach the API: ${e.message}`;
+    }
+    connect();
+  }
+
+  // In node (a test of the merge rules) there is no document: export the pure helpers instead of starting.
+  if (typeof document === 'undefined') {
+    if (typeof module !== 'undefined') module.exports = { mergeData, niceMax };
+    return;
+  }
+  document.addEventListener('DOMContentLoaded', start);
+})();
