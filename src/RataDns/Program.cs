@@ -15,6 +15,7 @@ public static class Program
             InspectCommand.Create(),
             MonitorCommand.Create(),
             KeygenCommand.Create(),
+            AggregateCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using RataDns.Aggregator;
+using RataDns.Aggregator.Web;
+
+namespace RataDns.App.Commands;
+
+/// <summary>
+/// <c>ratadns aggregate</c>, Jerry's role: subscribes to many monitors over ZeroMQ (connecting to each, or binding
+/// for monitors that connect), keeps their window results within a bounded history, merges them per server and
+/// across servers over moving spans, and serves the HTTP API and the live dashboard. Runs until SIGINT/SIGTERM.
+/// </summary>
+public static class AggregateCommand
+{
+    public static Command Create()
+    {
+        var connect = new Option<string[]>("--connect", "-c")
+        {
+            Description = "A monitor's ZeroMQ endpoint to subscribe to (repeat for several), e.g. tcp://ns1:5556.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var bind = new Option<string[]>("--bind", "-b")
+        {
+            Description = "Bind this ZeroMQ endpoint for monitors that connect (their ZeroMq section: \"Connect\").",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var http = new Option<string>("--http")
+        {
+            Description = "Where the HTTP API and the dashboard listen.",
+            DefaultValueFactory = _ => AggregatorWebOptions.DefaultUrl,
+        };
+        var stale = new Option<double?>("--stale-seconds") { Description = "A monitor silent this long is shown stale (default: 3 of its windows, at least 10 s)." };
+        var command = new Command("aggregate", "Merge the results of many monitors and serve them: HTTP API, server-sent events and a live dashboard.")
+        {
+            connect, bind, http, stale,
+        };
+        command.SetAction(parse =>
+        {
+            string[] connects = parse.GetValue(connect) ?? [];
+            string[] binds = parse.GetValue(bind) ?? [];
+            if (connects.Length > 0 && binds.Length > 0)
+            {
+                Console.Error.WriteLine("ratadns aggregate: give --connect (to monitors that bind) or --bind (for monitors that connect), not both.");
+                return ExitCodes.Usage;
+            }
+
+            double? staleSeconds = parse.GetValue(stale);
+            if (staleSeconds is <= 0)
+            {
+                Console.Error.WriteLine($"ratadns aggregate: --stale-seconds {staleSeconds}: a positive number of seconds.");
+                return ExitCodes.Usage;
+            }
+
+            using var interrupt = Interrupt.OnCancelKeyOrTerm();
+            return Run(
+                new AggregateSettings
+                {
+                    Endpoints = connects.Length > 0 ? connects : binds.Length > 0 ? binds : ["tcp://127.0.0.1:5556"],
+                    Bind = binds.Length > 0,
+                    HttpUrl = parse.GetValue(http)!,
+                    StaleAfter = staleSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
+                },
+                Console.Error,
+                interrupt.Token);
+        });
+        return command;
+    }
+
+    internal static int Run(AggregateSettings settings, TextWriter log, CancellationToken cancellation, Action<AggregateRun>? started = null)
+    {
+        var store = new AggregatorStore(new AggregatorOptions { StaleAfter = settings.StaleAfter });
+        ZeroMqResultSubscriber subscriber;
+        try
+        {
+            subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions { Endpoints = settings.Endpoints, Bind = settings.Bind });
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or NetMQ.NetMQException)
+        {
+            log.WriteLine($"ratadns aggregate: {e.Message}");
+            return ExitCodes.Usage;
+        }
+
+        using (subscriber)
+        {
+            var app = AggregatorWeb.Build(store, new AggregatorWebOptions { Urls = [settings.HttpUrl] });
+            try
+            {
+                app.StartAsync(cancellation).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UriFormatException)
+            {
+                log.WriteLine($"ratadns aggregate: HTTP on {settings.HttpUrl}: {e.Message}");
+                return ExitCodes.Usage;
+            }
+            catch (OperationCanceledException)
+            {
+                return ExitCodes.Ok;
+            }
+
+            var urls = AggregatorWeb.BoundAddresses(app);
+            log.WriteLine($"ratadns aggregate: {(settings.Bind ? "listening for monitors on" : "subscribed to")} {string.Join(", ", subscriber.Endpoints)}; dashboard and API on {string.Join(", ", urls)}");
+            started?.Invoke(new AggregateRun(store, subscriber, urls));
+            try
+            {
+                cancellation.WaitHandle.WaitOne();
+            }
+            finally
+            {
+                app.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+                app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            log.WriteLine($"ratadns aggregate: {subscriber.Received} results received, {subscriber.DecodeErrors} undecodable, {store.Monitors().Count} monitors.");
+            return ExitCodes.Ok;
+        }
+    }
+}
+
+/// <summary>How <see cref="AggregateCommand.Run"/> subscribes and serves.</summary>
+internal sealed record AggregateSettings
+{
+    public required IReadOnlyList<string> Endpoints { get; init; }
+
+    public bool Bind { get; init; }
+
+    public string HttpUrl { get; init; } = AggregatorWebOptions.DefaultUrl;
+
+    public TimeSpan? StaleAfter { get; init; }
+}
+
+/// <summary>A running aggregator (for tests): its store, subscriber and HTTP addresses.</summary>
+internal sealed record AggregateRun(AggregatorStore Store, ZeroMqResultSubscriber Subscriber, IReadOnlyList<Uri> HttpAddresses);
