@@ -27,10 +27,12 @@ public static class MonitorCommand
         var filter = new Option<string>("--filter", "-f") { Description = "Overrides Filter (live capture)." };
         var workers = new Option<int?>("--workers") { Description = "Overrides Workers: worker threads that decode and reduce (default: cores - 1, at least 1)." };
         var noPin = new Option<bool>("--no-pin") { Description = "Do not pin the capture thread and the workers to CPUs." };
+        var zmqConnect = new Option<string>("--zmq-connect") { Description = "Publish every reducer's results on ZeroMQ, connecting to this endpoint (an aggregator that binds)." };
+        var zmqBind = new Option<string>("--zmq-bind") { Description = "Publish every reducer's results on ZeroMQ, binding this endpoint (aggregators connect)." };
         var stats = new Option<bool>("--stats") { Description = "At the end, write the capture statistics (frames, messages, drops, reassembly) to standard error." };
         var command = new Command("monitor", "Reduce packets into per-window results (Fievel's role) and write them to the reducers' outputs.")
         {
-            config, serverId, window, inputSource, speed, filter, workers, noPin, stats,
+            config, serverId, window, inputSource, speed, filter, workers, noPin, zmqConnect, zmqBind, stats,
         };
         command.SetAction(parse =>
         {
@@ -56,6 +58,20 @@ public static class MonitorCommand
                     Filter = parse.GetValue(filter),
                     Workers = parse.GetValue(workers),
                 });
+                if ((parse.GetValue(zmqConnect) ?? parse.GetValue(zmqBind)) is { } endpoint)
+                {
+                    if (parse.GetValue(zmqConnect) is not null && parse.GetValue(zmqBind) is not null)
+                    {
+                        throw new ArgumentException("give --zmq-connect or --zmq-bind, not both.");
+                    }
+
+                    // Every reducer to the ZeroMQ socket, whatever outputs the file names.
+                    configuration = configuration with
+                    {
+                        ZeroMq = (configuration.ZeroMq ?? new ZeroMqConfiguration()) with { Endpoints = [endpoint], Bind = parse.GetValue(zmqBind) is not null },
+                        Reducers = [.. configuration.Reducers.Select(r => r with { Output = new ReducerOutputConfiguration { Method = ReducerOutputMethod.Zmq } })],
+                    };
+                }
             }
             catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
             {
