@@ -7,7 +7,7 @@ using RataDns.Tests.Support;
 namespace RataDns.Tests.Aggregator;
 
 /// <summary>
-/// Two real monitors (<c>ratadns monitor</c> processes, sample.pcap, different ServerIds) publish on ZeroMQ to a subscriber
+/// Two real monitors (<c>ratadns monitor</c> processes, two different captures, different ServerIds) publish on ZeroMQ to a subscriber
 /// that binds; the store's merged results over all servers equal the sums of the two runs' JSON-mode results.
 /// </summary>
 [Collection(NetMqCollection.Name)]
@@ -20,6 +20,11 @@ public class AggregatorEndToEndTests
     [Fact]
     public async Task Two_monitors_publishing_to_a_binding_subscriber_merge_to_the_sum_of_their_json_results()
     {
+        // Two different captures: the bundled sample, and 3,000 packets of another traffic model seed at 300/s.
+        string other = Path.Combine(Path.GetTempPath(), $"ratadns-agg-{Environment.ProcessId}.pcap");
+        RataDns.App.Gen.SyntheticCapture.Write(other, 3000, seed: 7, packetsPerSecond: 300);
+        var captures = new Dictionary<string, string> { ["mon-a"] = Sample, ["mon-b"] = other };
+
         // The reference: each monitor's JSON-mode results, to a file (1 s time windows: the same at any speed).
         var expected = new Dictionary<string, List<JsonElement>>();
         foreach (string server in new[] { "mon-a", "mon-b" })
@@ -28,7 +33,7 @@ public class AggregatorEndToEndTests
             try
             {
                 var run = MonitorConfigurationLoader.Parse($$"""
-                    {"ServerId": "{{server}}", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{Sample}}",
+                    {"ServerId": "{{server}}", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{captures[server]}}",
                      "Output": {"OutputMethod": "file", "OutputFile": "{{file}}"}, "PreliminarReducers": {{Reducers}} }
                     """, "file.json");
                 Assert.Equal(0, MonitorCommand.Run(run, null, new StringWriter(), default, new MonitorRunOptions { PinThreads = false }));
@@ -53,7 +58,7 @@ public class AggregatorEndToEndTests
             try
             {
                 File.WriteAllText(config, $$"""
-                    {"ServerId": "{{server}}", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{Sample}}", "Speed": 2,
+                    {"ServerId": "{{server}}", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{captures[server]}}", "Speed": 2,
                      "ZeroMq": {"Connect": "{{endpoint}}", "Encoding": "{{(server == "mon-a" ? "msgpack" : "json")}}"},
                      "Output": {"OutputMethod": "zmq"}, "PreliminarReducers": {{Reducers}} }
                     """);
@@ -139,6 +144,7 @@ public class AggregatorEndToEndTests
         double mergedQps = store.Merged("QueriesPerSecond", "all", "1d")!.Data.GetProperty("qps").GetDouble();
         Assert.Equal(qps, mergedQps, 1e-9 * qps);
         Assert.True(qps > 0);
+        File.Delete(other);
     }
 
     private static DateTimeOffset End(JsonElement result) =>
