@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RataDns.Reducers.Summaries;
 
 namespace RataDns.Aggregator;
 
@@ -383,8 +384,66 @@ public static class ResultMerger
     /// span), summed across servers (an upper bound of the union: a name asked of two servers counts twice); other
     /// keys (precision, relativeError) from the newest result.
     /// </summary>
+    /// <summary>
+    /// DistinctCounter results that carry their sketches (option <c>Sketch</c>) with one seed and precision merge
+    /// exactly: the register-wise maximum is the sketch of the union of every window's names (and clients), across
+    /// windows and monitors; its estimate is written with <c>"merged": "sketch"</c>. Null when any result lacks a
+    /// usable sketch.
+    /// </summary>
+    private static JsonElement? TryMergeSketches(List<WindowResult> ordered)
+    {
+        HyperLogLog? names = null;
+        HyperLogLog? clients = null;
+        foreach (var result in ordered)
+        {
+            if (result.Data.ValueKind != JsonValueKind.Object || !result.Data.TryGetProperty("sketch", out var sketch)
+                || !sketch.TryGetProperty("seed", out var seedText)
+                || !ulong.TryParse(seedText.GetString(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out ulong seed)
+                || !sketch.TryGetProperty("qnames", out var q) || !q.TryGetBytesFromBase64(out byte[]? qBytes)
+                || !sketch.TryGetProperty("clients", out var c) || !c.TryGetBytesFromBase64(out byte[]? cBytes))
+            {
+                return null;
+            }
+
+            try
+            {
+                var n = HyperLogLog.FromRegisters(seed, qBytes);
+                var k = HyperLogLog.FromRegisters(seed, cBytes);
+                if (names is null)
+                {
+                    (names, clients) = (n, k);
+                }
+                else
+                {
+                    names.Merge(n);
+                    clients!.Merge(k);
+                }
+            }
+            catch (ArgumentException)
+            {
+                return null; // another precision or seed, or damaged registers: no exact merge
+            }
+        }
+
+        return Write(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("qnames", (long)Math.Round(names!.Estimate()));
+            writer.WriteNumber("clients", (long)Math.Round(clients!.Estimate()));
+            writer.WriteNumber("precision", names.Precision);
+            writer.WriteNumber("relativeError", names.StandardError);
+            writer.WriteString("merged", "sketch");
+            writer.WriteEndObject();
+        });
+    }
+
     private static JsonElement MergeDistinct(List<WindowResult> ordered)
     {
+        if (TryMergeSketches(ordered) is { } exact)
+        {
+            return exact;
+        }
+
         var newest = ordered[^1].Data;
         var estimates = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var server in ordered.GroupBy(r => r.ServerId, StringComparer.Ordinal))

@@ -24,7 +24,8 @@ namespace RataDns.Reducers;
 /// 10000; N &lt;= Capacity); ResponseLatency takes <c>TimeoutMs</c> (default 5000, 1..3600000) and
 /// <c>PendingCapacity</c> (queries waiting for a response, default 65536); MalformedCounter takes <c>Examples</c>
 /// (examples kept per reason, default 3, 0..100); DistinctCounter takes <c>Precision</c> (HyperLogLog p, default
-/// 14, 4..16) and <c>Seed</c> (any text; a fixed seed by default, so results repeat and sketches merge).
+/// 14, 4..16), <c>Seed</c> (any text; a fixed seed by default, so results repeat and sketches merge) and
+/// <c>Sketch</c> (true: results carry the HyperLogLog registers, so an aggregator merges them exactly).
 /// </para>
 /// </summary>
 public static class ReducerRegistry
@@ -185,7 +186,7 @@ public static class ReducerRegistry
 
     private static DistinctCounter CreateDistinctCounter(ReducerConfiguration configuration)
     {
-        configuration.RejectUnknownOptions("Precision", "Seed");
+        configuration.RejectUnknownOptions("Precision", "Seed", "Sketch");
         int precision = configuration.GetInt32Option("Precision", HyperLogLog.DefaultPrecision, HyperLogLog.MinPrecision, HyperLogLog.MaxPrecision);
         ulong seed = DistinctCounter.DefaultSeed;
         if (configuration.GetStringOption("Seed") is { } text)
@@ -195,6 +196,6 @@ public static class ReducerRegistry
             seed = DnsWire.SipHash.Hash24(0x5241544144_4E53UL, 0x44697374696E6374UL, bytes);
         }
 
-        return new DistinctCounter(precision, seed);
+        return new DistinctCounter(precision, seed, configuration.GetBooleanOption("Sketch", false));
     }
 }

@@ -21,6 +21,7 @@ public sealed class DistinctCounter : Reducer
 {
     private readonly HyperLogLog _names;
     private readonly HyperLogLog _clients;
+    private readonly bool _sketch;
 
     /// <summary>
     /// The hash seed of reducers made from a configuration without a <c>Seed</c> option: fixed, so results are
@@ -31,8 +32,10 @@ public sealed class DistinctCounter : Reducer
 
     /// <param name="precision">p: each sketch has 2^p registers.</param>
     /// <param name="seed">The hash seed shared by partials that will be merged; random when omitted.</param>
-    public DistinctCounter(int precision = HyperLogLog.DefaultPrecision, ulong? seed = null)
+    /// <param name="sketch">Write the registers in each result (<c>"sketch"</c>), for exact merging downstream.</param>
+    public DistinctCounter(int precision = HyperLogLog.DefaultPrecision, ulong? seed = null, bool sketch = false)
     {
+        _sketch = sketch;
         ulong key = seed ?? HyperLogLog.NewSeed();
         _names = new HyperLogLog(key, precision);
         _clients = new HyperLogLog(key, precision);
@@ -85,6 +88,16 @@ public sealed class DistinctCounter : Reducer
         writer.WriteNumber("clients"u8, (long)Math.Round(_clients.Estimate()));
         writer.WriteNumber("precision"u8, _names.Precision);
         writer.WriteNumber("relativeError"u8, _names.StandardError);
+        if (_sketch)
+        {
+            // The registers themselves, so an aggregator can merge windows and monitors exactly (register-wise max).
+            writer.WriteStartObject("sketch"u8);
+            writer.WriteString("seed"u8, _names.Seed.ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteBase64String("qnames"u8, _names.Registers);
+            writer.WriteBase64String("clients"u8, _clients.Registers);
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
     }
 
@@ -96,5 +109,5 @@ public sealed class DistinctCounter : Reducer
     }
 
     /// <inheritdoc />
-    public override Reducer CreateEmpty() => new DistinctCounter(_names.Precision, _names.Seed);
+    public override Reducer CreateEmpty() => new DistinctCounter(_names.Precision, _names.Seed, _sketch);
 }

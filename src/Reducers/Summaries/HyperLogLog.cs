@@ -161,6 +161,32 @@ public sealed class HyperLogLog
     /// <summary>Forgets every key (all registers zero).</summary>
     public void Reset() => Array.Clear(_registers);
 
+    /// <summary>
+    /// A sketch from registers written elsewhere (<see cref="Registers"/>, e.g. shipped in a window result): the
+    /// precision is log2 of their count. Merging such sketches (same seed) is exactly the sketch of the union.
+    /// </summary>
+    /// <exception cref="ArgumentException">The count is not 2^p for a supported p, or a register is out of range.</exception>
+    public static HyperLogLog FromRegisters(ulong seed, ReadOnlySpan<byte> registers)
+    {
+        int precision = System.Numerics.BitOperations.Log2((uint)Math.Max(registers.Length, 1));
+        if (registers.Length != 1 << precision || precision < MinPrecision || precision > MaxPrecision)
+        {
+            throw new ArgumentException($"{registers.Length} registers: a sketch has 2^p registers, p from {MinPrecision} to {MaxPrecision}.", nameof(registers));
+        }
+
+        var sketch = new HyperLogLog(seed, precision);
+        foreach (byte register in registers)
+        {
+            if (register > 64 - precision + 1)
+            {
+                throw new ArgumentException($"a register of {register} cannot come from a {precision}-bit sketch of 64-bit hashes.", nameof(registers));
+            }
+        }
+
+        registers.CopyTo(sketch._registers);
+        return sketch;
+    }
+
     /// <summary>The bias constant α_m of Flajolet et al. (section 4, "Practical considerations").</summary>
     private static double Alpha(int m) => m switch
     {
