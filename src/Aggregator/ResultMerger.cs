@@ -190,15 +190,19 @@ public static class ResultMerger
     }
 
     /// <summary>
-    /// Heavy hitters <c>{"total","top":[{"name"|"client","count","error"}]}</c>: totals add; count and error add per
-    /// key; re-ranked by count then key; the longest list's length kept.
+    /// Heavy hitters <c>{"total","top":[{"name"|"client","count","error"}]}</c>, merged as mergeable Space-Saving
+    /// summaries are (Agarwal et al. 2012): totals add; a key listed by a window adds that window's count and error;
+    /// a key a window did not list could have had up to that window's threshold there (its smallest listed count
+    /// when the list is full, i.e. as long as the longest list seen; 0 when the list is shorter, since the window then
+    /// listed every key it saw), so the threshold is added to both its count and its error. Every merged entry keeps
+    /// the guarantee count - error &lt;= true count &lt;= count. Ranked by count, then key; the longest list's length kept.
     /// </summary>
     private static JsonElement MergeHeavyHitters(List<WindowResult> ordered)
     {
         long total = 0;
-        var entries = new Dictionary<string, (long Count, long Error)>(StringComparer.Ordinal);
         string keyName = "name";
         int n = 0;
+        var windows = new List<(Dictionary<string, (long Count, long Error)> Listed, long Smallest, int Length)>();
         foreach (var result in ordered)
         {
             if (result.Data.ValueKind != JsonValueKind.Object)
@@ -216,7 +220,8 @@ public static class ResultMerger
                 continue;
             }
 
-            n = Math.Max(n, top.GetArrayLength());
+            var listed = new Dictionary<string, (long Count, long Error)>(StringComparer.Ordinal);
+            long smallest = long.MaxValue;
             foreach (var entry in top.EnumerateArray())
             {
                 if (entry.ValueKind != JsonValueKind.Object)
@@ -240,10 +245,34 @@ public static class ResultMerger
 
                 long count = entry.TryGetProperty("count", out var c) && c.TryGetInt64(out long cv) ? cv : 0;
                 long error = entry.TryGetProperty("error", out var e) && e.TryGetInt64(out long ev) ? ev : 0;
-                string name = key.GetString()!;
-                var sum = entries.GetValueOrDefault(name);
-                entries[name] = (sum.Count + count, sum.Error + error);
+                listed[key.GetString()!] = (count, error);
+                smallest = Math.Min(smallest, count);
             }
+
+            n = Math.Max(n, top.GetArrayLength());
+            windows.Add((listed, smallest == long.MaxValue ? 0 : smallest, top.GetArrayLength()));
+        }
+
+        var entries = new Dictionary<string, (long Count, long Error)>(StringComparer.Ordinal);
+        foreach (string name in windows.SelectMany(w => w.Listed.Keys).Distinct(StringComparer.Ordinal))
+        {
+            long count = 0;
+            long error = 0;
+            foreach (var (listed, smallest, length) in windows)
+            {
+                if (listed.TryGetValue(name, out var value))
+                {
+                    count += value.Count;
+                    error += value.Error;
+                }
+                else if (length >= n)
+                {
+                    count += smallest;
+                    error += smallest;
+                }
+            }
+
+            entries[name] = (count, error);
         }
 
         return Write(writer =>

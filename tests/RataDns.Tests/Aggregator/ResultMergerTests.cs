@@ -98,6 +98,10 @@ public class ResultMergerTests
     [Fact]
     public void Heavy_hitter_shapes_add_totals_counts_and_errors()
     {
+        // Mergeable Space-Saving: a key a window did not list may have had up to that window's threshold there (its
+        // smallest count when its list is full, as long as the longest list: 2 here; 0 when shorter), added to the
+        // key's count and error. Windows: ns1 #1 (full, threshold 3), ns1 #2 (short, 0), ns2 (full, threshold 2).
+        // 10.0.0.1: 4+0+2 = 6, error 1+0+2 = 3; 10.0.0.2: 3+0+2 = 5, error 0; 10.0.0.3: 3+2+2 = 7, error 3+0+2 = 5.
         AssertMerged(
             TwoMonitors(
                 "TopClients",
@@ -105,7 +109,10 @@ public class ResultMergerTests
                 """{"total":2,"top":[{"client":"10.0.0.3","count":2,"error":0}]}""",
                 """{"total":6,"top":[{"client":"10.0.0.2","count":2,"error":0},{"client":"10.0.0.3","count":2,"error":2}]}"""),
             "TopClients",
-            """{"total":18,"top":[{"client":"10.0.0.2","count":5,"error":0},{"client":"10.0.0.1","count":4,"error":1}]}""");
+            """{"total":18,"top":[{"client":"10.0.0.3","count":7,"error":5},{"client":"10.0.0.1","count":6,"error":3}]}""");
+
+        // de.: 3 + (cl.'s window is full: threshold 4) = 7, error 4; cl.: 3 (threshold of de.'s window) + 4 = 7, error 3;
+        // the empty window listed everything it saw (nothing): 0. Equal counts: by name.
         AssertMerged(
             TwoMonitors(
                 "TldCounter",
@@ -113,7 +120,7 @@ public class ResultMergerTests
                 """{"total":0,"top":[]}""",
                 """{"total":4,"top":[{"name":"cl.","count":4,"error":0}]}"""),
             "TldCounter",
-            """{"total":7,"top":[{"name":"cl.","count":4,"error":0}]}""");
+            """{"total":7,"top":[{"name":"cl.","count":7,"error":3}]}""");
     }
 
     [Fact]
