@@ -28,10 +28,11 @@ public static class AggregateCommand
             Description = "Where the HTTP API and the dashboard listen.",
             DefaultValueFactory = _ => AggregatorWebOptions.DefaultUrl,
         };
+        var redis = new Option<string>("--redis") { Description = "Also take results from Redis pub/sub (monitors with OutputMethod redis): HOST:PORT, every channel." };
         var stale = new Option<double?>("--stale-seconds") { Description = "A monitor silent this long is shown stale (default: 3 of its windows, at least 10 s)." };
         var command = new Command("aggregate", "Merge the results of many monitors and serve them: HTTP API, server-sent events and a live dashboard.")
         {
-            connect, bind, http, stale,
+            connect, bind, http, redis, stale,
         };
         command.SetAction(parse =>
         {
@@ -50,6 +51,19 @@ public static class AggregateCommand
                 return ExitCodes.Usage;
             }
 
+            (string Host, int Port)? redisServer = null;
+            if (parse.GetValue(redis) is { } redisText)
+            {
+                int colon = redisText.LastIndexOf(':');
+                if (colon <= 0 || !int.TryParse(redisText[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture, out int redisPort) || redisPort is < 1 or > 65535)
+                {
+                    Console.Error.WriteLine($"ratadns aggregate: --redis {redisText}: expected HOST:PORT, e.g. 127.0.0.1:6379.");
+                    return ExitCodes.Usage;
+                }
+
+                redisServer = (redisText[..colon], redisPort);
+            }
+
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
             return Run(
                 new AggregateSettings
@@ -58,6 +72,7 @@ public static class AggregateCommand
                     Bind = binds.Length > 0,
                     HttpUrl = parse.GetValue(http)!,
                     StaleAfter = staleSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
+                    Redis = redisServer,
                 },
                 Console.Error,
                 interrupt.Token);
@@ -77,6 +92,14 @@ public static class AggregateCommand
         {
             log.WriteLine($"ratadns aggregate: {e.Message}");
             return ExitCodes.Usage;
+        }
+
+        using var redis = settings.Redis is { } server
+            ? new RedisResultSubscriber(store, new RedisSubscriberOptions { Host = server.Host, Port = server.Port })
+            : null;
+        if (redis is not null)
+        {
+            log.WriteLine($"ratadns aggregate: taking results from {redis.Describe()}");
         }
 
         using (subscriber)
@@ -125,6 +148,9 @@ internal sealed record AggregateSettings
     public string HttpUrl { get; init; } = AggregatorWebOptions.DefaultUrl;
 
     public TimeSpan? StaleAfter { get; init; }
+
+    /// <summary>A Redis server whose pub/sub results are taken too (every channel).</summary>
+    public (string Host, int Port)? Redis { get; init; }
 }
 
 /// <summary>A running aggregator (for tests): its store, subscriber and HTTP addresses.</summary>
