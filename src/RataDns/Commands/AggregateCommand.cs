@@ -29,10 +29,11 @@ public static class AggregateCommand
             DefaultValueFactory = _ => AggregatorWebOptions.DefaultUrl,
         };
         var redis = new Option<string>("--redis") { Description = "Also take results from Redis pub/sub (monitors with OutputMethod redis): HOST:PORT, every channel." };
+        var spans = new Option<string>("--spans") { Description = "The moving spans results are merged over, e.g. 1m,5m,15m (s, m, h, d).", DefaultValueFactory = _ => "1m,5m,15m" };
         var stale = new Option<double?>("--stale-seconds") { Description = "A monitor silent this long is shown stale (default: 3 of its windows, at least 10 s)." };
         var command = new Command("aggregate", "Merge the results of many monitors and serve them: HTTP API, server-sent events and a live dashboard.")
         {
-            connect, bind, http, redis, stale,
+            connect, bind, http, redis, spans, stale,
         };
         command.SetAction(parse =>
         {
@@ -64,6 +65,25 @@ public static class AggregateCommand
                 redisServer = (redisText[..colon], redisPort);
             }
 
+            var spanList = new List<AggregatorSpan>();
+            var parser = new AggregatorStore(new AggregatorOptions { Spans = [] });
+            foreach (string name in (parse.GetValue(spans) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (parser.SpanLength(name) is not { } length)
+                {
+                    Console.Error.WriteLine($"ratadns aggregate: --spans: '{name}' is not a span (a number with s, m, h or d, e.g. 5m).");
+                    return ExitCodes.Usage;
+                }
+
+                spanList.Add(new AggregatorSpan(name, length));
+            }
+
+            if (spanList.Count == 0)
+            {
+                Console.Error.WriteLine("ratadns aggregate: --spans: give at least one span, e.g. 1m,5m,15m.");
+                return ExitCodes.Usage;
+            }
+
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
             return Run(
                 new AggregateSettings
@@ -73,6 +93,7 @@ public static class AggregateCommand
                     HttpUrl = parse.GetValue(http)!,
                     StaleAfter = staleSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
                     Redis = redisServer,
+                    Spans = spanList,
                 },
                 Console.Error,
                 interrupt.Token);
@@ -82,7 +103,9 @@ public static class AggregateCommand
 
     internal static int Run(AggregateSettings settings, TextWriter log, CancellationToken cancellation, Action<AggregateRun>? started = null)
     {
-        var store = new AggregatorStore(new AggregatorOptions { StaleAfter = settings.StaleAfter });
+        var store = new AggregatorStore(settings.Spans is { Count: > 0 } spans
+            ? new AggregatorOptions { StaleAfter = settings.StaleAfter, Spans = spans }
+            : new AggregatorOptions { StaleAfter = settings.StaleAfter });
         ZeroMqResultSubscriber subscriber;
         try
         {
@@ -148,6 +171,9 @@ internal sealed record AggregateSettings
     public string HttpUrl { get; init; } = AggregatorWebOptions.DefaultUrl;
 
     public TimeSpan? StaleAfter { get; init; }
+
+    /// <summary>The moving spans (null: the store's default 1, 5 and 15 minutes).</summary>
+    public IReadOnlyList<AggregatorSpan>? Spans { get; init; }
 
     /// <summary>A Redis server whose pub/sub results are taken too (every channel).</summary>
     public (string Host, int Port)? Redis { get; init; }
