@@ -1,0 +1,404 @@
+using System.Buffers.Binary;
+using System.Text;
+using RataDns.Capture;
+using RataDns.Capture.Pipeline;
+using RataDns.DnsWire;
+using RataDns.Reducers.Configuration;
+using SharpFuzz;
+
+namespace RataDns.Fuzz;
+
+/// <summary>
+/// Fuzz targets, one per argument. <c>RataDns.Fuzz TARGET</c> runs under afl-fuzz (SharpFuzz out-of-process mode);
+/// <c>RataDns.Fuzz TARGET --replay DIR</c> runs every file of DIR once and exits non-zero if any target failed.
+/// A target fails by throwing: either an exception escaping the code under test, or <see cref="FuzzAssertionException"/>.
+/// </summary>
+internal static class Program
+{
+    private static readonly Dictionary<string, Action<byte[]>> Targets = new(StringComparer.Ordinal)
+    {
+        ["dns"] = FuzzTargets.Dns,
+        ["frame"] = FuzzTargets.Frame,
+        ["pcap"] = FuzzTargets.Pcap,
+        ["reassembly"] = FuzzTargets.Reassembly,
+        ["config"] = FuzzTargets.Config,
+    };
+
+    private static int Main(string[] args)
+    {
+        if (args.Length == 0 || !Targets.TryGetValue(args[0], out var target))
+        {
+            Console.Error.WriteLine($"usage: RataDns.Fuzz {{{string.Join('|', Targets.Keys)}}} [--replay DIR]");
+            return 2;
+        }
+
+        if (args.Length == 3 && args[1] == "--replay")
+        {
+            FuzzTargets.Verbose = Environment.GetEnvironmentVariable("RATADNS_FUZZ_VERBOSE") == "1";
+            return Replay(target, args[2]);
+        }
+
+        Fuzzer.OutOfProcess.Run(stream =>
+        {
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            target(buffer.ToArray());
+        });
+        return 0;
+    }
+
+    private static int Replay(Action<byte[]> target, string directory)
+    {
+        int failures = 0;
+        int count = 0;
+        foreach (string path in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
+        {
+            count++;
+            try
+            {
+                target(File.ReadAllBytes(path));
+            }
+#pragma warning disable CA1031 // A replay reports every failing input, whatever it throws.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failures++;
+                Console.Error.WriteLine($"FAIL {path}: {e}");
+            }
+        }
+
+        Console.WriteLine($"{count} inputs, {failures} failures");
+        return failures == 0 ? 0 : 1;
+    }
+}
+
+/// <summary>An invariant of a target did not hold for an input.</summary>
+internal sealed class FuzzAssertionException : Exception
+{
+    public FuzzAssertionException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>The target bodies.</summary>
+internal static class FuzzTargets
+{
+    /// <summary>Separates frames in a <c>reassembly</c> input.</summary>
+    internal static ReadOnlySpan<byte> FrameMarker => "RDNS"u8;
+
+    /// <summary>Link types a <c>frame</c>/<c>reassembly</c> input selects with its first byte (modulo the count).</summary>
+    private static readonly LinkType[] LinkTypes =
+    [
+        LinkType.Ethernet, LinkType.Raw, LinkType.Ipv4, LinkType.Ipv6, LinkType.LinuxSll, LinkType.LinuxSll2,
+        LinkType.Null, LinkType.Loop, (LinkType)12, (LinkType)14, (LinkType)147,
+    ];
+
+    private static readonly byte[] NameBuffer = new byte[DnsName.MaxPresentationLength];
+    private static readonly byte[] RdataBuffer = new byte[DnsPresentation.MaxRdataLength];
+    private static readonly DnsPortSet Ports = DnsPortSet.Default;
+
+    /// <summary>Set by <c>--replay</c> with <c>RATADNS_FUZZ_VERBOSE=1</c>: print what each input reached (to check seeds).</summary>
+    internal static bool Verbose { get; set; }
+
+    // ---- dns -------------------------------------------------------------------------------------------------
+
+    public static void Dns(byte[] input)
+    {
+        ulong first = DnsPass(input);
+        if (Verbose)
+        {
+            var reader = new DnsMessageReader(input);
+            Console.WriteLine($"  dns: {reader.ReadToEnd()}");
+        }
+
+        ulong second = DnsPass(input);
+        Check(first == second, $"two reads of the same message differ ({first:x16} vs {second:x16})");
+    }
+
+    /// <summary>Reads the whole message, formatting everything, and returns a digest of all that was seen.</summary>
+    private static ulong DnsPass(ReadOnlySpan<byte> input)
+    {
+        var digest = new Fnv64();
+        var reader = new DnsMessageReader(input);
+        Check(reader.HeaderBytes is >= 0 and <= DnsHeader.Size, $"HeaderBytes {reader.HeaderBytes}");
+        digest.Add(reader.Header.Id);
+        digest.Add(reader.Header.Flags);
+        int questions = 0;
+        while (reader.TryReadQuestion(out var question))
+        {
+            questions++;
+            AddName(ref digest, question.Name, input.Length);
+            digest.Add(question.Type);
+            digest.Add(question.Class);
+        }
+
+        Check(questions <= reader.Header.QuestionCount, $"{questions} questions read, header says {reader.Header.QuestionCount}");
+        int records = 0;
+        while (reader.TryReadRecord(out var record))
+        {
+            records++;
+            CheckDefined(record.Section);
+            CheckDefined(record.RdataStatus);
+            Check(record.RdataOffset >= 0 && record.RdataLength >= 0 && record.RdataOffset + record.RdataLength <= input.Length,
+                $"RDATA {record.RdataOffset}+{record.RdataLength} outside a {input.Length}-byte message");
+            AddName(ref digest, record.Name, input.Length);
+            digest.Add(record.Type);
+            digest.Add(record.Class);
+            digest.Add(record.Ttl);
+            Check(DnsPresentation.TryFormatRdata(in record, RdataBuffer, out int written),
+                $"RDATA of type {record.Type} ({record.RdataLength} bytes) did not fit {RdataBuffer.Length} bytes");
+            Check(written is >= 0 and <= DnsPresentation.MaxRdataLength, $"RDATA bytesWritten {written}");
+            digest.Add(RdataBuffer.AsSpan(0, written));
+            digest.Add((int)record.RdataStatus);
+        }
+
+        int total = reader.Header.QuestionCount + reader.Header.AnswerCount + reader.Header.AuthorityCount + reader.Header.AdditionalCount;
+        Check(questions + records <= total, $"{questions + records} items read, header counts {total}");
+        CheckDefined(reader.Status);
+        CheckDefined(reader.FaultSection);
+        CheckDefined(reader.CurrentSection);
+        Check(reader.Status == DnsParseStatus.Ok ? reader.FaultOffset == -1 : reader.FaultOffset >= 0 && reader.FaultOffset <= input.Length,
+            $"status {reader.Status} with fault offset {reader.FaultOffset}");
+        Check(reader.Position >= 0 && reader.Position <= input.Length, $"position {reader.Position} of {input.Length}");
+        Check(reader.TrailingBytes >= 0 && reader.TrailingBytes <= input.Length, $"trailing {reader.TrailingBytes}");
+        Check(reader.ReadToEnd() == reader.Status, "ReadToEnd after the end changed the status");
+        digest.Add((int)reader.Status);
+        digest.Add((int)reader.FaultSection);
+        digest.Add(reader.FaultOffset);
+        digest.Add(reader.Position);
+        digest.Add(reader.TrailingBytes);
+        return digest.Value;
+    }
+
+    private static void AddName(ref Fnv64 digest, DnsName name, int messageLength)
+    {
+        Check(name.Length is >= 1 and <= DnsName.MaxWireLength, $"name wire length {name.Length}");
+        Check(name.EncodedLength >= 1 && name.Offset >= 0 && name.Offset + name.EncodedLength <= messageLength,
+            $"name at {name.Offset}+{name.EncodedLength} outside a {messageLength}-byte message");
+        Check(name.TryFormat(NameBuffer, out int written), $"a {name.Length}-byte name did not fit {NameBuffer.Length} bytes");
+        Check(written is >= 1 and <= DnsName.MaxPresentationLength, $"name bytesWritten {written}");
+        digest.Add(NameBuffer.AsSpan(0, written));
+        digest.Add(name.LabelCount);
+    }
+
+    // ---- frame -----------------------------------------------------------------------------------------------
+
+    public static void Frame(byte[] input)
+    {
+        if (input.Length == 0)
+        {
+            return;
+        }
+
+        var linkType = LinkTypes[input[0] % LinkTypes.Length];
+        var frame = input.AsSpan(1);
+        var status = PacketDecoder.Decode(linkType, frame, Ports, out var packet);
+        if (Verbose)
+        {
+            Console.WriteLine($"  frame: {linkType} {status}");
+        }
+
+        CheckPacket(status, in packet, frame.Length);
+
+        // The same frame as if the snap length had cut it: more leniency, never an exception.
+        var cut = PacketDecoder.Decode(linkType, frame, (uint)frame.Length + 100, Ports, out var snapped);
+        CheckPacket(cut, in snapped, frame.Length);
+    }
+
+    private static void CheckPacket(PacketDecodeStatus status, scoped in DecodedPacket packet, int frameLength)
+    {
+        CheckDefined(status);
+        Check(packet.Payload.Length <= frameLength, $"payload {packet.Payload.Length} longer than the {frameLength}-byte frame");
+        Check(packet.IpPayload.Length <= frameLength, $"IP payload {packet.IpPayload.Length} longer than the frame");
+        if (status == PacketDecodeStatus.Ok)
+        {
+            Check(packet.IpVersion is 4 or 6, $"Ok with IP version {packet.IpVersion}");
+            Check(packet.SourceAddress.Length == (packet.IpVersion == 4 ? 4 : 16), "address length does not match the version");
+            Check(Ports.Contains(packet.SourcePort) || Ports.Contains(packet.DestinationPort), "Ok without a DNS port");
+        }
+    }
+
+    // ---- pcap ------------------------------------------------------------------------------------------------
+
+    public static void Pcap(byte[] input) => ReadCapture(input, pipeline: null);
+
+    /// <summary>Reads every record of a pcap or pcapng image; decodes each frame, or feeds it to a pipeline.</summary>
+    private static void ReadCapture(ReadOnlySpan<byte> input, DnsCapturePipeline? pipeline)
+    {
+        var parser = new CaptureRecordParser();
+        var header = parser.ReadFileHeader(input, out int consumed, out _);
+        CheckDefined(header);
+        if (header != CaptureParseStatus.Skipped)
+        {
+            return;
+        }
+
+        Check(consumed is >= 0 and <= CaptureRecordParser.PcapFileHeaderSize, $"file header consumed {consumed}");
+        int offset = consumed;
+        var handler = new ParsingHandler();
+        long frames = 0;
+        while (true)
+        {
+            var status = parser.ReadRecord(input[offset..], offset, out consumed, out int needed, out var frame);
+            CheckDefined(status);
+            if (status is CaptureParseStatus.NeedMoreData or CaptureParseStatus.Corrupt)
+            {
+                if (Verbose)
+                {
+                    Console.WriteLine($"  capture: {frames} frames, ended {status} {parser.LastError}");
+                }
+
+                Check(status != CaptureParseStatus.NeedMoreData || needed > input.Length - offset,
+                    $"NeedMoreData asks for {needed} bytes with {input.Length - offset} offered");
+                Check(status != CaptureParseStatus.Corrupt || parser.LastError is not null, "Corrupt without LastError");
+                return;
+            }
+
+            Check(consumed > 0 && consumed <= input.Length - offset, $"{status} consumed {consumed} at {offset} of {input.Length}");
+            offset += consumed;
+            if (status == CaptureParseStatus.Frame)
+            {
+                frames++;
+                Check(parser.FramesRead == frames, $"FramesRead {parser.FramesRead}, frames seen {frames}");
+                if (pipeline is null)
+                {
+                    var decoded = PacketDecoder.Decode(in frame, Ports, out var packet);
+                    CheckPacket(decoded, in packet, frame.Data.Length);
+                }
+                else
+                {
+                    pipeline.OnFrame(in frame, ref handler);
+                }
+            }
+        }
+    }
+
+    /// <summary>Parses every DNS message the pipeline delivers, as the monitor does.</summary>
+    private struct ParsingHandler : IDnsMessageHandler
+    {
+        public readonly DnsParseStatus OnDnsMessage(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
+        {
+            var reader = new DnsMessageReader(message);
+            return reader.ReadToEnd();
+        }
+    }
+
+    // ---- reassembly ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Input: one byte selecting the link type, then frames separated by <see cref="FrameMarker"/>. They become an
+    /// in-memory pcap (1 ms apart) fed through <see cref="DnsCapturePipeline"/>: IP fragments, TCP streams, UDP.
+    /// </summary>
+    public static void Reassembly(byte[] input)
+    {
+        if (input.Length == 0)
+        {
+            return;
+        }
+
+        var linkType = LinkTypes[input[0] % LinkTypes.Length];
+        using var pcap = new MemoryStream();
+        Span<byte> header = stackalloc byte[CaptureRecordParser.PcapFileHeaderSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, 0xA1B2C3D4);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], 65535);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[20..], (uint)linkType);
+        pcap.Write(header);
+        var rest = input.AsSpan(1);
+        Span<byte> record = stackalloc byte[CaptureRecordParser.PcapRecordHeaderSize];
+        for (uint i = 0; ; i++)
+        {
+            int end = rest.IndexOf(FrameMarker);
+            var frame = end < 0 ? rest : rest[..end];
+            BinaryPrimitives.WriteUInt32LittleEndian(record, 1_000_000 + (i / 1000));
+            BinaryPrimitives.WriteUInt32LittleEndian(record[4..], (i % 1000) * 1000);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[8..], (uint)frame.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[12..], (uint)frame.Length);
+            pcap.Write(record);
+            pcap.Write(frame);
+            if (end < 0)
+            {
+                break;
+            }
+
+            rest = rest[(end + FrameMarker.Length)..];
+        }
+
+        var pipeline = new DnsCapturePipeline(Ports);
+        ReadCapture(pcap.GetBuffer().AsSpan(0, (int)pcap.Length), pipeline);
+        var statistics = pipeline.Statistics;
+        if (Verbose)
+        {
+            Console.WriteLine($"  pipeline: {statistics.Frames} frames, {statistics.DnsMessages} DNS messages, {statistics.DatagramsReassembled} reassembled");
+        }
+
+        Check(statistics.DnsMessages >= 0 && statistics.Frames >= 0, "negative counters");
+        _ = statistics.ToText();
+    }
+
+    // ---- config ----------------------------------------------------------------------------------------------
+
+    public static void Config(byte[] input)
+    {
+        string json = Encoding.UTF8.GetString(input);
+        try
+        {
+            _ = MonitorConfigurationLoader.Parse(json, "fuzz.json", "/nonexistent-fuzz-base");
+        }
+        catch (ConfigurationException e)
+        {
+            if (Verbose)
+            {
+                Console.WriteLine($"  config: {e.Message}");
+            }
+
+            Check(e.Message.Length > 0, "ConfigurationException without a message");
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    private static void Check(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new FuzzAssertionException(message);
+        }
+    }
+
+    private static void CheckDefined<TEnum>(TEnum value)
+        where TEnum : struct, Enum =>
+        Check(Enum.IsDefined(value), $"{typeof(TEnum).Name} has the unknown value {value}");
+
+    /// <summary>FNV-1a, 64-bit: a cheap digest to compare two passes over the same input.</summary>
+    private struct Fnv64
+    {
+        private ulong _hash;
+        private bool _started;
+
+        public readonly ulong Value => _started ? _hash : 14695981039346656037UL;
+
+        public void Add(ReadOnlySpan<byte> bytes)
+        {
+            if (!_started)
+            {
+                _hash = 14695981039346656037UL;
+                _started = true;
+            }
+
+            foreach (byte b in bytes)
+            {
+                _hash = (_hash ^ b) * 1099511628211UL;
+            }
+        }
+
+        public void Add(long value)
+        {
+            Span<byte> bytes = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
+            Add(bytes);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Usage: fuzz/run.sh TARGET SECONDS   (TARGET: dns | frame | pcap | reassembly | config)
+#
+# Builds the harness, instruments copies of the RataDns DLLs with SharpFuzz, runs afl-fuzz on one core for SECONDS,
+# then prints the figures from fuzzer_stats. Findings go to fuzz/findings/TARGET/default/{crashes,hangs,queue}.
+# Needs: afl-fuzz (apt-get install -y afl++) and the sharpfuzz tool (see README.md; SHARPFUZZ overrides its path).
+set -euo pipefail
+
+target=${1:?usage: fuzz/run.sh TARGET SECONDS}
+seconds=${2:?usage: fuzz/run.sh TARGET SECONDS}
+here=$(cd "$(dirname "$0")" && pwd)
+seeds=$here/seeds/$target
+[[ -d $seeds ]] || { echo "no seeds for target '$target' in $seeds" >&2; exit 2; }
+
+sharpfuzz=${SHARPFUZZ:-$(command -v sharpfuzz || echo /tmp/sharpfuzz-tool/sharpfuzz)}
+[[ -x $sharpfuzz ]] || { echo "sharpfuzz not found: dotnet tool install --tool-path /tmp/sharpfuzz-tool SharpFuzz.CommandLine --version 2.3.0" >&2; exit 2; }
+command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install -y afl++" >&2; exit 2; }
+
+dotnet build "$here/RataDns.Fuzz" -c Release -nologo -v quiet
+
+# Instrument a fresh copy each run: sharpfuzz rewrites a DLL in place and the build output must stay clean.
+bin=$here/.work/$target/bin
+rm -rf "$bin"
+mkdir -p "$bin"
+cp -r "$here/RataDns.Fuzz/bin/Release/net10.0/." "$bin/"
+for dll in RataDns.DnsWire RataDns.Capture RataDns.Reducers; do
+    "$sharpfuzz" "$bin/$dll.dll"
+done
+
+findings=$here/findings/$target
+mkdir -p "$findings"
+# -i - resumes an existing findings directory; a fresh one starts from the seeds.
+input=$seeds
+[[ -f $findings/default/fuzzer_stats ]] && input=-
+
+export AFL_SKIP_BIN_CHECK=1                       # the forkserver is SharpFuzz's, not compiled-in AFL
+export AFL_SKIP_CPUFREQ=1
+export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+export AFL_NO_AFFINITY=1                           # shared cores: do not pin
+export AFL_NO_UI=1
+export AFL_FORKSRV_INIT_TMOUT=${AFL_FORKSRV_INIT_TMOUT:-60000}
+afl-fuzz -i "$input" -o "$findings" -t 5000 -m none -V "$seconds" -- "$bin/RataDns.Fuzz" "$target" \
+    > "$here/.work/$target/afl.log" 2>&1 || { tail -30 "$here/.work/$target/afl.log" >&2; exit 1; }
+
+stats=$findings/default/fuzzer_stats
+field() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
+echo "target:       $target ($seconds s)"
+echo "execs/s:      $(field execs_per_sec)"
+echo "total execs:  $(field execs_done)"
+echo "corpus:       $(field corpus_count) paths"
+echo "crashes:      $(field saved_crashes)"
+echo "hangs:        $(field saved_hangs)"
+echo "findings:     $findings/default"
