@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using NetMQ;
 using NetMQ.Sockets;
-using RataDns.Transport.Encoding;
+using RataDns.Transport.Encoders;
 using RataDns.Transport.Publishing;
 using RataDns.Transport.ZeroMq;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Net.Sockets;
+using System.Text;
 using RataDns.Transport.Publishing;
 
 namespace RataDns.Transport.Redis;
@@ -229,11 +230,11 @@ public sealed class RedisPublisher : IResultChannel
         {
             Statistics.CountDropped();
             Statistics.CountError();
-            WriteLog($"{_description}: the server refused a PUBLISH: {System.Text.Encoding.UTF8.GetString(line[1..])}");
+            WriteLog($"{_description}: the server refused a PUBLISH: {Encoding.UTF8.GetString(line[1..])}");
             return;
         }
 
-        throw new InvalidDataException($"unexpected reply to PUBLISH: {System.Text.Encoding.UTF8.GetString(line)}");
+        throw new InvalidDataException($"unexpected reply to PUBLISH: {Encoding.UTF8.GetString(line)}");
     }
 
     /// <summary>The next CRLF-terminated line of the reply stream, without its CRLF; valid until the next read.</summary>

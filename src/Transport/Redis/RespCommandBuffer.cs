@@ -1,3 +1,4 @@
+using System.Text;
 
 namespace RataDns.Transport.Redis;
 
@@ -27,13 +28,13 @@ internal sealed class RespCommandBuffer
     /// <summary>Appends <c>PUBLISH channel payload</c>; the channel is sent as UTF-8.</summary>
     public void AppendPublish(string channel, ReadOnlySpan<byte> payload)
     {
-        int channelBytes = System.Text.Encoding.UTF8.GetByteCount(channel);
+        int channelBytes = Encoding.UTF8.GetByteCount(channel);
         EnsureRoom(PublishPrefix.Length + (2 * BulkOverhead) + channelBytes + payload.Length);
         var span = _buffer.AsSpan(Length);
         PublishPrefix.CopyTo(span);
         int at = PublishPrefix.Length;
         at += WriteBulkHeader(span[at..], channelBytes);
-        at += System.Text.Encoding.UTF8.GetBytes(channel, span[at..]);
+        at += Encoding.UTF8.GetBytes(channel, span[at..]);
         at += WriteCrLf(span[at..]);
         at += WriteBulkHeader(span[at..], payload.Length);
         payload.CopyTo(span[at..]);

@@ -1,5 +1,5 @@
 using System.Buffers;
-using RataDns.Transport.Encoding;
+using RataDns.Transport.Encoders;
 
 namespace RataDns.Transport.ZeroMq;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using RataDns.Aggregator;
-using RataDns.Transport.Encoding;
+using RataDns.Transport.Encoders;
 using RataDns.Transport.Publishing;
 using RataDns.Transport.ZeroMq;
 using static RataDns.Tests.Aggregator.AggregatorTestData;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MessagePack;
 using RataDns.Tests.Transport.ZeroMq;
-using RataDns.Transport.Encoding;
+using RataDns.Transport.Encoders;
 
 namespace RataDns.Tests.Transport;
 

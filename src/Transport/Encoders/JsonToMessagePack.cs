@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using MessagePack;
 
-namespace RataDns.Transport.Encoding;
+namespace RataDns.Transport.Encoders;
 
 /// <summary>
 /// Transcodes one JSON value (a window result envelope) to MessagePack with the same structure, so a subscriber
