@@ -105,7 +105,7 @@ public static class InspectCommand
             {
                 if (Rcodes[i] > 0)
                 {
-                    text.Append(CultureInfo.InvariantCulture, $"  rcode {RcodeName(i)}: {Rcodes[i]}\n");
+                    text.Append(CultureInfo.InvariantCulture, $"  rcode {DnsRcode.Name(i)}: {Rcodes[i]}\n");
                 }
             }
 
@@ -119,17 +119,6 @@ public static class InspectCommand
 
             return text.ToString();
         }
-
-        private static string RcodeName(int rcode) => rcode switch
-        {
-            0 => "NOERROR",
-            1 => "FORMERR",
-            2 => "SERVFAIL",
-            3 => "NXDOMAIN",
-            4 => "NOTIMP",
-            5 => "REFUSED",
-            _ => rcode.ToString(CultureInfo.InvariantCulture),
-        };
     }
 
     /// <summary>Parses each message fully (so malformed ones are counted by reason) and feeds the summary.</summary>

@@ -82,23 +82,7 @@ internal static class CounterSupport
     public static string Decimal(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>"NOERROR", "NXDOMAIN", ... (IANA DNS RCODEs), or the decimal value.</summary>
-    public static string RcodeName(int rcode) => rcode switch
-    {
-        0 => "NOERROR",
-        1 => "FORMERR",
-        2 => "SERVFAIL",
-        3 => "NXDOMAIN",
-        4 => "NOTIMP",
-        5 => "REFUSED",
-        6 => "YXDOMAIN",
-        7 => "YXRRSET",
-        8 => "NXRRSET",
-        9 => "NOTAUTH",
-        10 => "NOTZONE",
-        16 => "BADVERS",
-        23 => "BADCOOKIE",
-        _ => Decimal(rcode),
-    };
+    public static string RcodeName(int rcode) => DnsRcode.Name(rcode);
 
     /// <summary>"QUERY", "IQUERY", "STATUS", "NOTIFY", "UPDATE", "DSO", or the decimal value.</summary>
     public static string OpcodeName(int opcode) => opcode switch
