@@ -33,6 +33,17 @@ internal sealed class CaptureSourceSettings
     public TimeSpan? Duration { get; init; }
 
     public string Describe() => Interface is { } i ? $"interface {i}" : Input == "-" ? "standard input" : Input;
+
+    /// <summary>The libpcap settings of a live source (<see cref="Interface"/> set).</summary>
+    public LiveCaptureOptions ToLiveOptions() => new()
+    {
+        Interface = Interface ?? throw new InvalidOperationException("Not a live source: no interface."),
+        Filter = Filter,
+        SnapLength = SnapLength,
+        Promiscuous = Promiscuous,
+        KernelBufferBytes = KernelBufferBytes,
+        Immediate = Immediate,
+    };
 }
 
 /// <summary>The command-line options of a capture source, shared by the commands that read packets.</summary>
@@ -235,15 +246,7 @@ internal static class CaptureSourceRunner
     private static void RunLive<THandler>(CaptureSourceSettings source, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
         where THandler : struct, ICapturePassHandler
     {
-        using var capture = LiveCapture.Open(new LiveCaptureOptions
-        {
-            Interface = source.Interface!,
-            Filter = source.Filter,
-            SnapLength = source.SnapLength,
-            Promiscuous = source.Promiscuous,
-            KernelBufferBytes = source.KernelBufferBytes,
-            Immediate = source.Immediate,
-        });
+        using var capture = LiveCapture.Open(source.ToLiveOptions());
         // 64K frames in flight, their bytes sharing the arena: bursts of small DNS frames and the odd 64 KB segment.
         var ring = new FrameRing(LiveRingSlots, source.SnapLength, LiveRingBytes);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);

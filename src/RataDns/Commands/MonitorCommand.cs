@@ -226,15 +226,7 @@ public static class MonitorCommand
         CaptureSourceSettings source, List<Reducer> reducers, JsonWindowWriter sink,
         MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
     {
-        using var capture = Capture.Live.LiveCapture.Open(new Capture.Live.LiveCaptureOptions
-        {
-            Interface = source.Interface!,
-            Filter = source.Filter,
-            SnapLength = source.SnapLength,
-            Promiscuous = source.Promiscuous,
-            KernelBufferBytes = source.KernelBufferBytes,
-            Immediate = source.Immediate,
-        });
+        using var capture = Capture.Live.LiveCapture.Open(source.ToLiveOptions());
         engine = new MonitorEngine(
             reducers,
             sink,
