@@ -1,6 +1,7 @@
 using MessagePack;
 using NetMQ;
 using NetMQ.Sockets;
+using RataDns.Transport.ZeroMq;
 
 namespace RataDns.Aggregator;
 
@@ -190,19 +191,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
                 socket.Subscribe(topic);
             }
 
-            foreach (string endpoint in _options.Endpoints)
-            {
-                if (_options.Bind)
-                {
-                    socket.Bind(endpoint);
-                    _endpoints.Add(socket.Options.LastEndpoint ?? endpoint);
-                }
-                else
-                {
-                    socket.Connect(endpoint);
-                    _endpoints.Add(endpoint);
-                }
-            }
+            ZeroMqEndpoints.Attach(socket, _options.Endpoints, _options.Bind, _endpoints);
 
             return socket;
         }

@@ -173,19 +173,7 @@ public sealed class ZeroMqPublisher : IResultChannel
                 socket.Options.CurveCertificate = _serverCertificate;
             }
 
-            foreach (var endpoint in _options.Endpoints)
-            {
-                if (_options.Bind)
-                {
-                    socket.Bind(endpoint);
-                    _endpoints.Add(socket.Options.LastEndpoint ?? endpoint);
-                }
-                else
-                {
-                    socket.Connect(endpoint);
-                    _endpoints.Add(endpoint);
-                }
-            }
+            ZeroMqEndpoints.Attach(socket, _options.Endpoints, _options.Bind, _endpoints);
 
             return socket;
         }
