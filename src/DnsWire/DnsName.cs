@@ -89,7 +89,7 @@ public readonly ref struct DnsName
                         }
 
                         name = new DnsName(message, offset, encodedLength, length, labels);
-                        cache.Add(offset, length, labels);
+                        cache.Add(offset, length, labels, hops);
                         return DnsParseStatus.Ok;
                     }
 
@@ -130,12 +130,17 @@ public readonly ref struct DnsName
                         return DnsParseStatus.PointerLoop;
                     }
 
-                    if (cache.TryGet(target, out int knownLength, out int knownLabels))
+                    if (cache.TryGet(target, out int knownLength, out int knownLabels, out int knownHops))
                     {
                         length += knownLength;
                         if (length > MaxWireLength)
                         {
                             return DnsParseStatus.NameTooLong;
+                        }
+
+                        if (hops + knownHops > MaxPointerHops)
+                        {
+                            return DnsParseStatus.PointerLoop;
                         }
 
                         name = new DnsName(message, offset, encodedLength, length, labels + knownLabels);

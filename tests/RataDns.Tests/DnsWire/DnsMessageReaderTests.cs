@@ -169,6 +169,70 @@ public class DnsMessageReaderTests
     }
 
     [Fact]
+    public void The_pointer_hop_bound_counts_hops_through_a_remembered_name()
+    {
+        // Found while writing the fuzz reference reader (which walks every name from scratch): the reader remembers where recent names started, and a pointer that
+        // lands there used to end the walk without counting the hops that name itself took. Three answers of an
+        // unknown type (65520), each RDATA a backward chain of pointers (each points at the one before it):
+        //   R0 at 12: owner root; RDATA at 23 = a root byte, then 40 pointers (the first points at the root byte).
+        //   R1 at 104: owner = pointer to R0's last pointer: 1 + 39 + 1 = 41 hops to the root byte at 23; OK.
+        //              RDATA at 116 = 30 pointers, the first pointing at R1's owner (offset 104).
+        //   R2 at 176: owner = pointer to R1's last pointer: 1 + 29 + 1 = 31 hops to 104, then 41 more: 72 > 64.
+        var m = new byte[188];
+        m[2] = 0x80;
+        m[7] = 3;                                                     // ANCOUNT 3
+        WriteRecordHeader(m, 12, ownerPointer: -1, rdLength: 1 + 80);
+        m[23] = 0;
+        WriteChain(m, start: 24, links: 40, firstTarget: 23);
+        WriteRecordHeader(m, 104, ownerPointer: 24 + (2 * 39), rdLength: 60);
+        WriteChain(m, start: 116, links: 30, firstTarget: 104);
+        WriteRecordHeader(m, 176, ownerPointer: 116 + (2 * 29), rdLength: 0);
+
+        var reader = new DnsMessageReader(m);
+        Assert.True(reader.TryReadRecord(out _));
+        Assert.True(reader.TryReadRecord(out var second));
+        Assert.Equal(0, second.Name.LabelCount);
+        Assert.False(reader.TryReadRecord(out _));
+        Assert.Equal(DnsParseStatus.PointerLoop, reader.Status);
+        Assert.Equal(176, reader.FaultOffset);
+
+        // The same verdict as a walk from scratch, which cannot use what the reader remembered.
+        Assert.Equal(DnsParseStatus.PointerLoop, DnsName.TryRead(m, 176, out _));
+        Assert.Equal(DnsParseStatus.Ok, DnsName.TryRead(m, 104, out _));
+
+        static void WriteRecordHeader(byte[] m, int at, int ownerPointer, int rdLength)
+        {
+            int p = at;
+            if (ownerPointer < 0)
+            {
+                m[p++] = 0;
+            }
+            else
+            {
+                m[p++] = (byte)(0xC0 | (ownerPointer >> 8));
+                m[p++] = (byte)ownerPointer;
+            }
+
+            m[p] = 0xFF;                                              // TYPE 65520
+            m[p + 1] = 0xF0;
+            m[p + 3] = 1;                                             // CLASS IN, TTL 0
+            m[p + 8] = (byte)(rdLength >> 8);
+            m[p + 9] = (byte)rdLength;
+        }
+
+        static void WriteChain(byte[] m, int start, int links, int firstTarget)
+        {
+            for (int i = 0; i < links; i++)
+            {
+                int at = start + (2 * i);
+                int target = i == 0 ? firstTarget : at - 2;
+                m[at] = (byte)(0xC0 | (target >> 8));
+                m[at + 1] = (byte)target;
+            }
+        }
+    }
+
+    [Fact]
     public void Trailing_bytes_after_the_last_record_are_counted_not_faulted()
     {
         var b = new TestMessageBuilder();
