@@ -3,6 +3,7 @@
 #
 # Builds the harness, instruments copies of the RataDns DLLs with SharpFuzz, runs afl-fuzz on one core for SECONDS,
 # then prints the figures from fuzzer_stats. Findings go to fuzz/findings/TARGET/default/{crashes,hangs,queue}.
+# FUZZ_FINDINGS overrides the findings directory, FUZZ_TIMEOUT_MS the time after which an input counts as a hang.
 # Needs: afl-fuzz (apt-get install -y afl++) and the sharpfuzz tool (see README.md; SHARPFUZZ overrides its path).
 set -euo pipefail
 
@@ -12,8 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 seeds=$here/seeds/$target
 [[ -d $seeds ]] || { echo "no seeds for target '$target' in $seeds" >&2; exit 2; }
 
-sharpfuzz=${SHARPFUZZ:-$(command -v sharpfuzz || echo /tmp/sharpfuzz-tool/sharpfuzz)}
-[[ -x $sharpfuzz ]] || { echo "sharpfuzz not found: dotnet tool install --tool-path /tmp/sharpfuzz-tool SharpFuzz.CommandLine --version 2.3.0" >&2; exit 2; }
+sharpfuzz=${SHARPFUZZ:-$(command -v sharpfuzz || echo /opt/ratadns-tools/sharpfuzz)}
+[[ -x $sharpfuzz ]] || sharpfuzz=/tmp/sharpfuzz-tool/sharpfuzz
+[[ -x $sharpfuzz ]] || { echo "sharpfuzz not found: dotnet tool install --tool-path /opt/ratadns-tools SharpFuzz.CommandLine --version 2.3.0 (scripts/setup.sh does it)" >&2; exit 2; }
 command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install -y afl++" >&2; exit 2; }
 
 dotnet build "$here/RataDns.Fuzz" -c Release -nologo -v quiet
@@ -27,10 +29,22 @@ for dll in RataDns.DnsWire RataDns.Capture RataDns.Reducers; do
     "$sharpfuzz" "$bin/$dll.dll"
 done
 
-findings=$here/findings/$target
+# Seeds: the committed ones, plus single messages/frames/small captures extracted from the shared corpus when it is
+# there (never committed; RATADNS_CORPUS overrides its path).
+corpus=${RATADNS_CORPUS:-$here/../../shared/corpus}
+input=$here/.work/$target/seeds
+rm -rf "$input"
+mkdir -p "$input"
+cp "$seeds"/* "$input/"
+if [[ -d $corpus ]] && [[ $target != config ]]; then
+    python3 "$here/corpus-seeds.py" "$corpus" "$here/.work/corpus-seeds" | grep "^$target:" || true
+    cp "$here/.work/corpus-seeds/$target"/* "$input/" 2>/dev/null || true
+fi
+echo "seeds:        $(ls "$input" | wc -l) files"
+
+findings=${FUZZ_FINDINGS:-$here/findings/$target}
 mkdir -p "$findings"
 # -i - resumes an existing findings directory; a fresh one starts from the seeds.
-input=$seeds
 [[ -f $findings/default/fuzzer_stats ]] && input=-
 
 export AFL_SKIP_BIN_CHECK=1                       # the forkserver is SharpFuzz's, not compiled-in AFL
@@ -39,7 +53,7 @@ export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_NO_AFFINITY=1                           # shared cores: do not pin
 export AFL_NO_UI=1
 export AFL_FORKSRV_INIT_TMOUT=${AFL_FORKSRV_INIT_TMOUT:-60000}
-afl-fuzz -i "$input" -o "$findings" -t 5000 -m none -V "$seconds" -- "$bin/RataDns.Fuzz" "$target" \
+afl-fuzz -i "$input" -o "$findings" -t "${FUZZ_TIMEOUT_MS:-5000}" -m none -V "$seconds" -- "$bin/RataDns.Fuzz" "$target" \
     > "$here/.work/$target/afl.log" 2>&1 || { tail -30 "$here/.work/$target/afl.log" >&2; exit 1; }
 
 stats=$findings/default/fuzzer_stats

@@ -3,7 +3,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in libpcap0.8 tcpdump tshark knot knot-dnsutils dnsperf python3-dnspython redis-server python3-zmq python3-msgpack chromium libzmq5; do
+for p in libpcap0.8 tcpdump tshark knot knot-dnsutils dnsperf python3-dnspython redis-server python3-zmq python3-msgpack chromium libzmq5 afl++; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -13,4 +13,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 dotnet --version >/dev/null
+# SharpFuzz's instrumenter, for the fuzz smoke run (fuzz/smoke.sh) and fuzz/run.sh.
+if [ ! -x /opt/ratadns-tools/sharpfuzz ]; then
+  dotnet tool install --tool-path /opt/ratadns-tools SharpFuzz.CommandLine --version 2.3.0 >/dev/null
+fi
 echo "setup: system packages present; .NET SDK $(dotnet --version)"

@@ -33,6 +33,24 @@ get() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$counters"; }
 passed=$(get passed)
 failed=$(( $(get failed) + $(get error) + $(get timeout) + $(get aborted) ))
 skipped=$(( $(get total) - $(get executed) ))
+
+# The fuzz smoke run: each fuzz target under afl-fuzz for a short, fixed time; a crash or hang fails it.
+sharpfuzz=$(command -v sharpfuzz || echo /opt/ratadns-tools/sharpfuzz)
+if command -v afl-fuzz >/dev/null && [ -x "$sharpfuzz" ]; then
+  SHARPFUZZ=$sharpfuzz bash fuzz/smoke.sh "${FUZZ_SMOKE_SECONDS:-30}" > "$work/fuzz.log" 2>&1
+  grep -v "passed, .* failed$" "$work/fuzz.log"
+  fuzz=$(tail -1 "$work/fuzz.log")
+  if [[ $fuzz =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    passed=$(( passed + BASH_REMATCH[1] ))
+    failed=$(( failed + BASH_REMATCH[2] ))
+  else
+    echo "fuzz smoke: no summary line"; tail -20 "$work/fuzz.log"
+    failed=$(( failed + 1 ))
+  fi
+else
+  echo "fuzz smoke: skipped, afl-fuzz or sharpfuzz missing (bash scripts/setup.sh installs both)"
+  skipped=$(( skipped + 5 ))
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] || exit 1
 exit $status
