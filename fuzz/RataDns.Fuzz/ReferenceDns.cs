@@ -145,7 +145,10 @@ internal static class ReferenceDns
                     return message;
                 }
 
-                var (rdataStatus, rdata) = CheckRdata(m, type, rdOffset, rdLength);
+                ushort @class = U16(m, at + 2);
+                var (rdataStatus, rdata) = rdLength == 0 && @class is 254 or 255
+                    ? (DnsParseStatus.Ok, [])                              // RFC 2136 2.4/2.5: class NONE/ANY, no RDATA
+                    : CheckRdata(m, type, rdOffset, rdLength);
                 if (rdataStatus == DnsParseStatus.BadRdata && message.Status == DnsParseStatus.Ok)
                 {
                     (message.Status, message.FaultSection, message.FaultOffset) = (DnsParseStatus.BadRdata, section, pos);
@@ -153,7 +156,7 @@ internal static class ReferenceDns
 
                 message.HasOpaqueNames |= type is DnsRecordType.NAPTR or DnsRecordType.RRSIG or DnsRecordType.NSEC
                     or DnsRecordType.SVCB or DnsRecordType.HTTPS;
-                message.Items.Add(new Item(section, pos, owner, type, U16(m, at + 2), BinaryPrimitives.ReadUInt32BigEndian(m.AsSpan(at + 4)),
+                message.Items.Add(new Item(section, pos, owner, type, @class, BinaryPrimitives.ReadUInt32BigEndian(m.AsSpan(at + 4)),
                     rdOffset, rdLength, rdataStatus, rdata));
                 pos = rdOffset + rdLength;
             }

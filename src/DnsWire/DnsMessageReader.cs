@@ -144,7 +144,11 @@ public ref struct DnsMessageReader
             return Stop(DnsParseStatus.RdataOverrun, start);
         }
 
-        var rdataStatus = DnsRdata.Validate(_message, type, rdataOffset, rdLength);
+        // RFC 2136 2.4 and 2.5: UPDATE prerequisites and deletions carry class ANY or NONE with no RDATA at all,
+        // whatever the type; that is their meaning, not a malformed record.
+        var rdataStatus = rdLength == 0 && @class is DnsClass.ANY or DnsClass.NONE
+            ? DnsParseStatus.Ok
+            : DnsRdata.Validate(_message, type, rdataOffset, rdLength);
         if (rdataStatus != DnsParseStatus.Ok && Status == DnsParseStatus.Ok)
         {
             Status = rdataStatus;

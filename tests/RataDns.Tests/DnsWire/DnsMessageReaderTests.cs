@@ -152,6 +152,26 @@ public class DnsMessageReaderTests
         Assert.Equal(DnsSection.Answer, reader.FaultSection);
     }
 
+    [Theory]
+    [InlineData(DnsClass.ANY, DnsRecordType.A, DnsParseStatus.Ok)]       // RFC 2136 2.5.2: delete an RRset
+    [InlineData(DnsClass.ANY, DnsRecordType.AAAA, DnsParseStatus.Ok)]
+    [InlineData(DnsClass.NONE, DnsRecordType.CNAME, DnsParseStatus.Ok)]  // RFC 2136 2.4.3: RRset does not exist
+    [InlineData(DnsClass.ANY, DnsRecordType.MX, DnsParseStatus.Ok)]      // RFC 2136 2.4.1: RRset exists
+    [InlineData(DnsClass.IN, DnsRecordType.A, DnsParseStatus.BadRdata)]  // an ordinary A record needs its 4 bytes
+    [InlineData(DnsClass.IN, DnsRecordType.CNAME, DnsParseStatus.BadRdata)]
+    public void Update_records_of_class_any_or_none_may_have_empty_rdata(ushort @class, ushort type, DnsParseStatus expected)
+    {
+        // An UPDATE (opcode 5) as arkime's dns-update.pcap has it: zone SOA, one prerequisite, one update.
+        var b = new TestMessageBuilder { Flags = 0x2800 };
+        b.Question("example.com", DnsRecordType.SOA);
+        b.Section(1).Record("host.example.com", type, @class, 0, _ => { });
+        b.Section(2).Record("host.example.com", DnsRecordType.A, 1200, [10, 0, 0, 1]);
+        var reader = new DnsMessageReader(b.ToArray());
+        Assert.True(reader.TryReadRecord(out var record));
+        Assert.Equal(expected, record.RdataStatus);
+        Assert.Equal(expected, reader.ReadToEnd());
+    }
+
     [Fact]
     public void A_compression_loop_in_a_record_name_stops_reading()
     {
