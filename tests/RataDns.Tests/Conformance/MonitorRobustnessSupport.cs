@@ -14,6 +14,20 @@ internal sealed record MonitorRun(int ExitCode, string Errors, IReadOnlyList<Jso
     /// <summary>DNS messages over all windows (each window counted once, from the MalformedCounter result).</summary>
     public long Messages => Of("MalformedCounter").Sum(r => r.GetProperty("window").GetProperty("messages").GetInt64());
 
+    /// <summary>A counter of the <c>--stats</c> report ("frames", "dns messages", ...), or -1 when absent.</summary>
+    public long Statistic(string name)
+    {
+        foreach (var line in Errors.Split('\n'))
+        {
+            if (line.StartsWith(name + ": ", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(name.Length + 2), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>MalformedCounter's counts by reason over all windows ("ok" included).</summary>
     public SortedDictionary<string, long> MalformedReasons()
     {
@@ -33,7 +47,7 @@ internal sealed record MonitorRun(int ExitCode, string Errors, IReadOnlyList<Jso
 /// <summary>Runs <c>ratadns monitor</c> in process over a capture file with all reducer types, results to a file.</summary>
 internal static class MonitorRobustness
 {
-    public static MonitorRun RunAllReducers(string capture, int windowPackets, IReadOnlyList<ushort>? ports = null, int workers = 2)
+    public static MonitorRun RunAllReducers(string capture, int windowPackets, IReadOnlyList<ushort>? ports = null, int workers = 2, bool statistics = false)
     {
         var results = Path.GetTempFileName();
         try
@@ -53,7 +67,7 @@ internal static class MonitorRobustness
             });
             var configuration = MonitorConfigurationLoader.Parse(json, "robustness.json");
             var errors = new StringWriter();
-            int exit = MonitorCommand.Run(configuration, null, errors, CancellationToken.None, new MonitorRunOptions { PinThreads = false });
+            int exit = MonitorCommand.Run(configuration, null, errors, CancellationToken.None, new MonitorRunOptions { PinThreads = false, Statistics = statistics });
             var lines = File.ReadAllLines(results).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
             return new MonitorRun(exit, errors.ToString(), lines);
         }
