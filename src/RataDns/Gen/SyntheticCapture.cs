@@ -115,9 +115,9 @@ public static class SyntheticCapture
 
         /// <summary>
         /// Clients a fragment flood cycles through (10.0.0.1 onwards); a datagram's IP id is its round through them,
-        /// so (destination, id) stays unique for 2^16 x 2^16 datagrams.
+        /// so (destination, id) stays unique for 2^12 x 2^16 = 2^28 datagrams (about 400 GB of first fragments).
         /// </summary>
-        private const int FragmentClients = 1 << 16;
+        private const int FragmentClients = 1 << 12;
 
         /// <summary>Length of each TXT string in a fragment flood's answers (the most one character-string holds).</summary>
         private const int FragmentTextLength = 255;
@@ -406,8 +406,8 @@ public static class SyntheticCapture
 
         /// <summary>
         /// An IPv4 fragment flood: each datagram a UDP response from the resolver too large for a 1500-byte MTU, of
-        /// which only the first fragment is written. Datagram k goes to client 10.0.0.1 + (k mod 2^16) with IP id
-        /// (start + k / 2^16), so no two datagrams share (source, destination, id) and none can be reassembled.
+        /// which only the first fragment is written. Datagram k goes to client 10.0.0.1 + (k mod 2^12) with IP id
+        /// (start + k / 2^12), so no two datagrams share (source, destination, id) and none can be reassembled.
         /// </summary>
         private long WriteFragmentFlood(Stream output, long packets)
         {
