@@ -6,6 +6,15 @@ namespace RataDns.App.Commands;
 /// <summary><c>ratadns gen</c>: writes a synthetic but realistic DNS capture, for benchmarks and samples.</summary>
 public static class GenCommand
 {
+    /// <summary>The values of <c>--flood</c> and the floods they name.</summary>
+    private static readonly (string Name, SyntheticFlood Kind)[] FloodKinds =
+    [
+        ("names", SyntheticFlood.Names),
+        ("clients", SyntheticFlood.Clients),
+        ("tcp", SyntheticFlood.Tcp),
+        ("fragments", SyntheticFlood.Fragments),
+    ];
+
     public static Command Create()
     {
         var output = new Argument<string>("output") { Description = "The pcap file to write." };
@@ -22,11 +31,18 @@ public static class GenCommand
         };
         var uniqueNames = new Option<bool>("--unique-names")
         {
-            Description = $"A random-subdomain flood instead: every query a new name under {SyntheticCapture.FloodZone}, every response NXDOMAIN.",
+            Description = $"A random-subdomain flood instead: every query a new name under {SyntheticCapture.FloodZone}, every response NXDOMAIN (the same as --flood names).",
         };
+        var flood = new Option<string>("--flood")
+        {
+            Description = "A flood instead: names (every query a new name, NXDOMAIN), clients (every query from a new client), "
+                + "tcp (SYN then half a length-prefixed query from a new client and port, never completed), "
+                + "fragments (only the first IPv4 fragment of large UDP responses, never completed).",
+        };
+        flood.AcceptOnlyFromAmong(FloodKinds.Select(k => k.Name).ToArray());
         var command = new Command("gen", "Write a synthetic DNS capture (Zipf-like names, many clients, UDP and TCP, v4 and v6).")
         {
-            output, packets, seed, rate, uniqueNames,
+            output, packets, seed, rate, uniqueNames, flood,
         };
         command.SetAction(parse =>
         {
@@ -38,9 +54,21 @@ public static class GenCommand
                 return ExitCodes.Usage;
             }
 
+            var kind = FloodKinds.FirstOrDefault(k => k.Name == parse.GetValue(flood)).Kind;
+            if (parse.GetValue(uniqueNames))
+            {
+                if (kind is not (SyntheticFlood.None or SyntheticFlood.Names))
+                {
+                    Console.Error.WriteLine("ratadns gen: --unique-names is --flood names; it cannot be combined with another --flood.");
+                    return ExitCodes.Usage;
+                }
+
+                kind = SyntheticFlood.Names;
+            }
+
             try
             {
-                long written = SyntheticCapture.Write(parse.GetValue(output)!, n, parse.GetValue(seed), r, uniqueNames: parse.GetValue(uniqueNames));
+                long written = SyntheticCapture.Write(parse.GetValue(output)!, n, parse.GetValue(seed), r, flood: kind);
                 Console.Error.WriteLine($"ratadns gen: wrote {written} packets to {parse.GetValue(output)}");
                 return ExitCodes.Ok;
             }

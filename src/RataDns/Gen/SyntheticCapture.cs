@@ -10,9 +10,12 @@ namespace RataDns.App.Gen;
 /// not exist (NXDOMAIN with an SOA), some have large answers (CNAME chains and long A/AAAA RRsets, all names
 /// compressed), and most queries carry EDNS (DO bit, cookies, client subnet). The same seed gives the same file.
 /// <para>
-/// With <c>uniqueNames</c> the traffic is a random-subdomain flood instead: every query asks A (or AAAA) for a name
-/// never seen before, <c>&lt;13 random-looking characters&gt;.</c><see cref="FloodZone"/>, and every response is
-/// NXDOMAIN with the zone's SOA. Clients, transports and EDNS follow the same model as above.
+/// With a <see cref="SyntheticFlood"/> the traffic is a flood instead. <see cref="SyntheticFlood.Names"/> (also
+/// <c>uniqueNames</c>): every query asks A (or AAAA) for a name never seen before,
+/// <c>&lt;13 random-looking characters&gt;.</c><see cref="FloodZone"/>, and every response is NXDOMAIN with the zone's
+/// SOA. <see cref="SyntheticFlood.Clients"/>: every query comes from a new client. <see cref="SyntheticFlood.Tcp"/>
+/// and <see cref="SyntheticFlood.Fragments"/>: connections and datagrams that never complete. Whatever the model does
+/// not change follows the ordinary traffic above.
 /// </para>
 /// </summary>
 public static class SyntheticCapture
@@ -30,7 +33,13 @@ public static class SyntheticCapture
     private const int Ipv6HeaderSize = 40;
     private const int UdpHeaderSize = 8;
     private const int TcpHeaderSize = 20;
-    private const int DnsPort = 53;
+    private const ushort DnsPort = 53;
+    private const byte ProtocolTcp = 6;
+    private const byte ProtocolUdp = 17;
+    private const byte TcpSyn = 0x02;
+    private const byte TcpPshAck = 0x18;
+    private const ushort Ipv4DontFragment = 0x4000;
+    private const ushort Ipv4MoreFragments = 0x2000;   // offset 0: the first fragment
 
     /// <summary>Largest DNS message the generator builds; the frame buffer holds it plus all headers.</summary>
     private const int MaxDnsMessage = 4096;
@@ -48,7 +57,11 @@ public static class SyntheticCapture
     /// <param name="startUnixSeconds">Timestamp of the first packet.</param>
     /// <param name="uniqueNames">
     /// Write a random-subdomain flood: each query a distinct new name under <see cref="FloodZone"/>, each response
-    /// NXDOMAIN (<paramref name="nameCount"/> is then unused).
+    /// NXDOMAIN (<paramref name="nameCount"/> is then unused). The same as <see cref="SyntheticFlood.Names"/>.
+    /// </param>
+    /// <param name="flood">
+    /// The flood to write instead of ordinary traffic (<paramref name="packets"/> still counts packets: a connection
+    /// of <see cref="SyntheticFlood.Tcp"/> is cut after its SYN if the count is odd).
     /// </param>
     public static long Write(
         string path,
@@ -58,16 +71,31 @@ public static class SyntheticCapture
         int nameCount = 4_000,
         int clientCount = 5_000,
         long startUnixSeconds = DefaultStartUnixSeconds,
-        bool uniqueNames = false)
+        bool uniqueNames = false,
+        SyntheticFlood flood = SyntheticFlood.None)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegative(packets);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(packetsPerSecond);
         ArgumentOutOfRangeException.ThrowIfLessThan(nameCount, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(clientCount, 1);
+        if (!Enum.IsDefined(flood))
+        {
+            throw new ArgumentOutOfRangeException(nameof(flood), flood, "Not a flood kind.");
+        }
+
+        if (uniqueNames)
+        {
+            if (flood is not (SyntheticFlood.None or SyntheticFlood.Names))
+            {
+                throw new ArgumentException($"uniqueNames is the {SyntheticFlood.Names} flood and cannot be combined with {flood}.", nameof(uniqueNames));
+            }
+
+            flood = SyntheticFlood.Names;
+        }
 
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1 << 20);
-        var generator = new TrafficGenerator(seed, packetsPerSecond, nameCount, clientCount, startUnixSeconds, uniqueNames);
+        var generator = new TrafficGenerator(seed, packetsPerSecond, nameCount, clientCount, startUnixSeconds, flood);
         return generator.WriteTo(file, packets);
     }
 
@@ -82,16 +110,33 @@ public static class SyntheticCapture
         private static readonly byte[] ResolverMac = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x53];
         private static readonly byte[] RouterMac = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
 
+        /// <summary>IP payload bytes in the first fragment of a 1500-byte MTU (a multiple of 8, RFC 791).</summary>
+        private const int FirstFragmentPayload = 1480;
+
+        /// <summary>
+        /// Clients a fragment flood cycles through (10.0.0.1 onwards); a datagram's IP id is its round through them,
+        /// so (destination, id) stays unique for 2^12 x 2^16 = 2^28 datagrams (about 400 GB of first fragments).
+        /// </summary>
+        private const int FragmentClients = 1 << 12;
+
+        /// <summary>Length of each TXT string in a fragment flood's answers (the most one character-string holds).</summary>
+        private const int FragmentTextLength = 255;
+
         private readonly NameTable _names;
         private readonly ClientTable _clients;
         private readonly double[] _zipfCumulative;
         private readonly byte[] _frame = new byte[PcapRecordHeaderSize + EthernetHeaderSize + Ipv6HeaderSize + TcpHeaderSize + 2 + MaxDnsMessage];
         private readonly double _meanGapMicros;
+        private readonly SyntheticFlood _kind;
         private readonly FloodNames? _flood;
+        private readonly FloodClients? _floodClients;
+        private readonly byte[]? _fragmentText;
+        private readonly ushort _fragmentIdStart;
+        private readonly byte[] _fragmentClient = new byte[4];
         private SplitMix64 _random;
         private long _timeMicros;
 
-        public TrafficGenerator(int seed, double packetsPerSecond, int nameCount, int clientCount, long startUnixSeconds, bool uniqueNames)
+        public TrafficGenerator(int seed, double packetsPerSecond, int nameCount, int clientCount, long startUnixSeconds, SyntheticFlood kind)
         {
             _random = new SplitMix64((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + 1);
             _names = new NameTable(nameCount, ref _random);
@@ -99,7 +144,21 @@ public static class SyntheticCapture
             _zipfCumulative = ZipfCumulative(nameCount, exponent: 1.0);
             _meanGapMicros = 1_000_000.0 / packetsPerSecond;
             _timeMicros = startUnixSeconds * 1_000_000;
-            _flood = uniqueNames ? new FloodNames(FloodZone, _random.Next()) : null;
+            _kind = kind;
+            _flood = kind == SyntheticFlood.Names ? new FloodNames(FloodZone, _random.Next()) : null;
+            _floodClients = kind is SyntheticFlood.Clients or SyntheticFlood.Tcp ? new FloodClients() : null;
+            if (kind == SyntheticFlood.Fragments)
+            {
+                // DKIM-looking base64 the large TXT answers are cut from.
+                const string Base64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                _fragmentText = new byte[4 * FragmentTextLength];
+                for (int i = 0; i < _fragmentText.Length; i++)
+                {
+                    _fragmentText[i] = (byte)Base64[_random.Below(Base64.Length)];
+                }
+
+                _fragmentIdStart = (ushort)_random.Next();
+            }
         }
 
         public long WriteTo(Stream output, long packets)
@@ -108,6 +167,17 @@ public static class SyntheticCapture
             WritePcapGlobalHeader(global);
             output.Write(global);
 
+            return _kind switch
+            {
+                SyntheticFlood.Tcp => WriteTcpFlood(output, packets),
+                SyntheticFlood.Fragments => WriteFragmentFlood(output, packets),
+                _ => WritePairs(output, packets),
+            };
+        }
+
+        /// <summary>Query/response pairs: ordinary traffic and the name and client floods.</summary>
+        private long WritePairs(Stream output, long packets)
+        {
             long written = 0;
             while (written < packets)
             {
@@ -127,7 +197,7 @@ public static class SyntheticCapture
         /// <summary>The random choices shared by a query and its response.</summary>
         private readonly record struct Pair(
             int NameIndex,   // -1: the flood's current name
-            int ClientIndex,
+            int ClientIndex, // -1: the client flood's current client
             ushort QueryType,
             ushort Id,
             ushort ClientPort,
@@ -162,9 +232,16 @@ public static class SyntheticCapture
                 NameKind.NonExistent => ((r >> 27) & 0x3) == 0 ? DnsTypes.Aaaa : DnsTypes.A,
                 _ => DnsTypes.A,
             };
+            int clientIndex = (int)((r >> 32) % (ulong)_clients.Count);
+            if (_floodClients is not null)
+            {
+                _floodClients.Advance(preferIpv6: _random.Below(5) == 0);   // about a fifth IPv6
+                clientIndex = -1;
+            }
+
             return new Pair(
                 nameIndex,
-                (int)((r >> 32) % (ulong)_clients.Count),
+                clientIndex,
                 queryType,
                 (ushort)(r >> 29),
                 (ushort)(1024 + ((r >> 40) % (65536 - 1024))),
@@ -182,6 +259,12 @@ public static class SyntheticCapture
         /// enough because a query and its response are written before the next pair is drawn.
         /// </summary>
         private SyntheticName NameOf(int nameIndex) => nameIndex < 0 ? _flood!.Current : _names[nameIndex];
+
+        /// <summary>The client of a pair; a flood client, like a flood name, is valid until the next pair.</summary>
+        private ReadOnlySpan<byte> ClientOf(in Pair pair) => pair.ClientIndex < 0 ? _floodClients!.Current : _clients[pair.ClientIndex];
+
+        /// <summary>A number that tells the pair's client from others (it seeds the client's EDNS cookie).</summary>
+        private ulong ClientKeyOf(in Pair pair) => pair.ClientIndex < 0 ? _floodClients!.Count : (ulong)pair.ClientIndex;
 
         private int SampleZipf()
         {
@@ -211,7 +294,7 @@ public static class SyntheticCapture
 
         private void WritePacket(Stream output, in Pair pair, bool isResponse)
         {
-            var client = _clients[pair.ClientIndex];
+            var client = ClientOf(in pair);
             bool ipv6 = client.Length == 16;
             int ipHeader = ipv6 ? Ipv6HeaderSize : Ipv4HeaderSize;
             int l4Header = pair.Tcp ? TcpHeaderSize + 2 : UdpHeaderSize;
@@ -219,84 +302,251 @@ public static class SyntheticCapture
             var dns = _frame.AsSpan(dnsOffset, MaxDnsMessage);
             int dnsLength = isResponse ? BuildResponse(dns, in pair) : BuildQuery(dns, in pair);
 
-            // Timestamps: a jittered gap with the configured mean (uniform in [0.2, 1.8] x mean), never decreasing.
-            _timeMicros += (long)(_meanGapMicros * (0.2 + (1.6 * _random.NextDouble())));
-
             var frame = _frame.AsSpan(PcapRecordHeaderSize);
             var resolver = ipv6 ? ResolverIpv6 : ResolverIpv4;
             ReadOnlySpan<byte> source = isResponse ? resolver : client;
             ReadOnlySpan<byte> destination = isResponse ? client : resolver;
-            ushort sourcePort = isResponse ? (ushort)DnsPort : pair.ClientPort;
-            ushort destinationPort = isResponse ? pair.ClientPort : (ushort)DnsPort;
-
-            // Ethernet II: destination MAC, source MAC, EtherType.
-            (isResponse ? RouterMac : ResolverMac).CopyTo(frame);
-            (isResponse ? ResolverMac : RouterMac).CopyTo(frame[6..]);
-            BinaryPrimitives.WriteUInt16BigEndian(frame[12..], ipv6 ? (ushort)0x86DD : (ushort)0x0800);
+            ushort sourcePort = isResponse ? DnsPort : pair.ClientPort;
+            ushort destinationPort = isResponse ? pair.ClientPort : DnsPort;
+            WriteEthernet(frame, fromResolver: isResponse, ipv6);
 
             var ip = frame[EthernetHeaderSize..];
             var l4 = ip[ipHeader..];
             int l4Length = l4Header + dnsLength;
-            byte protocol = pair.Tcp ? (byte)6 : (byte)17;
+            byte protocol = pair.Tcp ? ProtocolTcp : ProtocolUdp;
             if (pair.Tcp)
             {
                 // One segment carrying the whole message behind its 2-byte length (RFC 7766 8).
-                BinaryPrimitives.WriteUInt16BigEndian(l4, sourcePort);
-                BinaryPrimitives.WriteUInt16BigEndian(l4[2..], destinationPort);
-                BinaryPrimitives.WriteUInt32BigEndian(l4[4..], isResponse ? 0x20000001u : 0x10000001u);
-                BinaryPrimitives.WriteUInt32BigEndian(l4[8..], isResponse ? 0x10000001u + (uint)(dnsLength + 2) : 0x20000001u);
-                l4[12] = 5 << 4;   // data offset: 5 words, no options
-                l4[13] = 0x18;     // PSH, ACK
-                BinaryPrimitives.WriteUInt16BigEndian(l4[14..], 65535);
-                BinaryPrimitives.WriteUInt32BigEndian(l4[16..], 0); // checksum (filled below), urgent pointer
+                WriteTcpHeader(
+                    l4,
+                    sourcePort,
+                    destinationPort,
+                    isResponse ? 0x20000001u : 0x10000001u,
+                    isResponse ? 0x10000001u + (uint)(dnsLength + 2) : 0x20000001u,
+                    TcpPshAck);
                 BinaryPrimitives.WriteUInt16BigEndian(l4[TcpHeaderSize..], (ushort)dnsLength);
             }
             else
             {
-                BinaryPrimitives.WriteUInt16BigEndian(l4, sourcePort);
-                BinaryPrimitives.WriteUInt16BigEndian(l4[2..], destinationPort);
-                BinaryPrimitives.WriteUInt16BigEndian(l4[4..], (ushort)l4Length);
-                BinaryPrimitives.WriteUInt16BigEndian(l4[6..], 0);
+                WriteUdpHeader(l4, sourcePort, destinationPort, l4Length);
             }
 
             if (ipv6)
             {
-                BinaryPrimitives.WriteUInt32BigEndian(ip, 0x6000_0000);
-                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)l4Length);
-                ip[6] = protocol;
-                ip[7] = 64;
-                source.CopyTo(ip[8..]);
-                destination.CopyTo(ip[24..]);
+                WriteIpv6Header(ip, l4Length, protocol, source, destination);
             }
             else
             {
-                ip[0] = 0x45;
-                ip[1] = 0;
-                BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(Ipv4HeaderSize + l4Length));
-                BinaryPrimitives.WriteUInt16BigEndian(ip[4..], pair.Id);
-                BinaryPrimitives.WriteUInt16BigEndian(ip[6..], 0x4000); // DF
-                ip[8] = 64;
-                ip[9] = protocol;
-                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
-                source.CopyTo(ip[12..]);
-                destination.CopyTo(ip[16..]);
-                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Finish(Checksum.Add(0, ip[..Ipv4HeaderSize])));
+                WriteIpv4Header(ip, Ipv4HeaderSize + l4Length, pair.Id, Ipv4DontFragment, protocol, source, destination);
             }
 
-            // Transport checksum over the pseudo-header (RFC 768, RFC 793, RFC 8200 8.1) and the segment.
+            WriteTransportChecksum(l4[..l4Length], protocol, source, destination);
+            WriteRecord(output, EthernetHeaderSize + ipHeader + l4Length);
+        }
+
+        /// <summary>
+        /// One connection of a TCP flood: a SYN from a new client address and port, then a segment with the 2-byte
+        /// length of the whole query (RFC 7766 8) and only the first half of the query's bytes; nothing else, ever.
+        /// Returns the packets written (1 when only the SYN fits in <paramref name="packets"/>).
+        /// </summary>
+        private long WriteTcpFlood(Stream output, long packets)
+        {
+            long written = 0;
+            while (written < packets)
+            {
+                var pair = NextPair();
+                ulong isns = _random.Next();
+                uint clientIsn = (uint)isns;
+                uint resolverIsn = (uint)(isns >> 32);   // of the SYN-ACK the capture never shows
+                var client = ClientOf(in pair);
+                bool ipv6 = client.Length == 16;
+                var resolver = ipv6 ? ResolverIpv6 : ResolverIpv4;
+                int ipHeader = ipv6 ? Ipv6HeaderSize : Ipv4HeaderSize;
+                var frame = _frame.AsSpan(PcapRecordHeaderSize);
+                var ip = frame[EthernetHeaderSize..];
+                var tcp = ip[ipHeader..];
+
+                // The SYN: no options, no payload.
+                WriteEthernet(frame, fromResolver: false, ipv6);
+                WriteTcpHeader(tcp, pair.ClientPort, DnsPort, clientIsn, 0, TcpSyn);
+                WriteConnectionIp(ip, ipv6, TcpHeaderSize, pair.Id, client, resolver);
+                WriteTransportChecksum(tcp[..TcpHeaderSize], ProtocolTcp, client, resolver);
+                WriteRecord(output, EthernetHeaderSize + ipHeader + TcpHeaderSize);
+                if (++written == packets)
+                {
+                    break;
+                }
+
+                // The half query: build it whole after the length prefix, then send only its first half.
+                int queryLength = BuildQuery(tcp[(TcpHeaderSize + 2)..], in pair);
+                int segmentLength = TcpHeaderSize + 2 + (queryLength / 2);
+                WriteEthernet(frame, fromResolver: false, ipv6);
+                WriteTcpHeader(tcp, pair.ClientPort, DnsPort, clientIsn + 1, resolverIsn + 1, TcpPshAck);
+                BinaryPrimitives.WriteUInt16BigEndian(tcp[TcpHeaderSize..], (ushort)queryLength);
+                WriteConnectionIp(ip, ipv6, segmentLength, (ushort)(pair.Id + 1), client, resolver);
+                WriteTransportChecksum(tcp[..segmentLength], ProtocolTcp, client, resolver);
+                WriteRecord(output, EthernetHeaderSize + ipHeader + segmentLength);
+                written++;
+            }
+
+            return written;
+        }
+
+        private static void WriteConnectionIp(Span<byte> ip, bool ipv6, int segmentLength, ushort id, ReadOnlySpan<byte> client, ReadOnlySpan<byte> resolver)
+        {
+            if (ipv6)
+            {
+                WriteIpv6Header(ip, segmentLength, ProtocolTcp, client, resolver);
+            }
+            else
+            {
+                WriteIpv4Header(ip, Ipv4HeaderSize + segmentLength, id, Ipv4DontFragment, ProtocolTcp, client, resolver);
+            }
+        }
+
+        /// <summary>
+        /// An IPv4 fragment flood: each datagram a UDP response from the resolver too large for a 1500-byte MTU, of
+        /// which only the first fragment is written. Datagram k goes to client 10.0.0.1 + (k mod 2^12) with IP id
+        /// (start + k / 2^12), so no two datagrams share (source, destination, id) and none can be reassembled.
+        /// </summary>
+        private long WriteFragmentFlood(Stream output, long packets)
+        {
+            var frame = _frame.AsSpan(PcapRecordHeaderSize);
+            var ip = frame[EthernetHeaderSize..];
+            var udp = ip[Ipv4HeaderSize..];
+            for (long datagram = 0; datagram < packets; datagram++)
+            {
+                var pair = NextPair();
+                BinaryPrimitives.WriteUInt32BigEndian(_fragmentClient, 0x0A00_0001u + (uint)(datagram % FragmentClients));
+                ushort id = (ushort)(_fragmentIdStart + (datagram / FragmentClients));
+
+                // The whole datagram is built so the UDP checksum covers all of it, as the sender computes it.
+                int dnsLength = BuildLargeResponse(udp[UdpHeaderSize..], in pair);
+                int udpLength = UdpHeaderSize + dnsLength;
+                WriteEthernet(frame, fromResolver: true, ipv6: false);
+                WriteUdpHeader(udp, DnsPort, pair.ClientPort, udpLength);
+                WriteTransportChecksum(udp[..udpLength], ProtocolUdp, ResolverIpv4, _fragmentClient);
+                WriteIpv4Header(ip, Ipv4HeaderSize + FirstFragmentPayload, id, Ipv4MoreFragments, ProtocolUdp, ResolverIpv4, _fragmentClient);
+                WriteRecord(output, EthernetHeaderSize + Ipv4HeaderSize + FirstFragmentPayload);
+            }
+
+            return packets;
+        }
+
+        /// <summary>
+        /// A response with 6 to 8 TXT records of one 255-byte string each (a DKIM-like key cut from the seeded text)
+        /// and an OPT advertising 4096 bytes: 1,600 to 2,200 bytes, always more than a 1500-byte MTU carries.
+        /// </summary>
+        private int BuildLargeResponse(Span<byte> buffer, in Pair pair)
+        {
+            var w = new DnsWriter(buffer);
+            var name = NameOf(pair.NameIndex);
+            w.WriteHeader(pair.Id, flags: 0x8180, questions: 1, answers: 0, authorities: 0, additionals: 1);
+            w.WriteBytes(name.Wire);
+            w.WriteUInt16(DnsTypes.Txt);
+            w.WriteUInt16(DnsTypes.ClassIn);
+            int records = 6 + (int)(pair.AnswerSeed % 3);
+            for (int i = 0; i < records; i++)
+            {
+                w.WriteRecordHeader(DnsWriter.HeaderSize, DnsTypes.Txt, 300);
+                int rdata = w.BeginRdata();
+                int start = (int)((pair.AnswerSeed >> 2) + (uint)(i * 97)) % (_fragmentText!.Length - FragmentTextLength);
+                w.WriteCharacterString(_fragmentText.AsSpan(start, FragmentTextLength));
+                w.EndRdata(rdata);
+            }
+
+            WriteOpt(ref w, pair with { Cookie = false, ClientSubnet = false }, 4096, isResponse: true);
+            w.PatchHeader(0x8180, (ushort)records, 0, 1);
+            return w.Position;
+        }
+
+        // Ethernet II: destination MAC, source MAC, EtherType. The resolver sends to the router and hears from it.
+        private static void WriteEthernet(Span<byte> frame, bool fromResolver, bool ipv6)
+        {
+            (fromResolver ? RouterMac : ResolverMac).CopyTo(frame);
+            (fromResolver ? ResolverMac : RouterMac).CopyTo(frame[6..]);
+            BinaryPrimitives.WriteUInt16BigEndian(frame[12..], ipv6 ? (ushort)0x86DD : (ushort)0x0800);
+        }
+
+        /// <summary>
+        /// An IPv4 header without options (RFC 791 3.1), its header checksum included. <paramref name="flagsAndOffset"/>
+        /// is the 16 bits of flags (DF 0x4000, MF 0x2000) and fragment offset (in 8-byte units).
+        /// </summary>
+        private static void WriteIpv4Header(Span<byte> ip, int totalLength, ushort id, ushort flagsAndOffset, byte protocol, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
+        {
+            ip[0] = 0x45;
+            ip[1] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)totalLength);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], id);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[6..], flagsAndOffset);
+            ip[8] = 64;
+            ip[9] = protocol;
+            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
+            source.CopyTo(ip[12..]);
+            destination.CopyTo(ip[16..]);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Finish(Checksum.Add(0, ip[..Ipv4HeaderSize])));
+        }
+
+        /// <summary>An IPv6 header (RFC 8200 3) with no extension headers.</summary>
+        private static void WriteIpv6Header(Span<byte> ip, int payloadLength, byte protocol, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(ip, 0x6000_0000);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)payloadLength);
+            ip[6] = protocol;
+            ip[7] = 64;
+            source.CopyTo(ip[8..]);
+            destination.CopyTo(ip[24..]);
+        }
+
+        /// <summary>A TCP header without options (RFC 793 3.1), window 65535; the checksum is left zero.</summary>
+        private static void WriteTcpHeader(Span<byte> tcp, ushort sourcePort, ushort destinationPort, uint sequence, uint acknowledgment, byte flags)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(tcp, sourcePort);
+            BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], destinationPort);
+            BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], sequence);
+            BinaryPrimitives.WriteUInt32BigEndian(tcp[8..], acknowledgment);
+            tcp[12] = 5 << 4;   // data offset: 5 words, no options
+            tcp[13] = flags;
+            BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], 65535);
+            BinaryPrimitives.WriteUInt32BigEndian(tcp[16..], 0); // checksum (filled later), urgent pointer
+        }
+
+        /// <summary>A UDP header (RFC 768); the checksum is left zero.</summary>
+        private static void WriteUdpHeader(Span<byte> udp, ushort sourcePort, ushort destinationPort, int length)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(udp, sourcePort);
+            BinaryPrimitives.WriteUInt16BigEndian(udp[2..], destinationPort);
+            BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)length);
+            BinaryPrimitives.WriteUInt16BigEndian(udp[6..], 0);
+        }
+
+        /// <summary>
+        /// Fills in the checksum of a whole TCP segment or UDP datagram, computed over the pseudo-header (RFC 768,
+        /// RFC 793, RFC 8200 8.1) and <paramref name="segment"/>, whose checksum field must be zero.
+        /// </summary>
+        private static void WriteTransportChecksum(Span<byte> segment, byte protocol, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
+        {
             uint sum = Checksum.Add(0, source);
             sum = Checksum.Add(sum, destination);
-            sum += protocol + (uint)l4Length;
-            sum = Checksum.Add(sum, l4[..l4Length]);
-            ushort l4Checksum = Checksum.Finish(sum);
-            if (!pair.Tcp && l4Checksum == 0)
+            sum += protocol + (uint)segment.Length;
+            sum = Checksum.Add(sum, segment);
+            ushort checksum = Checksum.Finish(sum);
+            if (protocol == ProtocolUdp && checksum == 0)
             {
-                l4Checksum = 0xFFFF; // UDP sends a computed zero as all ones (RFC 768)
+                checksum = 0xFFFF; // UDP sends a computed zero as all ones (RFC 768)
             }
 
-            BinaryPrimitives.WriteUInt16BigEndian(l4[(pair.Tcp ? 16 : 6)..], l4Checksum);
+            BinaryPrimitives.WriteUInt16BigEndian(segment[(protocol == ProtocolTcp ? 16 : 6)..], checksum);
+        }
 
-            int frameLength = EthernetHeaderSize + ipHeader + l4Length;
+        /// <summary>
+        /// Advances the clock and writes the pcap record of the frame that starts after the record header in
+        /// <see cref="_frame"/>. Timestamps: a jittered gap with the configured mean (uniform in [0.2, 1.8] x mean),
+        /// never decreasing.
+        /// </summary>
+        private void WriteRecord(Stream output, int frameLength)
+        {
+            _timeMicros += (long)(_meanGapMicros * (0.2 + (1.6 * _random.NextDouble())));
             var record = _frame.AsSpan(0, PcapRecordHeaderSize);
             BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)(_timeMicros / 1_000_000));
             BinaryPrimitives.WriteUInt32LittleEndian(record[4..], (uint)(_timeMicros % 1_000_000));
@@ -487,7 +737,7 @@ public static class SyntheticCapture
             w.WriteUInt16(udpSize);
             w.WriteUInt32(pair.DnssecOk ? 0x0000_8000u : 0u);
             int rdata = w.BeginRdata();
-            ulong cookieBits = (ulong)pair.ClientIndex * 0x9E3779B97F4A7C15UL;
+            ulong cookieBits = ClientKeyOf(in pair) * 0x9E3779B97F4A7C15UL;
             if (pair.Cookie)
             {
                 // COOKIE (RFC 7873): the client cookie, and in responses a 16-byte server cookie.
@@ -504,7 +754,7 @@ public static class SyntheticCapture
             if (pair.ClientSubnet && !isResponse)
             {
                 // EDNS Client Subnet (RFC 7871), IPv4 /24 of the client.
-                var client = _clients[pair.ClientIndex];
+                var client = ClientOf(in pair);
                 bool v6 = client.Length == 16;
                 w.WriteUInt16(8);
                 w.WriteUInt16(v6 ? (ushort)(4 + 7) : (ushort)(4 + 3));
