@@ -5,6 +5,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using RataDns.App.Operations;
+using RataDns.Capture;
+using RataDns.Tests.Capture;
 using RataDns.Tests.Support;
 
 namespace RataDns.Tests.App;
@@ -101,6 +103,51 @@ public partial class MonitorMetricsTests
         finally
         {
             run.Kill();
+        }
+    }
+
+    [SkippableFact]
+    public async Task Malformed_messages_are_counted_by_reason_as_tshark_finds_them()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/tshark"), "tshark is not installed");
+
+        // 300 good queries, 100 announcing two questions but carrying one, 50 bare headers announcing a question.
+        var pcap = new PcapBuilder(false, false, LinkType.Ethernet);
+        for (int i = 0; i < 450; i++)
+        {
+            int[]? counts = i < 300 ? null : i < 400 ? [2, 0, 0, 0] : [1, 0, 0, 0];
+            var message = new TestMessageBuilder { Id = (ushort)i, CountsOverride = counts };
+            byte[] dns = i < 400 ? message.Question($"n{i}.example.com", 1).ToArray() : message.ToArray();
+            byte[] frame = PacketBuilder.Ethernet(0x0800, PacketBuilder.Ipv4(17, PacketBuilder.Udp((ushort)(20000 + i), 53, dns)));
+            pcap.Add(1_767_225_600 + (uint)(i / 100), (uint)(i % 100) * 10_000, frame);
+        }
+
+        string capture = CaptureTestIo.WriteTemp(pcap.ToArray());
+        try
+        {
+            using var run = MonitorRun.StartOn(capture, speed: 0, "--metrics", "0", "--metrics-linger", "120s");
+            string url = await run.WaitForLine(l => l.Contains("metrics on http://", StringComparison.Ordinal), TimeSpan.FromSeconds(30)) is { } line
+                ? line[line.IndexOf("http://", StringComparison.Ordinal)..]
+                : throw new Xunit.Sdk.XunitException("no 'metrics on' line: " + run.Errors);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var final = await Scrape(http, url);
+            var clock = Stopwatch.StartNew();
+            while (final.Value("ratadns_capture_running") != 0 && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(250);
+                final = await Scrape(http, url);
+            }
+
+            Assert.True(final.Value("ratadns_capture_running") == 0, "the input did not end within 60 s: " + run.Errors);
+            Assert.Equal(TsharkCount(capture, "-Y", "dns"), final.Value("ratadns_dns_messages_total"));
+            Assert.Equal(TsharkCount(capture, "-Y", "_ws.malformed"), final.Sum("ratadns_malformed_messages_total"));
+            Assert.Equal(150, final.Sum("ratadns_malformed_messages_total"));
+            Assert.Equal(8, final.Series("ratadns_malformed_messages_total").Count); // every reason, zero or not
+            run.Kill();
+        }
+        finally
+        {
+            File.Delete(capture);
         }
     }
 
@@ -311,12 +358,14 @@ public partial class MonitorMetricsTests
 
         public string Errors => string.Join('\n', _errors);
 
-        public static MonitorRun Start(double speed, params string[] extra)
+        public static MonitorRun Start(double speed, params string[] extra) => StartOn(Sample, speed, extra);
+
+        public static MonitorRun StartOn(string input, double speed, params string[] extra)
         {
             string output = Path.Combine(Path.GetTempPath(), $"ratadns-metrics-{Guid.NewGuid():N}.out");
             string config = Path.GetTempFileName();
             File.WriteAllText(config, $$"""
-                {"ServerId": "s", "WindowMilliseconds": 1000, "Workers": 2, "InputMethod": "capture_file", "InputSource": "{{Sample}}",
+                {"ServerId": "s", "WindowMilliseconds": 1000, "Workers": 2, "InputMethod": "capture_file", "InputSource": "{{input}}",
                  "Speed": {{speed.ToString(CultureInfo.InvariantCulture)}},
                  "PreliminarReducers": [{"Name": "PacketsPerSecond", "OutputMethod": "file", "OutputFile": "{{output}}"}]}
                 """);
