@@ -44,7 +44,7 @@ public static class MonitorCommand
             OperationsOptions operations;
             try
             {
-                operations = ParseOperations(parse.GetValue(metrics), parse.GetValue(metricsLinger), parse.GetValue(statusInterval));
+                operations = OperationsOptions.Parse(parse.GetValue(metrics), parse.GetValue(metricsLinger), parse.GetValue(statusInterval));
                 configuration = MonitorConfigurationLoader.Load(parse.GetValue(config)!);
                 WindowConfiguration? windowOverride = null;
                 if (parse.GetValue(window) is { } windowText)
@@ -192,35 +192,6 @@ public static class MonitorCommand
         }
 
         return ExitCodes.Ok;
-    }
-
-    /// <summary>Reads <c>--metrics</c>, <c>--metrics-linger</c> and <c>--status-interval</c>; throws <see cref="ArgumentException"/> with the reason.</summary>
-    private static OperationsOptions ParseOperations(string? metrics, string? linger, string? status)
-    {
-        System.Net.IPEndPoint? endpoint = null;
-        if (metrics is not null && !MetricsEndpoint.TryParseAddress(metrics, out endpoint, out string reason))
-        {
-            throw new ArgumentException($"--metrics {metrics}: {reason}");
-        }
-
-        TimeSpan lingerSpan = TimeSpan.Zero;
-        if (linger is not null && !OperationSpan.TryParse(linger, out lingerSpan, out reason))
-        {
-            throw new ArgumentException($"--metrics-linger {linger}: {reason}");
-        }
-
-        TimeSpan? statusSpan = null;
-        if (status is not null)
-        {
-            if (!OperationSpan.TryParse(status, out var span, out reason))
-            {
-                throw new ArgumentException($"--status-interval {status}: {reason}");
-            }
-
-            statusSpan = span;
-        }
-
-        return new OperationsOptions { MetricsEndpoint = endpoint, MetricsLinger = lingerSpan, StatusInterval = statusSpan };
     }
 
     /// <summary>The monitor's ZeroMQ PUB socket, as the configuration's <c>ZeroMq</c> section describes it.</summary>

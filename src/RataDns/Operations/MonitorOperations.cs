@@ -19,6 +19,36 @@ internal sealed record OperationsOptions
 
     /// <summary>The status interval of a live capture when none is given.</summary>
     public static TimeSpan DefaultLiveStatusInterval => TimeSpan.FromSeconds(60);
+
+    /// <summary>Reads <c>--metrics</c>, <c>--metrics-linger</c> and <c>--status-interval</c>; throws <see cref="ArgumentException"/> with the reason.</summary>
+    public static OperationsOptions Parse(string? metrics, string? linger, string? status)
+    {
+        IPEndPoint? endpoint = null;
+        string reason;
+        if (metrics is not null && !Operations.MetricsEndpoint.TryParseAddress(metrics, out endpoint, out reason))
+        {
+            throw new ArgumentException($"--metrics {metrics}: {reason}");
+        }
+
+        TimeSpan lingerSpan = TimeSpan.Zero;
+        if (linger is not null && !OperationSpan.TryParse(linger, out lingerSpan, out reason))
+        {
+            throw new ArgumentException($"--metrics-linger {linger}: {reason}");
+        }
+
+        TimeSpan? statusSpan = null;
+        if (status is not null)
+        {
+            if (!OperationSpan.TryParse(status, out var span, out reason))
+            {
+                throw new ArgumentException($"--status-interval {status}: {reason}");
+            }
+
+            statusSpan = span;
+        }
+
+        return new OperationsOptions { MetricsEndpoint = endpoint, MetricsLinger = lingerSpan, StatusInterval = statusSpan };
+    }
 }
 
 /// <summary>

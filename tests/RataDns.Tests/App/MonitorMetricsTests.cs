@@ -166,6 +166,20 @@ public partial class MonitorMetricsTests
         Assert.False(File.Exists(run.OutputPath), "the output was opened");
     }
 
+    [Theory]
+    [InlineData("--metrics", "example.com:9153", "ratadns monitor: --metrics example.com:9153: expected a port")]
+    [InlineData("--status-interval", "soon", "ratadns monitor: --status-interval soon: expected a span")]
+    [InlineData("--metrics-linger", "-1s", "ratadns monitor: --metrics-linger -1s: expected a span")]
+    public void Bad_operations_options_are_usage_errors(string option, string value, string message)
+    {
+        using var run = MonitorRun.Start(speed: 1, option, value);
+        Assert.True(run.Process.WaitForExit(30_000), "ratadns did not exit");
+        run.Process.WaitForExit();
+        Assert.Equal(2, run.Process.ExitCode);
+        Assert.Contains(message, run.Errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(run.OutputPath), "the output was opened");
+    }
+
     [Fact]
     public async Task The_status_line_comes_at_its_interval_with_growing_counts()
     {
