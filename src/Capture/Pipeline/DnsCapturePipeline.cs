@@ -64,6 +64,22 @@ public sealed class DnsCapturePipeline
         }
     }
 
+    /// <summary>
+    /// The frame and message counters as they stand, without bringing the reassemblers' counters up to date (only
+    /// the owning thread may do that, through <see cref="Statistics"/>). Any thread may read them (a monitoring
+    /// scrape); the values may be a packet behind.
+    /// </summary>
+    public CaptureStatistics LiveCounters => _statistics;
+
+    /// <summary>TCP connections tracked now. Any thread may read it: a snapshot, possibly a packet behind.</summary>
+    public int TcpConnectionsOpen => _tcp.Connections;
+
+    /// <summary>Incomplete IP datagrams held now. Any thread may read it: a snapshot, possibly a packet behind.</summary>
+    public int FragmentDatagramsPending => _fragments.PendingDatagrams;
+
+    /// <summary>Bytes held by reassembly now (TCP streams and IP fragments). Any thread may read it: a snapshot.</summary>
+    public long ReassemblyBytesHeld => _tcp.BufferedBytes + _fragments.BufferedBytes;
+
     /// <summary>Takes one frame; every DNS message it completes goes to <paramref name="handler"/>.</summary>
     public void OnFrame<THandler>(in CapturedFrame frame, ref THandler handler)
         where THandler : IDnsMessageHandler

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using RataDns.App.Operations;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.Reducers;
@@ -30,15 +31,20 @@ public static class MonitorCommand
         var zmqConnect = new Option<string>("--zmq-connect") { Description = "Publish every reducer's results on ZeroMQ, connecting to this endpoint (an aggregator that binds)." };
         var zmqBind = new Option<string>("--zmq-bind") { Description = "Publish every reducer's results on ZeroMQ, binding this endpoint (aggregators connect)." };
         var stats = new Option<bool>("--stats") { Description = "At the end, write the capture statistics (frames, messages, drops, reassembly) to standard error." };
+        var metrics = new Option<string>("--metrics") { Description = "Serve self-metrics (Prometheus text format) on http://ADDRESS/metrics: a port (bound on 127.0.0.1) or address:port. Off by default." };
+        var metricsLinger = new Option<string>("--metrics-linger") { Description = "With --metrics: once the input has ended, keep serving the final metrics this long (30s, 5m) or until SIGINT/SIGTERM." };
+        var statusInterval = new Option<string>("--status-interval") { Description = "Write a one-line status to standard error this often (10s, 1m; off). Default: off for files, 60s for live capture." };
         var command = new Command("monitor", "Reduce packets into per-window results (Fievel's role) and write them to the reducers' outputs.")
         {
-            config, serverId, window, inputSource, speed, filter, workers, noPin, zmqConnect, zmqBind, stats,
+            config, serverId, window, inputSource, speed, filter, workers, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval,
         };
         command.SetAction(parse =>
         {
             MonitorConfiguration configuration;
+            OperationsOptions operations;
             try
             {
+                operations = OperationsOptions.Parse(parse.GetValue(metrics), parse.GetValue(metricsLinger), parse.GetValue(statusInterval));
                 configuration = MonitorConfigurationLoader.Load(parse.GetValue(config)!);
                 WindowConfiguration? windowOverride = null;
                 if (parse.GetValue(window) is { } windowText)
@@ -82,7 +88,7 @@ public static class MonitorCommand
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
             try
             {
-                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats) };
+                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Operations = operations };
                 return Run(configuration, null, Console.Error, interrupt.Token, run);
             }
             catch (OutputClosedException)
@@ -99,10 +105,20 @@ public static class MonitorCommand
         List<Reducer> reducers;
         ResultChannels channels;
         var log = new PrefixedLog(errors, "ratadns monitor: ");
+
+        // The metrics endpoint first: an address in use stops the run before any output or capture is opened.
+        using var operations = MonitorOperations.Start(run.Operations, log, out string? operationsError);
+        if (operations is null)
+        {
+            errors.WriteLine($"ratadns monitor: {operationsError}");
+            return ExitCodes.Usage;
+        }
+
         try
         {
             reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
             channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], log, run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())));
+            operations.Metrics.AttachOutputs(channels);
         }
         catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -132,6 +148,7 @@ public static class MonitorCommand
             Live = source.Interface is not null,
             PinThreads = run.PinThreads,
             SlotCapacity = source.SnapLength,
+            CountMalformed = operations.CountsMalformed,
             Log = log,
         };
         var sink = new JsonWindowWriter(configuration.ServerId, channels);
@@ -140,8 +157,8 @@ public static class MonitorCommand
         try
         {
             stopped = source.Interface is null
-                ? RunOffline(source, input, reducers, sink, engineOptions, cancellation, out engine)
-                : RunLive(source, reducers, sink, engineOptions, cancellation, out engine);
+                ? RunOffline(source, input, reducers, sink, engineOptions, operations, cancellation, out engine)
+                : RunLive(source, reducers, sink, engineOptions, operations, cancellation, out engine);
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
         {
@@ -167,6 +184,7 @@ public static class MonitorCommand
                 $"ratadns monitor: output {c.Describe()}: {c.Statistics.Dropped} of {c.Statistics.Sent + c.Statistics.Dropped} results dropped{Environment.NewLine}")));
         }
 
+        operations.Linger(cancellation);
         if (stopped is not null)
         {
             errors.WriteLine($"ratadns monitor: {source.Describe()}: {stopped}; the {statistics.Frames} frames before it were processed.");
@@ -196,7 +214,7 @@ public static class MonitorCommand
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
         CaptureSourceSettings source, Stream? input, List<Reducer> reducers, JsonWindowWriter sink,
-        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
+        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine)
     {
         // Open the file first, so a missing one is reported before any thread starts.
         if (source.Input != "-" && !File.Exists(source.Input))
@@ -206,6 +224,7 @@ public static class MonitorCommand
 
         engine = new MonitorEngine(reducers, sink, options);
         engine.Start();
+        operations.Started(engine, null);
         var handler = new EngineFrameHandler(engine);
         string? stopped;
         try
@@ -218,13 +237,14 @@ public static class MonitorCommand
         }
 
         engine.Complete();
+        operations.InputEnded();
         return stopped;
     }
 
     /// <summary>An interface: libpcap's loop runs on the calling thread, which dispatches; a full ring drops.</summary>
     private static string? RunLive(
         CaptureSourceSettings source, List<Reducer> reducers, JsonWindowWriter sink,
-        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
+        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine)
     {
         using var capture = Capture.Live.LiveCapture.Open(source.ToLiveOptions());
         engine = new MonitorEngine(
@@ -239,6 +259,7 @@ public static class MonitorCommand
                 },
             });
         engine.Start();
+        operations.Started(engine, capture.ReadStatistics);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         if (source.Duration is { } duration)
         {
@@ -257,6 +278,7 @@ public static class MonitorCommand
         }
 
         engine.Complete();
+        operations.InputEnded();
         return stopped;
     }
 }
@@ -267,6 +289,9 @@ internal sealed record MonitorRunOptions
     public bool PinThreads { get; init; } = true;
 
     public bool Statistics { get; init; }
+
+    /// <summary>The metrics endpoint and the status line (<c>--metrics</c>, <c>--status-interval</c>).</summary>
+    public OperationsOptions Operations { get; init; } = new();
 
     /// <summary>Makes the ZeroMQ publisher of the configuration (null: none available).</summary>
     public Func<Transport.Publishing.IResultChannel>? ZeroMq { get; init; }

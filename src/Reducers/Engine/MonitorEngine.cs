@@ -34,7 +34,7 @@ namespace RataDns.Reducers.Engine;
 /// and <see cref="Complete"/> are called by one thread, the capture thread. The sink runs on the merger thread.
 /// </para>
 /// </remarks>
-public sealed class MonitorEngine : IDisposable
+public sealed partial class MonitorEngine : IDisposable
 {
     private const int MarkerWindowEnd = 1;
     private const int MarkerEndOfPass = 2;
@@ -151,6 +151,7 @@ public sealed class MonitorEngine : IDisposable
     public void OnFrame(in CapturedFrame frame)
     {
         ThrowIfFaulted();
+        CountFrameRead();
         uint hash = 0;
         bool dns = _workers.Length == 1
             ? FlowDispatch.Classify(in frame, _options.Ports)
@@ -189,6 +190,7 @@ public sealed class MonitorEngine : IDisposable
 
         _last = time;
         _packets++;
+        CountDnsPacket();
         if (_packets == _packetCount)
         {
             EndWindow(partial: false, MarkerWindowEnd);
@@ -329,6 +331,7 @@ public sealed class MonitorEngine : IDisposable
             _externalDropsSeen = Math.Max(seen, _externalDropsSeen);
         }
 
+        MarkWindowEnd();
         _windows.Enqueue(new WindowSummary(_sequence, start, end, _packets, 0, drops, partial));
         foreach (var worker in _workers)
         {
@@ -434,6 +437,7 @@ public sealed class MonitorEngine : IDisposable
                 }
 
                 _windows.TryDequeue(out _);
+                long windowEndTimestamp = TakeWindowEndTimestamp();
                 long messages = 0;
                 for (int i = 0; i < _workers.Length; i++)
                 {
@@ -457,6 +461,7 @@ public sealed class MonitorEngine : IDisposable
                 {
                     _sink.OnWindow(window with { Messages = messages }, merged);
                     Interlocked.Increment(ref _windowsWritten);
+                    RecordEmitLatency(windowEndTimestamp);
                 }
 
                 for (int i = 0; i < sets.Length; i++)
@@ -552,11 +557,13 @@ public sealed class MonitorEngine : IDisposable
             }
         }
 
-        public void Observe(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
+        /// <summary>Feeds the message to the reducers; returns its parse status when known (see <see cref="MonitorEngineOptions.CountMalformed"/>).</summary>
+        public DnsParseStatus Observe(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
         {
             _facts = default;
             var view = new DnsPacketView(in packet, message, timestampNanoseconds, ref _facts);
             Observe(in view);
+            return ParseStatusOf(in view, ref _facts, _engine._options.CountMalformed);
         }
 
         private void Observe(in DnsPacketView packet)
@@ -666,8 +673,7 @@ public sealed class MonitorEngine : IDisposable
     {
         public DnsParseStatus OnDnsMessage(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
         {
-            worker.Observe(in packet, message, timestampNanoseconds);
-            return DnsParseStatus.Ok;
+            return worker.Observe(in packet, message, timestampNanoseconds);
         }
     }
 }

@@ -40,6 +40,12 @@ public sealed record MonitorEngineOptions
     /// </summary>
     public Func<long>? ExternalDrops { get; init; }
 
+    /// <summary>
+    /// Walk every message so malformed ones are counted by reason in the pipelines' statistics, even when no reducer
+    /// reads the message's facts (self-metrics). Off: only messages a reducer walked are counted.
+    /// </summary>
+    public bool CountMalformed { get; init; }
+
     /// <summary>Where the engine says how it placed its threads; null for silence.</summary>
     public TextWriter? Log { get; init; }
 }
