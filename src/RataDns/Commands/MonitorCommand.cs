@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using RataDns.App.Service;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.Reducers;
@@ -30,16 +31,17 @@ public static class MonitorCommand
         var zmqConnect = new Option<string>("--zmq-connect") { Description = "Publish every reducer's results on ZeroMQ, connecting to this endpoint (an aggregator that binds)." };
         var zmqBind = new Option<string>("--zmq-bind") { Description = "Publish every reducer's results on ZeroMQ, binding this endpoint (aggregators connect)." };
         var stats = new Option<bool>("--stats") { Description = "At the end, write the capture statistics (frames, messages, drops, reassembly) to standard error." };
+        var user = new Option<string>("--user", "-Z") { Description = "Overrides User: once the capture and the outputs are open, change to this user (root only; like tcpdump -Z)." };
         var command = new Command("monitor", "Reduce packets into per-window results (Fievel's role) and write them to the reducers' outputs.")
         {
-            config, serverId, window, inputSource, speed, filter, workers, noPin, zmqConnect, zmqBind, stats,
+            config, serverId, window, inputSource, speed, filter, workers, noPin, zmqConnect, zmqBind, stats, user,
         };
         command.SetAction(parse =>
         {
-            MonitorConfiguration configuration;
-            try
+            // Start-up and every reload (SIGHUP) read the file the same way: the command line wins over it.
+            (MonitorConfiguration, string?) Load()
             {
-                configuration = MonitorConfigurationLoader.Load(parse.GetValue(config)!);
+                var (configuration, configuredUser) = ServiceConfigurationFile.Load(parse.GetValue(config)!);
                 WindowConfiguration? windowOverride = null;
                 if (parse.GetValue(window) is { } windowText)
                 {
@@ -72,6 +74,20 @@ public static class MonitorCommand
                         Reducers = [.. configuration.Reducers.Select(r => r with { Output = new ReducerOutputConfiguration { Method = ReducerOutputMethod.Zmq } })],
                     };
                 }
+
+                return (configuration, configuredUser);
+            }
+
+            MonitorConfiguration configuration;
+            ServiceAccount? account = null;
+            string? fileUser;
+            try
+            {
+                (configuration, fileUser) = Load();
+                if ((parse.GetValue(user) ?? fileUser) is { } userName)
+                {
+                    account = PrivilegeDrop.Resolve(userName, out string? userError) ?? throw new ArgumentException(userError);
+                }
             }
             catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
             {
@@ -79,10 +95,12 @@ public static class MonitorCommand
                 return ExitCodes.Usage;
             }
 
-            using var interrupt = Interrupt.OnCancelKeyOrTerm();
+            using var service = new MonitorService(Load, account, fileUser, SystemdNotifier.FromEnvironment(Console.Error), Console.Error);
+            using var interrupt = Interrupt.OnCancelKeyOrTerm(service.RequestReload);
+            using var stopping = interrupt.Token.Register(service.Notifier.Stopping);
             try
             {
-                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats) };
+                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Service = service };
                 return Run(configuration, null, Console.Error, interrupt.Token, run);
             }
             catch (OutputClosedException)
@@ -103,6 +121,7 @@ public static class MonitorCommand
         {
             reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
             channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], log, run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())));
+            run.Service?.OutputsOpened(configuration, channels, c => run.ZeroMq ?? (() => OpenZeroMq(c.ZeroMq ?? new ZeroMqConfiguration())));
         }
         catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -140,10 +159,10 @@ public static class MonitorCommand
         try
         {
             stopped = source.Interface is null
-                ? RunOffline(source, input, reducers, sink, engineOptions, cancellation, out engine)
-                : RunLive(source, reducers, sink, engineOptions, cancellation, out engine);
+                ? RunOffline(source, input, reducers, sink, engineOptions, cancellation, out engine, run.Service)
+                : RunLive(source, reducers, sink, engineOptions, cancellation, out engine, run.Service);
         }
-        catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
+        catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException or PrivilegeDropException)
         {
             errors.WriteLine($"ratadns monitor: {e.Message}");
             return ExitCodes.Usage;
@@ -151,6 +170,7 @@ public static class MonitorCommand
         finally
         {
             engine?.Dispose();
+            channels = run.Service?.Outputs ?? channels; // a reload replaces the outputs
             channels.Dispose();
         }
 
@@ -177,7 +197,7 @@ public static class MonitorCommand
     }
 
     /// <summary>The monitor's ZeroMQ PUB socket, as the configuration's <c>ZeroMq</c> section describes it.</summary>
-    private static Transport.Publishing.IResultChannel OpenZeroMq(ZeroMqConfiguration zeroMq)
+    internal static Transport.Publishing.IResultChannel OpenZeroMq(ZeroMqConfiguration zeroMq)
     {
         var defaults = new ZeroMqOptions();
         return ZeroMqPublisher.Open(new ZeroMqOptions
@@ -196,7 +216,7 @@ public static class MonitorCommand
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
         CaptureSourceSettings source, Stream? input, List<Reducer> reducers, JsonWindowWriter sink,
-        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
+        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service)
     {
         // Open the file first, so a missing one is reported before any thread starts.
         if (source.Input != "-" && !File.Exists(source.Input))
@@ -204,8 +224,10 @@ public static class MonitorCommand
             throw new FileNotFoundException($"{source.Input}: no such file.", source.Input);
         }
 
+        PrivilegeDropException.ThrowIfFailed(service?.CaptureOpened());
         engine = new MonitorEngine(reducers, sink, options);
         engine.Start();
+        service?.Started(engine, source.Describe());
         var handler = new EngineFrameHandler(engine);
         string? stopped;
         try
@@ -224,9 +246,10 @@ public static class MonitorCommand
     /// <summary>An interface: libpcap's loop runs on the calling thread, which dispatches; a full ring drops.</summary>
     private static string? RunLive(
         CaptureSourceSettings source, List<Reducer> reducers, JsonWindowWriter sink,
-        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
+        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service)
     {
         using var capture = Capture.Live.LiveCapture.Open(source.ToLiveOptions());
+        PrivilegeDropException.ThrowIfFailed(service?.CaptureOpened());
         engine = new MonitorEngine(
             reducers,
             sink,
@@ -239,6 +262,7 @@ public static class MonitorCommand
                 },
             });
         engine.Start();
+        service?.Started(engine, source.Describe());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         if (source.Duration is { } duration)
         {
@@ -270,6 +294,9 @@ internal sealed record MonitorRunOptions
 
     /// <summary>Makes the ZeroMQ publisher of the configuration (null: none available).</summary>
     public Func<Transport.Publishing.IResultChannel>? ZeroMq { get; init; }
+
+    /// <summary>The daemon's side (readiness, user change, reload on SIGHUP); null when run in-process by tests.</summary>
+    public MonitorService? Service { get; init; }
 }
 
 /// <summary>Hands every frame of a source to the engine, on the thread that reads the source.</summary>
