@@ -86,7 +86,8 @@ public static class MonitorCommand
                 (configuration, fileUser) = Load();
                 if ((parse.GetValue(user) ?? fileUser) is { } userName)
                 {
-                    account = PrivilegeDrop.Resolve(userName, out string? userError) ?? throw new ArgumentException(userError);
+                    string origin = parse.GetValue(user) is null ? ServiceConfigurationFile.UserKey : "--user";
+                    account = PrivilegeDrop.Resolve(userName, origin, out string? userError) ?? throw new ArgumentException(userError);
                 }
             }
             catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)

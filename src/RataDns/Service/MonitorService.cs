@@ -79,13 +79,33 @@ internal sealed class MonitorService : IDisposable
             return null;
         }
 
-        string? failure = PrivilegeDrop.Become(account);
-        if (failure is null)
+        // File outputs open at their first window, after the change: they must be the new user's to write.
+        var files = (_running?.Reducers ?? [])
+            .Where(r => r.Output.Method == ReducerOutputMethod.File && r.Output.FilePath is not null)
+            .Select(r => Path.GetFullPath(r.Output.FilePath!))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        foreach (var file in files)
         {
-            _log.WriteLine($"{Prefix}running as user {account.Name} (uid {account.Uid}, gid {account.Gid})");
+            if (PrivilegeDrop.PrepareOutputFile(file, account) is { } problem)
+            {
+                return problem;
+            }
         }
 
-        return failure;
+        string? failure = PrivilegeDrop.Become(account);
+        if (failure is not null)
+        {
+            return failure;
+        }
+
+        _log.WriteLine($"{Prefix}running as user {account.Name} (uid {account.Uid}, gid {account.Gid})");
+        foreach (var file in files.Where(f => !PrivilegeDrop.CanWrite(f)))
+        {
+            _log.WriteLine($"{Prefix}output file {file} is not writable by {account.Name}: its results are dropped until it is.");
+        }
+
+        return null;
     }
 
     /// <summary>The engine runs and the capture starts: READY=1.</summary>

@@ -26,7 +26,10 @@ internal static class PrivilegeDrop
     /// Looks up <paramref name="name"/> (a user name, or a numeric uid) and checks that this process may change to it:
     /// root may change to anyone; another user only "changes" to itself. Returns null with the reason otherwise.
     /// </summary>
-    public static ServiceAccount? Resolve(string name, out string? error)
+    /// <param name="name">The user.</param>
+    /// <param name="origin">Where the name comes from, for messages: <c>--user</c>, or the configuration key <c>User</c>.</param>
+    /// <param name="error">Why the change cannot be made.</param>
+    public static ServiceAccount? Resolve(string name, string origin, out string? error)
     {
         error = null;
         IntPtr entry = getpwnam(name);
@@ -37,7 +40,7 @@ internal static class PrivilegeDrop
 
         if (entry == IntPtr.Zero)
         {
-            error = $"--user {name}: no such user.";
+            error = $"{origin} {name}: no such user.";
             return null;
         }
 
@@ -46,7 +49,7 @@ internal static class PrivilegeDrop
         uint euid = geteuid();
         if (euid != 0 && euid != passwd.Uid)
         {
-            error = $"--user {name}: only root can change to another user (this process runs as uid {euid}).";
+            error = $"{origin} {name}: only root can change to another user (this process runs as uid {euid}).";
             return null;
         }
 
@@ -68,7 +71,7 @@ internal static class PrivilegeDrop
 
             if (count > MaxGroups)
             {
-                error = $"--user {name}: the user is in more than {MaxGroups} groups.";
+                error = $"{origin} {name}: the user is in more than {MaxGroups} groups.";
                 return null;
             }
         }
@@ -116,6 +119,46 @@ internal static class PrivilegeDrop
         return null;
     }
 
+    /// <summary>
+    /// Root, before the change: a missing output file is created empty and given to <paramref name="account"/>, since
+    /// file outputs are opened at their first window, after the change. Returns why that failed, or null. An existing
+    /// file is left as it is (see <see cref="CanWrite"/>).
+    /// </summary>
+    public static string? PrepareOutputFile(string path, ServiceAccount account)
+    {
+        if (geteuid() != 0 || File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            using (File.Open(path, FileMode.CreateNew, FileAccess.Write))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"output {path}: {e.Message}";
+        }
+
+        return chown(path, account.Uid, account.Gid) == 0 ? null : $"output {path}: chown to {account.Name} failed: {Marshal.GetLastPInvokeErrorMessage()}";
+    }
+
+    /// <summary>After the change: whether this process may append to <paramref name="path"/> (an existing file).</summary>
+    public static bool CanWrite(string path)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>struct passwd of glibc (LP64): name, password, uid, gid, then strings this code does not read.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Passwd
@@ -140,6 +183,9 @@ internal static class PrivilegeDrop
 
     [DllImport("libc", SetLastError = true)]
     private static extern int setgroups(nuint size, uint[] list);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int chown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int setgid(uint gid);
