@@ -31,8 +31,9 @@ public class MonitorServiceTests
         {
             // 8,000 packets at 800 per second: 10 s replayed in real time, 40 windows of 200 packets.
             SyntheticCapture.Write(pcap, 8000, seed: 5, packetsPerSecond: 800);
-            ExternalTool.Run(Tshark, ["-r", pcap, "-Y", "dns", "-T", "fields", "-e", "frame.number"], out var tsv, out _);
-            long dnsPackets = tsv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+            ExternalTool.Run(Tshark, ["-r", pcap, "-Y", "dns", "-T", "fields", "-e", "dns.flags.response"], out var tsv, out _);
+            var isResponse = tsv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim() == "1").ToList();
+            long dnsPackets = isResponse.Count;
             Assert.True(dnsPackets > 7000, $"tshark sees {dnsPackets} DNS packets");
 
             string Config(string second) => $$"""
@@ -77,6 +78,19 @@ public class MonitorServiceTests
             Assert.All(pps.SkipLast(1), w => Assert.Equal(200, w.Packets));
             Assert.Equal(dnsPackets, pps.Sum(w => w.Packets));
             Assert.Equal(dnsPackets, pps.Sum(w => w.Messages));
+
+            // Each window's rate, times its span, is the number of queries (old set) or answers (new set) tshark sees
+            // among that window's 200 packets: the window at the swap was reduced whole by one set.
+            foreach (var line in File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).Where(l => l.GetProperty("type").GetString() != "PacketsPerSecond"))
+            {
+                var window = line.GetProperty("window");
+                long sequence = window.GetProperty("sequence").GetInt64();
+                double span = window.GetProperty("end").GetDouble() - window.GetProperty("start").GetDouble();
+                bool isAnswers = line.GetProperty("type").GetString() == "AnswersPerSecond";
+                double rate = line.GetProperty("data").GetProperty(isAnswers ? "aps" : "qps").GetDouble();
+                int expected = isResponse.Skip((int)sequence * 200).Take(200).Count(r => r == isAnswers);
+                Assert.True(Math.Abs((rate * span) - expected) < 0.01, $"window {sequence} {(isAnswers ? "answers" : "queries")}: {rate} * {span} s, tshark counts {expected}");
+            }
         }
         finally
         {
