@@ -36,8 +36,8 @@ public class MonitorServiceTests
             long dnsPackets = isResponse.Count;
             Assert.True(dnsPackets > 7000, $"tshark sees {dnsPackets} DNS packets");
 
-            string Config(string second) => $$"""
-                {"ServerId": "s", "WindowSize": 200, "Workers": 2, "InputMethod": "capture_file", "InputSource": "{{pcap}}", "Speed": 1,
+            string Config(string second, int speed = 1) => $$"""
+                {"ServerId": "s", "WindowSize": 200, "Workers": 2, "InputMethod": "capture_file", "InputSource": "{{pcap}}", "Speed": {{speed}},
                  "PreliminarReducers": [
                    {"Name": "PacketsPerSecond", "OutputMethod": "file", "OutputFile": "{{output}}"},
                    {"Name": "{{second}}", "OutputMethod": "file", "OutputFile": "{{output}}"}]}
@@ -46,9 +46,11 @@ public class MonitorServiceTests
             using var monitor = MonitorProcess.Start(["monitor", "-c", config]);
 
             Assert.True(await WaitFor(() => Windows(output).Count(w => w.Type == "PacketsPerSecond") >= 6), "no windows: " + monitor.Errors);
-            File.WriteAllText(config, Config("AnswersPerSecond"));
+            // The reducers change; so does Speed, which needs a new capture: it is kept, and said so.
+            File.WriteAllText(config, Config("AnswersPerSecond", speed: 2));
             monitor.Signal("HUP");
             Assert.True(await WaitFor(() => monitor.Errors.Contains("reload: from window", StringComparison.Ordinal)), "no reload: " + monitor.Errors);
+            Assert.Contains("ratadns monitor: reload: restart needed for Speed (the running value is kept).", monitor.Errors, StringComparison.Ordinal);
             Assert.False(monitor.Process.HasExited, "the capture ended before the second reload: " + monitor.Errors);
 
             // A reducer that does not exist: the error names it, and the run goes on with the reducers it has.
@@ -204,6 +206,8 @@ public class MonitorServiceTests
             Assert.False(monitor.Process.HasExited);
             Assert.Contains(ready.Split('\n'), l => l.StartsWith("STATUS=capturing from ", StringComparison.Ordinal));
 
+            // Stop it mid-replay, once a window is out: the one in progress then holds packets.
+            Assert.True(await WaitFor(() => Windows(output).Count >= 1), "no window: " + monitor.Errors);
             monitor.Signal("TERM");
             string stopping = await Receive(listener, TimeSpan.FromSeconds(30));
             Assert.Contains("STOPPING=1", stopping.Split('\n'));
