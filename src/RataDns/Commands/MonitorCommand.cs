@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using RataDns.App.Operations;
+using RataDns.App.Service;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.Reducers;
@@ -34,18 +35,17 @@ public static class MonitorCommand
         var metrics = new Option<string>("--metrics") { Description = "Serve self-metrics (Prometheus text format) on http://ADDRESS/metrics: a port (bound on 127.0.0.1) or address:port. Off by default." };
         var metricsLinger = new Option<string>("--metrics-linger") { Description = "With --metrics: once the input has ended, keep serving the final metrics this long (30s, 5m) or until SIGINT/SIGTERM." };
         var statusInterval = new Option<string>("--status-interval") { Description = "Write a one-line status to standard error this often (10s, 1m; off). Default: off for files, 60s for live capture." };
+        var user = new Option<string>("--user", "-Z") { Description = "Overrides User: once the capture and the outputs are open, change to this user (root only; like tcpdump -Z)." };
         var command = new Command("monitor", "Reduce packets into per-window results (Fievel's role) and write them to the reducers' outputs.")
         {
-            config, serverId, window, inputSource, speed, filter, workers, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval,
+            config, serverId, window, inputSource, speed, filter, workers, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval, user,
         };
         command.SetAction(parse =>
         {
-            MonitorConfiguration configuration;
-            OperationsOptions operations;
-            try
+            // Start-up and every reload (SIGHUP) read the file the same way: the command line wins over it.
+            (MonitorConfiguration, string?) Load()
             {
-                operations = OperationsOptions.Parse(parse.GetValue(metrics), parse.GetValue(metricsLinger), parse.GetValue(statusInterval));
-                configuration = MonitorConfigurationLoader.Load(parse.GetValue(config)!);
+                var (configuration, configuredUser) = ServiceConfigurationFile.Load(parse.GetValue(config)!);
                 WindowConfiguration? windowOverride = null;
                 if (parse.GetValue(window) is { } windowText)
                 {
@@ -78,6 +78,23 @@ public static class MonitorCommand
                         Reducers = [.. configuration.Reducers.Select(r => r with { Output = new ReducerOutputConfiguration { Method = ReducerOutputMethod.Zmq } })],
                     };
                 }
+
+                return (configuration, configuredUser);
+            }
+
+            MonitorConfiguration configuration;
+            OperationsOptions operations;
+            ServiceAccount? account = null;
+            string? fileUser;
+            try
+            {
+                operations = OperationsOptions.Parse(parse.GetValue(metrics), parse.GetValue(metricsLinger), parse.GetValue(statusInterval));
+                (configuration, fileUser) = Load();
+                if ((parse.GetValue(user) ?? fileUser) is { } userName)
+                {
+                    string origin = parse.GetValue(user) is null ? ServiceConfigurationFile.UserKey : "--user";
+                    account = PrivilegeDrop.Resolve(userName, origin, out string? userError) ?? throw new ArgumentException(userError);
+                }
             }
             catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
             {
@@ -85,10 +102,12 @@ public static class MonitorCommand
                 return ExitCodes.Usage;
             }
 
-            using var interrupt = Interrupt.OnCancelKeyOrTerm();
+            using var service = new MonitorService(Load, account, fileUser, SystemdNotifier.FromEnvironment(Console.Error), Console.Error);
+            using var interrupt = Interrupt.OnCancelKeyOrTerm(service.RequestReload);
+            using var stopping = interrupt.Token.Register(service.Notifier.Stopping);
             try
             {
-                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Operations = operations };
+                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Operations = operations, Service = service };
                 return Run(configuration, null, Console.Error, interrupt.Token, run);
             }
             catch (OutputClosedException)
@@ -119,6 +138,7 @@ public static class MonitorCommand
             reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
             channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], log, run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())));
             operations.Metrics.AttachOutputs(channels);
+            run.Service?.OutputsOpened(configuration, channels, c => run.ZeroMq ?? (() => OpenZeroMq(c.ZeroMq ?? new ZeroMqConfiguration())));
         }
         catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -157,10 +177,10 @@ public static class MonitorCommand
         try
         {
             stopped = source.Interface is null
-                ? RunOffline(source, input, reducers, sink, engineOptions, operations, cancellation, out engine)
-                : RunLive(source, reducers, sink, engineOptions, operations, cancellation, out engine);
+                ? RunOffline(source, input, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service)
+                : RunLive(source, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service);
         }
-        catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
+        catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException or PrivilegeDropException)
         {
             errors.WriteLine($"ratadns monitor: {e.Message}");
             return ExitCodes.Usage;
@@ -168,6 +188,7 @@ public static class MonitorCommand
         finally
         {
             engine?.Dispose();
+            channels = run.Service?.Outputs ?? channels; // a reload replaces the outputs
             channels.Dispose();
         }
 
@@ -195,7 +216,7 @@ public static class MonitorCommand
     }
 
     /// <summary>The monitor's ZeroMQ PUB socket, as the configuration's <c>ZeroMq</c> section describes it.</summary>
-    private static Transport.Publishing.IResultChannel OpenZeroMq(ZeroMqConfiguration zeroMq)
+    internal static Transport.Publishing.IResultChannel OpenZeroMq(ZeroMqConfiguration zeroMq)
     {
         var defaults = new ZeroMqOptions();
         return ZeroMqPublisher.Open(new ZeroMqOptions
@@ -214,7 +235,7 @@ public static class MonitorCommand
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
         CaptureSourceSettings source, Stream? input, List<Reducer> reducers, JsonWindowWriter sink,
-        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine)
+        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service)
     {
         // Open the file first, so a missing one is reported before any thread starts.
         if (source.Input != "-" && !File.Exists(source.Input))
@@ -222,9 +243,11 @@ public static class MonitorCommand
             throw new FileNotFoundException($"{source.Input}: no such file.", source.Input);
         }
 
+        PrivilegeDropException.ThrowIfFailed(service?.CaptureOpened());
         engine = new MonitorEngine(reducers, sink, options);
         engine.Start();
         operations.Started(engine, null);
+        service?.Started(engine, source.Describe());
         var handler = new EngineFrameHandler(engine);
         string? stopped;
         try
@@ -244,9 +267,10 @@ public static class MonitorCommand
     /// <summary>An interface: libpcap's loop runs on the calling thread, which dispatches; a full ring drops.</summary>
     private static string? RunLive(
         CaptureSourceSettings source, List<Reducer> reducers, JsonWindowWriter sink,
-        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine)
+        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service)
     {
         using var capture = Capture.Live.LiveCapture.Open(source.ToLiveOptions());
+        PrivilegeDropException.ThrowIfFailed(service?.CaptureOpened());
         engine = new MonitorEngine(
             reducers,
             sink,
@@ -260,6 +284,7 @@ public static class MonitorCommand
             });
         engine.Start();
         operations.Started(engine, capture.ReadStatistics);
+        service?.Started(engine, source.Describe());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         if (source.Duration is { } duration)
         {
@@ -295,6 +320,9 @@ internal sealed record MonitorRunOptions
 
     /// <summary>Makes the ZeroMQ publisher of the configuration (null: none available).</summary>
     public Func<Transport.Publishing.IResultChannel>? ZeroMq { get; init; }
+
+    /// <summary>The daemon's side (readiness, user change, reload on SIGHUP); null when run in-process by tests.</summary>
+    public MonitorService? Service { get; init; }
 }
 
 /// <summary>Hands every frame of a source to the engine, on the thread that reads the source.</summary>

@@ -47,7 +47,7 @@ public sealed partial class MonitorEngine : IDisposable
     private const int MaxSpareSetsPerWorker = 2;
 
     private readonly MonitorEngineOptions _options;
-    private readonly IWindowResultSink _sink;
+    private IWindowResultSink _sink; // merger thread once started; see SwitchSinkIfDue
     private readonly Worker[] _workers;
     private readonly Thread _merger;
     private readonly ConcurrentQueue<WindowSummary> _windows = new();
@@ -332,6 +332,11 @@ public sealed partial class MonitorEngine : IDisposable
         }
 
         MarkWindowEnd();
+        if (marker == MarkerWindowEnd && Volatile.Read(ref _pendingSwap) is not null)
+        {
+            marker = TakePendingSwap(); // the next window is reduced by the new set
+        }
+
         _windows.Enqueue(new WindowSummary(_sequence, start, end, _packets, 0, drops, partial));
         foreach (var worker in _workers)
         {
@@ -438,6 +443,7 @@ public sealed partial class MonitorEngine : IDisposable
 
                 _windows.TryDequeue(out _);
                 long windowEndTimestamp = TakeWindowEndTimestamp();
+                SwitchSinkIfDue(window.Sequence);
                 long messages = 0;
                 for (int i = 0; i < _workers.Length; i++)
                 {
@@ -505,12 +511,12 @@ public sealed partial class MonitorEngine : IDisposable
     private readonly record struct Handoff(long Sequence, Reducer[] Set, long Messages);
 
     /// <summary>One worker thread: its ring, its pipeline, its live reducers and spare sets.</summary>
-    private sealed class Worker
+    private sealed partial class Worker
     {
         private readonly MonitorEngine _engine;
         private readonly Thread _thread;
-        private readonly Reducer[] _live;
-        private readonly IReadOnlyList<Reducer> _prototypes;
+        private Reducer[] _live;
+        private IReadOnlyList<Reducer> _prototypes;
         private DnsMessageFacts _facts;
         private int _spareSets;
         private WorkerSink _sink;
@@ -525,7 +531,7 @@ public sealed partial class MonitorEngine : IDisposable
             Pipeline = new DnsCapturePipeline(options.Ports);
             _prototypes = prototypes;
             _live = [.. prototypes.Select(p => p.CreateEmpty())];
-            Spare.Enqueue([.. prototypes.Select(p => p.CreateEmpty())]);
+            Spare.Enqueue(NewOwnSet());
             _spareSets = 1;
 
             _sink = new WorkerSink(this);
@@ -612,6 +618,11 @@ public sealed partial class MonitorEngine : IDisposable
                             HandOver(value);
                             break;
 
+                        case MarkerWindowEndSwap:
+                            HandOver(value);
+                            TakeNextGeneration();
+                            break;
+
                         case MarkerFinish:
                             Pipeline.Finish(ref _sink);
                             HandOver(value);
@@ -630,7 +641,7 @@ public sealed partial class MonitorEngine : IDisposable
         {
             Reducer[]? set;
             var wait = default(SpinWait);
-            while (!Spare.TryDequeue(out set))
+            while (!TryTakeOwnSpare(out set))
             {
                 if (_engine._stopping)
                 {
@@ -640,7 +651,7 @@ public sealed partial class MonitorEngine : IDisposable
                 if (_spareSets < MaxSpareSetsPerWorker)
                 {
                     // The merger is behind: one more set (once), rather than stalling this worker.
-                    set = [.. _prototypes.Select(p => p.CreateEmpty())];
+                    set = NewOwnSet();
                     _spareSets++;
                     break;
                 }
