@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using RataDns.App.Logging;
+using RataDns.App.Progress;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.Reducers;
@@ -75,14 +78,15 @@ public static class MonitorCommand
             }
             catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"ratadns monitor: {e.Message}");
+                using var log = new CommandLog("ratadns monitor", Console.Error, GlobalOptions.Read(parse));
+                log.Logger.LogError("{Reason}", e.Message);
                 return ExitCodes.Usage;
             }
 
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
             try
             {
-                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats) };
+                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Log = GlobalOptions.Read(parse) };
                 return Run(configuration, null, Console.Error, interrupt.Token, run);
             }
             catch (OutputClosedException)
@@ -98,15 +102,17 @@ public static class MonitorCommand
         run ??= new MonitorRunOptions();
         List<Reducer> reducers;
         ResultChannels channels;
-        var log = new PrefixedLog(errors, "ratadns monitor: ");
+        using var commandLog = new CommandLog("ratadns monitor", errors, run.Log);
+        var logger = commandLog.Logger;
+        var log = commandLog.AsWriter(LogLevel.Information);
         try
         {
             reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
-            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], log, run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())));
+            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], commandLog.AsWriter(LogLevel.Warning), run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())), info: log);
         }
         catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            errors.WriteLine($"ratadns monitor: {e.Message}");
+            logger.LogError("{Reason}", e.Message);
             return ExitCodes.Usage;
         }
 
@@ -137,15 +143,17 @@ public static class MonitorCommand
         var sink = new JsonWindowWriter(configuration.ServerId, channels);
         string? stopped;
         MonitorEngine? engine = null;
+        using var report = FileRunReport.Start(source, commandLog, run.IsTerminal);
         try
         {
             stopped = source.Interface is null
-                ? RunOffline(source, input, reducers, sink, engineOptions, cancellation, out engine)
+                ? RunOffline(source, input, reducers, sink, engineOptions, cancellation, out engine, report.Counter)
                 : RunLive(source, reducers, sink, engineOptions, cancellation, out engine);
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
         {
-            errors.WriteLine($"ratadns monitor: {e.Message}");
+            report.Abandon();
+            logger.LogError("{Reason}", e.Message);
             return ExitCodes.Usage;
         }
         finally
@@ -155,21 +163,24 @@ public static class MonitorCommand
         }
 
         var statistics = engine!.Statistics();
+        report.Finish(statistics);
         if (run.Statistics)
         {
-            errors.Write(statistics.ToText());
-            errors.Write(channels.Report());
+            commandLog.Report(statistics.ToText());
+            commandLog.Report(channels.Report());
         }
-        else if (channels.Distinct.Any(c => c.Statistics.Dropped > 0))
+        else
         {
             // Results that never reached their destination are worth a line even without --stats.
-            errors.Write(string.Concat(channels.Distinct.Where(c => c.Statistics.Dropped > 0).Select(c =>
-                $"ratadns monitor: output {c.Describe()}: {c.Statistics.Dropped} of {c.Statistics.Sent + c.Statistics.Dropped} results dropped{Environment.NewLine}")));
+            foreach (var c in channels.Distinct.Where(c => c.Statistics.Dropped > 0))
+            {
+                logger.LogWarning("output {Output}: {Dropped} of {Results} results dropped", c.Describe(), c.Statistics.Dropped, c.Statistics.Sent + c.Statistics.Dropped);
+            }
         }
 
         if (stopped is not null)
         {
-            errors.WriteLine($"ratadns monitor: {source.Describe()}: {stopped}; the {statistics.Frames} frames before it were processed.");
+            logger.LogWarning("{Source}: {Reason}; the {Frames} frames before it were processed.", source.Describe(), stopped, statistics.Frames);
             return ExitCodes.InputDamaged;
         }
 
@@ -196,7 +207,7 @@ public static class MonitorCommand
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
         CaptureSourceSettings source, Stream? input, List<Reducer> reducers, JsonWindowWriter sink,
-        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine)
+        MonitorEngineOptions options, CancellationToken cancellation, out MonitorEngine engine, ReadProgressCounter? progress = null)
     {
         // Open the file first, so a missing one is reported before any thread starts.
         if (source.Input != "-" && !File.Exists(source.Input))
@@ -210,7 +221,7 @@ public static class MonitorCommand
         string? stopped;
         try
         {
-            stopped = CaptureSourceRunner.Run(source, input, ref handler, new CaptureStatistics(), cancellation)?.Message;
+            stopped = CaptureSourceRunner.Run(source, input, ref handler, new CaptureStatistics(), cancellation, progress)?.Message;
         }
         catch (CaptureInterruptedException e)
         {
@@ -270,6 +281,12 @@ internal sealed record MonitorRunOptions
 
     /// <summary>Makes the ZeroMQ publisher of the configuration (null: none available).</summary>
     public Func<Transport.Publishing.IResultChannel>? ZeroMq { get; init; }
+
+    /// <summary>Log level, format and <c>--quiet</c> (null: information, text).</summary>
+    public LogSettings? Log { get; init; }
+
+    /// <summary>Replaces the check "standard error is a terminal" that turns the progress bar on (null: the real check).</summary>
+    public Func<bool>? IsTerminal { get; init; }
 }
 
 /// <summary>Hands every frame of a source to the engine, on the thread that reads the source.</summary>
