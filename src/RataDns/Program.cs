@@ -13,7 +13,8 @@ public static class Program
     {
         var root = BuildRoot();
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        // --help answers even when the rest of the line is incomplete (monitor --help without --config).
+        if (parsed.Errors.Count > 0 && parsed.Action is not ManualHelpAction)
         {
             foreach (var error in parsed.Errors)
             {
@@ -111,6 +112,8 @@ public static class Program
     /// <summary>The standard help, then EXAMPLES, ENVIRONMENT (commands that read files) and EXIT STATUS.</summary>
     private sealed class ManualHelpAction(HelpAction standard) : SynchronousCommandLineAction
     {
+        public override bool ClearsParseErrors => true;
+
         public override int Invoke(ParseResult parseResult)
         {
             int result = standard.Invoke(parseResult);
