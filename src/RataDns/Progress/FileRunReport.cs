@@ -45,6 +45,8 @@ internal sealed class FileRunReport : IDisposable
     {
         bool offline = source.Interface is null;
         bool enabled = offline && !log.Settings.Quiet;
+        // The real check only when the log goes to the process's standard error (not to a caller's writer).
+        isTerminal ??= () => ReferenceEquals(log.Output.Writer, Console.Error) && !Console.IsErrorRedirected;
         bool bar = enabled && source.Speed == 0 && ProgressPolicy.Enabled(log.Settings, isTerminal);
         long total = 0;
         if (bar && source.Input != "-")

@@ -126,7 +126,7 @@ public sealed partial class LoggingAndProgressTests : IDisposable
     public void Summary_counts_equal_tsharks()
     {
         Skip.IfNot(File.Exists("/usr/bin/tshark"), "/usr/bin/tshark is not installed");
-        var captures = new[] { _capture, Path.Combine(_directory, "fragments.pcap") };
+        var captures = new[] { _capture, Path.Combine(_directory, "names-flood.pcap") };
         SyntheticCapture.Write(captures[1], 20_000, 5, 10_000, flood: SyntheticFlood.Names);
         foreach (string capture in captures)
         {
