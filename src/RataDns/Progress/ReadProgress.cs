@@ -168,10 +168,10 @@ internal sealed class ProgressBar : IStatusLine, IDisposable
         _shownWidth = Math.Max(width, _shownWidth);
     }
 
-    /// <summary>1234 as 1234, 427,000 as 427k, 12,300,000 as 12.3M.</summary>
+    /// <summary>1234 as 1234, 427,000 as 427k, 1,230,000 as 1.2M.</summary>
     internal static string HumanCount(double value) => value switch
     {
-        >= 10_000_000 => string.Create(CultureInfo.InvariantCulture, $"{value / 1e6:0.#}M"),
+        >= 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{value / 1e6:0.#}M"),
         >= 10_000 => string.Create(CultureInfo.InvariantCulture, $"{value / 1e3:0}k"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{value:0}"),
     };
