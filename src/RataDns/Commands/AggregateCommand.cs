@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using RataDns.App.Logging;
 using RataDns.Aggregator;
 using RataDns.Aggregator.Web;
 
@@ -37,18 +39,19 @@ public static class AggregateCommand
         };
         command.SetAction(parse =>
         {
+            using var usage = new CommandLog("ratadns aggregate", Console.Error, GlobalOptions.Read(parse));
             string[] connects = parse.GetValue(connect) ?? [];
             string[] binds = parse.GetValue(bind) ?? [];
             if (connects.Length > 0 && binds.Length > 0)
             {
-                Console.Error.WriteLine("ratadns aggregate: give --connect (to monitors that bind) or --bind (for monitors that connect), not both.");
+                usage.Logger.LogError("give --connect (to monitors that bind) or --bind (for monitors that connect), not both.");
                 return ExitCodes.Usage;
             }
 
             double? staleSeconds = parse.GetValue(stale);
             if (staleSeconds is <= 0)
             {
-                Console.Error.WriteLine($"ratadns aggregate: --stale-seconds {staleSeconds}: a positive number of seconds.");
+                usage.Logger.LogError("--stale-seconds {StaleSeconds}: a positive number of seconds.", staleSeconds);
                 return ExitCodes.Usage;
             }
 
@@ -58,7 +61,7 @@ public static class AggregateCommand
                 int colon = redisText.LastIndexOf(':');
                 if (colon <= 0 || !int.TryParse(redisText[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture, out int redisPort) || redisPort is < 1 or > 65535)
                 {
-                    Console.Error.WriteLine($"ratadns aggregate: --redis {redisText}: expected HOST:PORT, e.g. 127.0.0.1:6379.");
+                    usage.Logger.LogError("--redis {Redis}: expected HOST:PORT, e.g. 127.0.0.1:6379.", redisText);
                     return ExitCodes.Usage;
                 }
 
@@ -71,7 +74,7 @@ public static class AggregateCommand
             {
                 if (parser.SpanLength(name) is not { } length)
                 {
-                    Console.Error.WriteLine($"ratadns aggregate: --spans: '{name}' is not a span (a number with s, m, h or d, e.g. 5m).");
+                    usage.Logger.LogError("--spans: '{Span}' is not a span (a number with s, m, h or d, e.g. 5m).", name);
                     return ExitCodes.Usage;
                 }
 
@@ -80,7 +83,7 @@ public static class AggregateCommand
 
             if (spanList.Count == 0)
             {
-                Console.Error.WriteLine("ratadns aggregate: --spans: give at least one span, e.g. 1m,5m,15m.");
+                usage.Logger.LogError("--spans: give at least one span, e.g. 1m,5m,15m.");
                 return ExitCodes.Usage;
             }
 
@@ -94,6 +97,7 @@ public static class AggregateCommand
                     StaleAfter = staleSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
                     Redis = redisServer,
                     Spans = spanList,
+                    Log = GlobalOptions.Read(parse),
                 },
                 Console.Error,
                 interrupt.Token);
@@ -101,8 +105,10 @@ public static class AggregateCommand
         return command;
     }
 
-    internal static int Run(AggregateSettings settings, TextWriter log, CancellationToken cancellation, Action<AggregateRun>? started = null)
+    internal static int Run(AggregateSettings settings, TextWriter errors, CancellationToken cancellation, Action<AggregateRun>? started = null)
     {
+        using var commandLog = new CommandLog("ratadns aggregate", errors, settings.Log);
+        var log = commandLog.Logger;
         var store = new AggregatorStore(settings.Spans is { Count: > 0 } spans
             ? new AggregatorOptions { StaleAfter = settings.StaleAfter, Spans = spans }
             : new AggregatorOptions { StaleAfter = settings.StaleAfter });
@@ -113,7 +119,7 @@ public static class AggregateCommand
         }
         catch (Exception e) when (e is IOException or ArgumentException or NetMQ.NetMQException)
         {
-            log.WriteLine($"ratadns aggregate: {e.Message}");
+            log.LogError("{Reason}", e.Message);
             return ExitCodes.Usage;
         }
 
@@ -122,7 +128,7 @@ public static class AggregateCommand
             : null;
         if (redis is not null)
         {
-            log.WriteLine($"ratadns aggregate: taking results from {redis.Describe()}");
+            log.LogInformation("taking results from {Redis}", redis.Describe());
         }
 
         using (subscriber)
@@ -134,7 +140,7 @@ public static class AggregateCommand
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or UriFormatException)
             {
-                log.WriteLine($"ratadns aggregate: HTTP on {settings.HttpUrl}: {e.Message}");
+                log.LogError("HTTP on {Http}: {Reason}", settings.HttpUrl, e.Message);
                 return ExitCodes.Usage;
             }
             catch (OperationCanceledException)
@@ -143,7 +149,7 @@ public static class AggregateCommand
             }
 
             var urls = AggregatorWeb.BoundAddresses(app);
-            log.WriteLine($"ratadns aggregate: {(settings.Bind ? "listening for monitors on" : "subscribed to")} {string.Join(", ", subscriber.Endpoints)}; dashboard and API on {string.Join(", ", urls)}");
+            log.LogInformation("{Mode} {Endpoints}; dashboard and API on {Urls}", settings.Bind ? "listening for monitors on" : "subscribed to", string.Join(", ", subscriber.Endpoints), string.Join(", ", urls));
             started?.Invoke(new AggregateRun(store, subscriber, urls));
             try
             {
@@ -155,7 +161,7 @@ public static class AggregateCommand
                 app.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
-            log.WriteLine($"ratadns aggregate: {subscriber.Received} results received, {subscriber.DecodeErrors} undecodable, {store.Monitors().Count} monitors.");
+            log.LogInformation("{Received} results received, {Undecodable} undecodable, {Monitors} monitors.", subscriber.Received, subscriber.DecodeErrors, store.Monitors().Count);
             return ExitCodes.Ok;
         }
     }
@@ -177,6 +183,9 @@ internal sealed record AggregateSettings
 
     /// <summary>A Redis server whose pub/sub results are taken too (every channel).</summary>
     public (string Host, int Port)? Redis { get; init; }
+
+    /// <summary>Log level, format and <c>--quiet</c> (null: information, text).</summary>
+    public App.Logging.LogSettings? Log { get; init; }
 }
 
 /// <summary>A running aggregator (for tests): its store, subscriber and HTTP addresses.</summary>

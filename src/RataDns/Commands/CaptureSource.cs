@@ -167,12 +167,12 @@ internal static class CaptureSourceRunner
     /// Reads every frame of the source into <paramref name="handler"/>. Returns the read error that ended a file or
     /// stream early, or null. Live capture runs until <paramref name="cancellation"/> or the duration ends.
     /// </summary>
-    public static CaptureReadError? Run<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
+    public static CaptureReadError? Run<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation, Progress.ReadProgressCounter? progress = null)
         where THandler : struct, ICapturePassHandler
     {
         try
         {
-            return RunSource(source, stdin, ref handler, statistics, cancellation);
+            return RunSource(source, stdin, ref handler, statistics, cancellation, progress);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
@@ -185,12 +185,12 @@ internal static class CaptureSourceRunner
     /// (a damaged record, or a live capture that stopped), or null; what was read before is processed either way.
     /// A source that cannot be opened throws as <see cref="Run{THandler}"/> does.
     /// </summary>
-    public static string? RunToEnd<TSink>(CaptureSourceSettings source, Stream? stdin, ref PipelineFrameHandler<TSink> handler, CaptureStatistics statistics, CancellationToken cancellation)
+    public static string? RunToEnd<TSink>(CaptureSourceSettings source, Stream? stdin, ref PipelineFrameHandler<TSink> handler, CaptureStatistics statistics, CancellationToken cancellation, Progress.ReadProgressCounter? progress = null)
         where TSink : IDnsMessageHandler
     {
         try
         {
-            var error = Run(source, stdin, ref handler, statistics, cancellation);
+            var error = Run(source, stdin, ref handler, statistics, cancellation, progress);
             handler.Finish();
             return error?.Message;
         }
@@ -201,7 +201,7 @@ internal static class CaptureSourceRunner
         }
     }
 
-    private static CaptureReadError? RunSource<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
+    private static CaptureReadError? RunSource<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation, Progress.ReadProgressCounter? progress)
         where THandler : struct, ICapturePassHandler
     {
         if (source.Interface is not null)
@@ -211,10 +211,11 @@ internal static class CaptureSourceRunner
         }
 
         var pacer = source.Speed > 0 ? new ReplayPacer(source.Speed) : null;
+        long passStart = 0;
         for (int pass = 0; pass < source.Loop && !cancellation.IsCancellationRequested; pass++)
         {
             pacer?.Restart();
-            var guarded = new GuardedFrameHandler<THandler>(handler, pacer, cancellation);
+            var guarded = new GuardedFrameHandler<THandler>(handler, pacer, cancellation, progress, passStart);
             CaptureReadError? error;
             if (source.Input == "-")
             {
@@ -227,6 +228,7 @@ internal static class CaptureSourceRunner
             {
                 reader.ReadAll(ref guarded);
                 error = reader.Error;
+                passStart += reader.Length;
             }
 
             if (error is not null)
@@ -338,9 +340,10 @@ internal sealed class CaptureInterruptedException : Exception
 
 /// <summary>
 /// Wraps the handler of a file or stream read: paces frames when replaying at a speed, and stops the read at the
-/// next frame once SIGINT/SIGTERM (or a caller) cancels, so a long replay ends promptly and still reports.
+/// next frame once SIGINT/SIGTERM (or a caller) cancels, so a long replay ends promptly and still reports; advances
+/// the progress counter, if any, to the end of each frame (<paramref name="passStart"/>: the bytes of earlier passes).
 /// </summary>
-internal struct GuardedFrameHandler<THandler>(THandler inner, ReplayPacer? pacer, CancellationToken cancellation) : ICaptureFrameHandler
+internal struct GuardedFrameHandler<THandler>(THandler inner, ReplayPacer? pacer, CancellationToken cancellation, Progress.ReadProgressCounter? progress = null, long passStart = 0) : ICaptureFrameHandler
     where THandler : struct, ICaptureFrameHandler
 {
     // Not readonly: OnFrame runs on the inner struct in place (a readonly field would hand it a defensive copy).
@@ -357,5 +360,6 @@ internal struct GuardedFrameHandler<THandler>(THandler inner, ReplayPacer? pacer
         }
 
         _inner.OnFrame(in frame);
+        progress?.OnFrame(passStart + frame.FileOffset + frame.Data.Length);
     }
 }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using RataDns.App.Logging;
 using RataDns.App.Gen;
 
 namespace RataDns.App.Commands;
@@ -46,11 +48,12 @@ public static class GenCommand
         };
         command.SetAction(parse =>
         {
+            using var log = new CommandLog("ratadns gen", Console.Error, GlobalOptions.Read(parse));
             long n = parse.GetValue(packets);
             double r = parse.GetValue(rate);
             if (n < 0 || r <= 0)
             {
-                Console.Error.WriteLine("ratadns gen: --packets must be 0 or more and --rate above 0.");
+                log.Logger.LogError("--packets must be 0 or more and --rate above 0.");
                 return ExitCodes.Usage;
             }
 
@@ -59,7 +62,7 @@ public static class GenCommand
             {
                 if (kind is not (SyntheticFlood.None or SyntheticFlood.Names))
                 {
-                    Console.Error.WriteLine("ratadns gen: --unique-names is --flood names; it cannot be combined with another --flood.");
+                    log.Logger.LogError("--unique-names is --flood names; it cannot be combined with another --flood.");
                     return ExitCodes.Usage;
                 }
 
@@ -69,12 +72,12 @@ public static class GenCommand
             try
             {
                 long written = SyntheticCapture.Write(parse.GetValue(output)!, n, parse.GetValue(seed), r, flood: kind);
-                Console.Error.WriteLine($"ratadns gen: wrote {written} packets to {parse.GetValue(output)}");
+                log.Logger.LogInformation("wrote {Packets} packets to {Output}", written, parse.GetValue(output));
                 return ExitCodes.Ok;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"ratadns gen: {e.Message}");
+                log.Logger.LogError("{Reason}", e.Message);
                 return ExitCodes.Usage;
             }
         });

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using RataDns.App.Logging;
+using RataDns.App.Progress;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.DnsWire;
@@ -36,39 +39,46 @@ public static class InspectCommand
             }
             catch (Exception e) when (e is ArgumentException or FormatException)
             {
-                Console.Error.WriteLine($"ratadns inspect: {e.Message}");
+                using var log = new CommandLog("ratadns inspect", Console.Error, GlobalOptions.Read(parse));
+                log.Logger.LogError("{Reason}", e.Message);
                 return ExitCodes.Usage;
             }
 
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
-            return Run(settings, portSet, null, Console.Out, Console.Error, interrupt.Token);
+            return Run(settings, portSet, null, Console.Out, Console.Error, interrupt.Token, GlobalOptions.Read(parse));
         });
         return command;
     }
 
-    internal static int Run(CaptureSourceSettings settings, DnsPortSet ports, Stream? input, TextWriter output, TextWriter errors, CancellationToken cancellation = default)
+    internal static int Run(
+        CaptureSourceSettings settings, DnsPortSet ports, Stream? input, TextWriter output, TextWriter errors, CancellationToken cancellation = default,
+        LogSettings? logSettings = null, Func<bool>? isTerminal = null)
     {
         var pipeline = new DnsCapturePipeline(ports);
+        using var log = new CommandLog("ratadns inspect", errors, logSettings);
+        using var report = FileRunReport.Start(settings, log, isTerminal);
         var summary = new DnsSummary();
         var handler = new PipelineFrameHandler<DnsSummarySink>(pipeline, new DnsSummarySink(summary));
         string? stopped;
         try
         {
-            stopped = CaptureSourceRunner.RunToEnd(settings, input, ref handler, pipeline.Statistics, cancellation);
+            stopped = CaptureSourceRunner.RunToEnd(settings, input, ref handler, pipeline.Statistics, cancellation, report.Counter);
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
         {
-            errors.WriteLine($"ratadns inspect: {e.Message}");
+            report.Abandon();
+            log.Logger.LogError("{Reason}", e.Message);
             return ExitCodes.Usage;
         }
 
+        report.Finish(pipeline.Statistics);
         output.Write($"source: {settings.Describe()}\n");
         output.Write(summary.TimeText());
         output.Write(pipeline.Statistics.ToText());
         output.Write(summary.ToText());
         if (stopped is not null)
         {
-            errors.WriteLine($"ratadns inspect: {settings.Describe()}: {stopped}; the {pipeline.Statistics.Frames} frames before it were processed.");
+            log.Logger.LogWarning("{Source}: {Reason}; the {Frames} frames before it were processed.", settings.Describe(), stopped, pipeline.Statistics.Frames);
             return ExitCodes.InputDamaged;
         }
 

@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Text.Json;
 using RataDns.App.Operations;
 using RataDns.App.Service;
+using Microsoft.Extensions.Logging;
+using RataDns.App.Logging;
+using RataDns.App.Progress;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.Reducers;
@@ -98,7 +101,8 @@ public static class MonitorCommand
             }
             catch (Exception e) when (e is ConfigurationException or ArgumentException or IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"ratadns monitor: {e.Message}");
+                using var log = new CommandLog("ratadns monitor", Console.Error, GlobalOptions.Read(parse));
+                log.Logger.LogError("{Reason}", e.Message);
                 return ExitCodes.Usage;
             }
 
@@ -107,7 +111,7 @@ public static class MonitorCommand
             using var stopping = interrupt.Token.Register(service.Notifier.Stopping);
             try
             {
-                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Operations = operations, Service = service };
+                var run = new MonitorRunOptions { PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Operations = operations, Service = service, Log = GlobalOptions.Read(parse) };
                 return Run(configuration, null, Console.Error, interrupt.Token, run);
             }
             catch (OutputClosedException)
@@ -123,26 +127,28 @@ public static class MonitorCommand
         run ??= new MonitorRunOptions();
         List<Reducer> reducers;
         ResultChannels channels;
-        var log = new PrefixedLog(errors, "ratadns monitor: ");
+        using var commandLog = new CommandLog("ratadns monitor", errors, run.Log);
+        var logger = commandLog.Logger;
+        var log = commandLog.AsWriter(LogLevel.Information);
 
         // The metrics endpoint first: an address in use stops the run before any output or capture is opened.
         using var operations = MonitorOperations.Start(run.Operations, log, out string? operationsError);
         if (operations is null)
         {
-            errors.WriteLine($"ratadns monitor: {operationsError}");
+            logger.LogError("{Reason}", operationsError);
             return ExitCodes.Usage;
         }
 
         try
         {
             reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
-            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], log, run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())));
+            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], commandLog.AsWriter(LogLevel.Warning), run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())), info: log);
             operations.Metrics.AttachOutputs(channels);
             run.Service?.OutputsOpened(configuration, channels, c => run.ZeroMq ?? (() => OpenZeroMq(c.ZeroMq ?? new ZeroMqConfiguration())));
         }
         catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            errors.WriteLine($"ratadns monitor: {e.Message}");
+            logger.LogError("{Reason}", e.Message);
             return ExitCodes.Usage;
         }
 
@@ -174,15 +180,17 @@ public static class MonitorCommand
         var sink = new JsonWindowWriter(configuration.ServerId, channels);
         string? stopped;
         MonitorEngine? engine = null;
+        using var report = FileRunReport.Start(source, commandLog, run.IsTerminal);
         try
         {
             stopped = source.Interface is null
-                ? RunOffline(source, input, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service)
+                ? RunOffline(source, input, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service, report.Counter)
                 : RunLive(source, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service);
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException or PrivilegeDropException)
         {
-            errors.WriteLine($"ratadns monitor: {e.Message}");
+            report.Abandon();
+            logger.LogError("{Reason}", e.Message);
             return ExitCodes.Usage;
         }
         finally
@@ -193,22 +201,25 @@ public static class MonitorCommand
         }
 
         var statistics = engine!.Statistics();
+        report.Finish(statistics);
         if (run.Statistics)
         {
-            errors.Write(statistics.ToText());
-            errors.Write(channels.Report());
+            commandLog.Report(statistics.ToText());
+            commandLog.Report(channels.Report());
         }
-        else if (channels.Distinct.Any(c => c.Statistics.Dropped > 0))
+        else
         {
             // Results that never reached their destination are worth a line even without --stats.
-            errors.Write(string.Concat(channels.Distinct.Where(c => c.Statistics.Dropped > 0).Select(c =>
-                $"ratadns monitor: output {c.Describe()}: {c.Statistics.Dropped} of {c.Statistics.Sent + c.Statistics.Dropped} results dropped{Environment.NewLine}")));
+            foreach (var c in channels.Distinct.Where(c => c.Statistics.Dropped > 0))
+            {
+                logger.LogWarning("output {Output}: {Dropped} of {Results} results dropped", c.Describe(), c.Statistics.Dropped, c.Statistics.Sent + c.Statistics.Dropped);
+            }
         }
 
         operations.Linger(cancellation);
         if (stopped is not null)
         {
-            errors.WriteLine($"ratadns monitor: {source.Describe()}: {stopped}; the {statistics.Frames} frames before it were processed.");
+            logger.LogWarning("{Source}: {Reason}; the {Frames} frames before it were processed.", source.Describe(), stopped, statistics.Frames);
             return ExitCodes.InputDamaged;
         }
 
@@ -235,7 +246,7 @@ public static class MonitorCommand
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
         CaptureSourceSettings source, Stream? input, List<Reducer> reducers, JsonWindowWriter sink,
-        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service)
+        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service, ReadProgressCounter? progress = null)
     {
         // Open the file first, so a missing one is reported before any thread starts.
         if (source.Input != "-" && !File.Exists(source.Input))
@@ -252,7 +263,7 @@ public static class MonitorCommand
         string? stopped;
         try
         {
-            stopped = CaptureSourceRunner.Run(source, input, ref handler, new CaptureStatistics(), cancellation)?.Message;
+            stopped = CaptureSourceRunner.Run(source, input, ref handler, new CaptureStatistics(), cancellation, progress)?.Message;
         }
         catch (CaptureInterruptedException e)
         {
@@ -323,6 +334,12 @@ internal sealed record MonitorRunOptions
 
     /// <summary>The daemon's side (readiness, user change, reload on SIGHUP); null when run in-process by tests.</summary>
     public MonitorService? Service { get; init; }
+
+    /// <summary>Log level, format and <c>--quiet</c> (null: information, text).</summary>
+    public LogSettings? Log { get; init; }
+
+    /// <summary>Replaces the check "standard error is a terminal" that turns the progress bar on (null: the real check).</summary>
+    public Func<bool>? IsTerminal { get; init; }
 }
 
 /// <summary>Hands every frame of a source to the engine, on the thread that reads the source.</summary>

@@ -15,7 +15,11 @@ internal sealed class ResultChannels : IDisposable
     private readonly Dictionary<string, IResultChannel> _byDestination = new(StringComparer.Ordinal);
     private readonly List<IResultChannel> _ordered = [];
 
-    private ResultChannels(TextWriter log) => Log = log;
+    private ResultChannels(TextWriter log, TextWriter? info)
+    {
+        Log = log;
+        Info = info ?? log;
+    }
 
     /// <summary>Each reducer's channel, in the configuration's order.</summary>
     public IReadOnlyList<IResultChannel> PerReducer { get; private set; } = [];
@@ -26,12 +30,19 @@ internal sealed class ResultChannels : IDisposable
     /// <summary>Every distinct channel, in order of first use.</summary>
     public IReadOnlyList<IResultChannel> Distinct => _ordered;
 
+    /// <summary>Where the outputs report their troubles (a failing file, a lost Redis server).</summary>
     private TextWriter Log { get; }
 
-    /// <summary>Opens the channels of <paramref name="configuration"/>; <paramref name="zeroMq"/> makes the ZeroMQ publisher when one is needed.</summary>
-    public static ResultChannels Open(MonitorConfiguration configuration, IReadOnlyList<string> types, TextWriter log, Func<IResultChannel>? zeroMq)
+    /// <summary>Where the channels opened are announced.</summary>
+    private TextWriter Info { get; }
+
+    /// <summary>
+    /// Opens the channels of <paramref name="configuration"/>; <paramref name="zeroMq"/> makes the ZeroMQ publisher when
+    /// one is needed. The outputs' troubles go to <paramref name="log"/>, the announcements to <paramref name="info"/> (default: the same).
+    /// </summary>
+    public static ResultChannels Open(MonitorConfiguration configuration, IReadOnlyList<string> types, TextWriter log, Func<IResultChannel>? zeroMq, TextWriter? info = null)
     {
-        var channels = new ResultChannels(log);
+        var channels = new ResultChannels(log, info);
         try
         {
             var perReducer = new List<IResultChannel>();
@@ -107,7 +118,7 @@ internal sealed class ResultChannels : IDisposable
         _ordered.Add(channel);
         if (output.Method is ReducerOutputMethod.Redis or ReducerOutputMethod.Zmq)
         {
-            Log.WriteLine($"publishing on {channel.Describe()}");
+            Info.WriteLine($"publishing on {channel.Describe()}");
         }
 
         return channel;

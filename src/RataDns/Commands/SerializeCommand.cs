@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using RataDns.App.Logging;
 using RataDns.Capture;
 using RataDns.Transport;
 using RataDns.Transport.Speedy;
@@ -80,6 +82,7 @@ public static class SerializeCommand
                     Output = parse.GetValue(output),
                     Ports = BuildPorts(parse.GetValue(ports), parse.GetValue(mdns), parse.GetValue(llmnr)),
                     PrintStatistics = parse.GetValue(stats),
+                    Log = GlobalOptions.Read(parse),
                     Speedy = new SpeedyOptions
                     {
                         Framing = parse.GetValue(ndjson) ? SpeedyFraming.NewlineDelimited : SpeedyFraming.LengthPrefixed,
@@ -95,7 +98,8 @@ public static class SerializeCommand
             }
             catch (Exception e) when (e is FormatException or ArgumentException or IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"ratadns serialize: {e.Message}");
+                using var log = new CommandLog("ratadns serialize", Console.Error, GlobalOptions.Read(parse));
+                log.Logger.LogError("{Reason}", e.Message);
                 return ExitCodes.Usage;
             }
 

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using RataDns.App.Logging;
+using RataDns.App.Progress;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.DnsWire;
@@ -12,6 +15,12 @@ internal sealed class SerializeSettings
     public required DnsPortSet Ports { get; init; }
     public required SpeedyOptions Speedy { get; init; }
     public bool PrintStatistics { get; init; }
+
+    /// <summary>Log level, format and <c>--quiet</c> (null: information, text).</summary>
+    public LogSettings? Log { get; init; }
+
+    /// <summary>Replaces the check "standard error is a terminal" that turns the progress bar on (null: the real check).</summary>
+    public Func<bool>? IsTerminal { get; init; }
 }
 
 /// <summary>Reads a capture through the DNS pipeline and writes each DNS message through a <see cref="SpeedyStreamWriter"/>.</summary>
@@ -28,7 +37,8 @@ internal static class SerializeRunner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"ratadns serialize: cannot write {settings.Output}: {e.Message}");
+            using var log = new CommandLog("ratadns serialize", Console.Error, settings.Log);
+            log.Logger.LogError("cannot write {Output}: {Reason}", settings.Output, e.Message);
             return ExitCodes.Usage;
         }
 
@@ -54,30 +64,34 @@ internal static class SerializeRunner
     public static int Run(SerializeSettings settings, Stream? input, Stream output, TextWriter errors, CancellationToken cancellation = default)
     {
         var pipeline = new DnsCapturePipeline(settings.Ports);
+        using var log = new CommandLog("ratadns serialize", errors, settings.Log);
+        using var report = FileRunReport.Start(settings.Source, log, settings.IsTerminal);
         string? stopped;
         using (var writer = new SpeedyStreamWriter(output, settings.Speedy))
         {
             var handler = new PipelineFrameHandler<SpeedyMessageSink>(pipeline, new SpeedyMessageSink(writer));
             try
             {
-                stopped = CaptureSourceRunner.RunToEnd(settings.Source, input, ref handler, pipeline.Statistics, cancellation);
+                stopped = CaptureSourceRunner.RunToEnd(settings.Source, input, ref handler, pipeline.Statistics, cancellation, report.Counter);
             }
             catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
             {
                 writer.Flush();
-                errors.WriteLine($"ratadns serialize: {e.Message}");
+                report.Abandon();
+                log.Logger.LogError("{Reason}", e.Message);
                 return ExitCodes.Usage;
             }
         }
 
+        report.Finish(pipeline.Statistics);
         if (settings.PrintStatistics)
         {
-            errors.Write(pipeline.Statistics.ToText());
+            log.Report(pipeline.Statistics.ToText());
         }
 
         if (stopped is not null)
         {
-            errors.WriteLine($"ratadns serialize: {settings.Source.Describe()}: {stopped}; the {pipeline.Statistics.Frames} frames before it were processed.");
+            log.Logger.LogWarning("{Source}: {Reason}; the {Frames} frames before it were processed.", settings.Source.Describe(), stopped, pipeline.Statistics.Frames);
             return ExitCodes.InputDamaged;
         }
 
