@@ -7,6 +7,9 @@ work=$(mktemp -d /tmp/ratadns-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 dotnet build -c Release RataDns.slnx -v quiet -nologo || { echo "0 passed, 1 failed"; exit 1; }
+# The deployable single file (artifacts/publish/ratadns), after the build so that only the app is compiled again
+# (about 15 s); tests/RataDns.Tests/App/PublishedBinaryTests.cs runs it.
+bash scripts/publish.sh > "$work/publish.log" 2>&1 || { cat "$work/publish.log"; echo "0 passed, 1 failed"; exit 1; }
 
 # A real authoritative server (knot) on loopback, driven by dnsperf over UDP and TCP while tcpdump captures.
 if bash tests/conformance/live-capture.sh "$work/live"; then
