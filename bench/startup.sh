@@ -9,7 +9,8 @@
 # RUNS runs. Throughput: a 2,000,000-packet capture from `ratadns gen`, through `monitor` (default reducers, 1 s
 # windows, results to a file) and `serialize --ndjson > /dev/null`, median of TPUT_RUNS runs. Ratios are to fd.
 #
-# Usage: bench/startup.sh [RUNS] [TPUT_RUNS]   (default 10 and 3)    Env: BENCH_DIR=/tmp/ratadns-startup, MODES="fd sf ..."
+# Usage: bench/startup.sh [RUNS] [TPUT_RUNS]   (default 10 and 3)
+# Env:   BENCH_DIR=/tmp/ratadns-startup, MODES="fd sf ...", KEEP=1 (measure the programs already published there)
 # Needs: dotnet, python3, GNU time (peak RSS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,14 +24,15 @@ cd "$ROOT"
 
 publish() { # publish MODE: the program's path on stdout, or nothing when the mode does not publish
   local mode=$1 out=$BENCH_DIR/$mode
+  if [[ ${KEEP:-0} == 1 && -x $out/ratadns ]]; then echo "$out/ratadns"; return; fi
   local -a props
   case $mode in
     fd)     props=(--self-contained false -p:PublishSingleFile=false -p:PublishReadyToRun=false) ;;
     sf)     props=(--self-contained true -p:PublishSingleFile=true -p:EnableCompressionInSingleFile=false -p:PublishReadyToRun=false) ;;
     sf-z)   props=(--self-contained true -p:PublishSingleFile=true -p:EnableCompressionInSingleFile=true -p:PublishReadyToRun=false) ;;
     sf-r2r) props=(--self-contained true -p:PublishSingleFile=true -p:EnableCompressionInSingleFile=false -p:PublishReadyToRun=true) ;;
-    # AOT warnings are kept as warnings (TreatWarningsAsErrors=false) so that the log lists all of them.
-    aot)    props=(-p:PublishAot=true -p:PublishSingleFile=false -p:PublishReadyToRun=false -p:TreatWarningsAsErrors=false) ;;
+    # AOT warnings are kept as warnings (TreatWarningsAsErrors=false), one per call site in packages too (TrimmerSingleWarn).
+    aot)    props=(-p:PublishAot=true -p:PublishSingleFile=false -p:PublishReadyToRun=false -p:TreatWarningsAsErrors=false -p:TrimmerSingleWarn=false) ;;
     *) echo "unknown mode $mode" >&2; return 1 ;;
   esac
   rm -rf "$out"
@@ -64,30 +66,49 @@ for mode in $MODES; do
 done
 
 CAPTURE=$BENCH_DIR/gen-$PACKETS.pcap
-[[ -s $CAPTURE ]] || "${BIN[fd]:-dotnet src/RataDns/bin/Release/net10.0/ratadns.dll}" gen "$CAPTURE" -n $PACKETS > /dev/null
+[[ -s $CAPTURE ]] || "${BIN[fd]:-${BIN[sf]}}" gen "$CAPTURE" -n $PACKETS > /dev/null
 RESULTS=$BENCH_DIR/monitor-results.ndjson
 cat > "$BENCH_DIR/throughput.json" <<JSON
 {"ServerId": "bench", "InputMethod": "capture_file", "InputSource": "$CAPTURE", "WindowMilliseconds": 1000,
  "Output": {"OutputMethod": "file", "OutputFile": "$RESULTS"}}
 JSON
 
+# The runs are interleaved (every mode once, then again) so that the load of a shared machine falls on all modes
+# alike; each mode's first run is left out (page cache).
 TABLE=$BENCH_DIR/table.tsv
 : > "$TABLE"
+declare -A HELP SAMPLE MON SER
+live=()
+for mode in $MODES; do
+  [[ -n ${BIN[$mode]:-} ]] && live+=("$mode")
+  [[ -n ${BIN[$mode]:-} ]] && wall "${BIN[$mode]}" /dev/null -- --help > /dev/null
+done
+echo "start-up, $RUNS rounds" >&2
+for _ in $(seq "$RUNS"); do
+  for mode in "${live[@]}"; do
+    HELP[$mode]+="$(wall "${BIN[$mode]}" /dev/null -- --help) "
+    SAMPLE[$mode]+="$(wall "${BIN[$mode]}" "$BENCH_DIR/$mode-sample.out" -- monitor -c samples/monitor.json) "
+  done
+done
+echo "throughput, $TPUT_RUNS rounds" >&2
+for _ in $(seq "$TPUT_RUNS"); do
+  for mode in "${live[@]}"; do
+    rm -f "$RESULTS"
+    MON[$mode]+="$(wall "${BIN[$mode]}" /dev/null -- monitor -c "$BENCH_DIR/throughput.json") "
+    SER[$mode]+="$(wall "${BIN[$mode]}" /dev/null -- serialize --ndjson "$CAPTURE") "
+  done
+done
 for mode in $MODES; do
   bin=${BIN[$mode]:-}
   if [[ -z $bin ]]; then
     printf '%s\t-\t-\t-\t-\t-\t-\t-\n' "$mode" >> "$TABLE"
     continue
   fi
-  echo "measuring $mode" >&2
-  wall "$bin" /dev/null -- --help > /dev/null   # first run: extraction, page cache
-  help=$(for _ in $(seq "$RUNS"); do wall "$bin" /dev/null -- --help; done | median)
-  sample=$(for _ in $(seq "$RUNS"); do wall "$bin" "$BENCH_DIR/$mode-sample.out" -- monitor -c samples/monitor.json; done | median)
   rss=$( { /usr/bin/time -f %M "$bin" monitor -c samples/monitor.json > /dev/null; } 2>&1 | tail -1)
-  mon=$(for _ in $(seq "$TPUT_RUNS"); do rm -f "$RESULTS"; wall "$bin" /dev/null -- monitor -c "$BENCH_DIR/throughput.json"; done | median)
-  ser=$(for _ in $(seq "$TPUT_RUNS"); do wall "$bin" /dev/null -- serialize --ndjson "$CAPTURE"; done | median)
   lines=$(grep -c . "$BENCH_DIR/$mode-sample.out" || true)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$(size_of "$bin")" "$help" "$sample" "$rss" "$mon" "$ser" "$lines" >> "$TABLE"
+  m() { tr ' ' '\n' <<<"$1" | grep . | median; }
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$(size_of "$bin")" "$(m "${HELP[$mode]}")" "$(m "${SAMPLE[$mode]}")" \
+    "$rss" "$(m "${MON[$mode]}")" "$(m "${SER[$mode]}")" "$lines" >> "$TABLE"
 done
 
 python3 - "$TABLE" "$PACKETS" "$RUNS" "$TPUT_RUNS" <<'PY'
