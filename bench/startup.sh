@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Publish modes side by side, in one run: size, start-up and throughput of the same `ratadns` published as
 #   fd        framework-dependent (the `dotnet build` output: needs the .NET + ASP.NET Core runtimes installed)
-#   sf        self-contained single file, uncompressed, native libraries inside          (scripts/publish.sh)
+#   sf        self-contained single file, uncompressed
 #   sf-z      the same, compressed (EnableCompressionInSingleFile)
-#   sf-r2r    self-contained single file + ReadyToRun
+#   sf-r2r    self-contained single file + ReadyToRun                    (the chosen mode: scripts/publish.sh)
 #   aot       Native AOT (PublishAot), when it publishes; its build log keeps every trim/AOT warning
 # Start-up: `ratadns --help` and `ratadns monitor -c samples/monitor.json` (the bundled sample), median wall time of
 # RUNS runs. Throughput: a 2,000,000-packet capture from `ratadns gen`, through `monitor` (default reducers, 1 s

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Publishes `ratadns` as ONE self-contained executable for linux-x64: the .NET runtime, the ASP.NET Core shared
 # framework (the aggregator), NetMQ, MessagePack, SharpPcap and System.CommandLine are all inside it, so the target
-# machine needs no .NET. The publish mode (single-file, ReadyToRun, no compression, native libraries bundled) is set
+# machine needs no .NET. The publish mode (self-contained single file with ReadyToRun, uncompressed) is set
 # in src/RataDns/RataDns.csproj for publishing only; bench/README.md "Start-up and publish modes" says why.
 #
 # At run time the binary needs only glibc, libstdc++/libgcc (libicu is not needed: InvariantGlobalization), OpenSSL
