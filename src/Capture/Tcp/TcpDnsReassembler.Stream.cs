@@ -66,14 +66,16 @@ public sealed partial class TcpDnsReassembler
             int offset = Distance(stream.NextSequence, sequence);
             if (offset < 0)
             {
-                if (payload.Length <= -offset)
+                // As a long: a segment exactly 2^31 away gives int.MinValue, whose negation is itself.
+                long behind = -(long)offset;
+                if (payload.Length <= behind)
                 {
                     Statistics.Retransmissions++;
                     return;
                 }
 
                 Statistics.Overlaps++;
-                payload = payload[-offset..];
+                payload = payload[(int)behind..];
                 sequence = stream.NextSequence;
                 offset = 0;
             }
@@ -275,9 +277,10 @@ public sealed partial class TcpDnsReassembler
                 stream.Held[stream.HeldCount] = default;
                 stream.HeldBytes -= held.Length;
                 _bufferedBytes -= held.Length;
-                if (held.Length > -offset)
+                long behind = -(long)offset;                // int.MinValue: see OnData
+                if (held.Length > behind)
                 {
-                    AppendInOrder(stream, held.Data.AsSpan(-offset, held.Length + offset), in segment, timestamp, ref handler);
+                    AppendInOrder(stream, held.Data.AsSpan((int)behind, held.Length - (int)behind), in segment, timestamp, ref handler);
                 }
                 else
                 {

@@ -75,6 +75,25 @@ public sealed class TcpDnsReassemblerTests
     }
 
     [Fact]
+    public void A_segment_exactly_half_the_sequence_space_away_is_old_data_not_a_crash()
+    {
+        // Found by the reassembly fuzz target (fuzz/regressions/reassembly): a segment 2^31 bytes from the expected
+        // sequence number is as far behind as ahead (RFC 9293 3.4's comparisons are modulo 2^32); its distance was
+        // int.MinValue, whose negation is itself, and slicing by it threw. It is now old data, dropped and counted,
+        // and the stream goes on.
+        var r = new TcpDnsReassembler();
+        var h = new RecordingHandler();
+        Open(r, ref h, 100);
+        byte[] framed = Framed(Query(1));
+        Send(r, ref h, true, 101 + 0x8000_0000u, framed);
+        Send(r, ref h, true, 101, framed);
+
+        Assert.Equal([1], Ids(h));
+        Assert.Equal(1, r.Statistics.Retransmissions);
+        Assert.Equal(0, r.BufferedBytes);
+    }
+
+    [Fact]
     public void A_partial_overlap_uses_only_the_new_bytes()
     {
         var r = new TcpDnsReassembler();
