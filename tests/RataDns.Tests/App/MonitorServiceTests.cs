@@ -29,12 +29,13 @@ public class MonitorServiceTests
         string config = Path.GetTempFileName();
         try
         {
-            // 8,000 packets at 800 per second: 10 s replayed in real time, 40 windows of 200 packets.
-            SyntheticCapture.Write(pcap, 8000, seed: 5, packetsPerSecond: 800);
+            // 16,000 packets at 800 per second: 20 s replayed in real time, 80 windows of 200 packets. (A 10 s replay
+            // once ended before a loaded CI machine let this test see its sixth window and signal.)
+            SyntheticCapture.Write(pcap, 16000, seed: 5, packetsPerSecond: 800);
             ExternalTool.Run(Tshark, ["-r", pcap, "-Y", "dns", "-T", "fields", "-e", "dns.flags.response"], out var tsv, out _);
             var isResponse = tsv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim() == "1").ToList();
             long dnsPackets = isResponse.Count;
-            Assert.True(dnsPackets > 7000, $"tshark sees {dnsPackets} DNS packets");
+            Assert.True(dnsPackets > 14000, $"tshark sees {dnsPackets} DNS packets");
 
             string Config(string second, int speed = 1) => $$"""
                 {"ServerId": "s", "WindowSize": 200, "Workers": 2, "InputMethod": "capture_file", "InputSource": "{{pcap}}", "Speed": {{speed}},
@@ -46,6 +47,7 @@ public class MonitorServiceTests
             using var monitor = MonitorProcess.Start(["monitor", "-c", config]);
 
             Assert.True(await WaitFor(() => Windows(output).Count(w => w.Type == "PacketsPerSecond") >= 6), "no windows: " + monitor.Errors);
+            Assert.False(monitor.Process.HasExited, "the replay ended before the test could signal it (a starved test thread): " + monitor.Errors);
             // The reducers change; so does Speed, which needs a new capture: it is kept, and said so.
             File.WriteAllText(config, Config("AnswersPerSecond", speed: 2));
             monitor.Signal("HUP");
