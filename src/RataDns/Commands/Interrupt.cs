@@ -19,6 +19,14 @@ internal sealed class Interrupt : IDisposable
         _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
         if (onHangUp is not null)
         {
+            // A daemon started with SIGHUP ignored (nohup, some supervisors) inherits the ignore, and the runtime
+            // leaves an ignored signal ignored: the reload would never come. Asking for a reload handler means SIGHUP
+            // is wanted, so its disposition goes back to the default before the runtime installs its handler.
+            if (OperatingSystem.IsLinux())
+            {
+                _ = ResetToDefault(SignalHangUp, IntPtr.Zero);
+            }
+
             _hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
                 context.Cancel = true;
@@ -38,6 +46,12 @@ internal sealed class Interrupt : IDisposable
         _hangUp?.Dispose();
         _source.Dispose();
     }
+
+    private const int SignalHangUp = 1;
+
+    // signal(2); IntPtr.Zero is SIG_DFL.
+    [DllImport("libc", EntryPoint = "signal", SetLastError = true)]
+    private static extern IntPtr ResetToDefault(int signal, IntPtr handler);
 
     private void Handle(PosixSignalContext context)
     {

@@ -132,7 +132,9 @@ public partial class MonitorMetricsTests
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var final = await Scrape(http, url);
             var clock = Stopwatch.StartNew();
-            while (final.Value("ratadns_capture_running") != 0 && clock.Elapsed < TimeSpan.FromSeconds(60))
+
+            // capture_running is also 0 before the capture starts (the endpoint opens first): wait for frames too.
+            while ((final.Value("ratadns_capture_running") != 0 || final.Value("ratadns_frames_read_total") == 0) && clock.Elapsed < TimeSpan.FromSeconds(60))
             {
                 await Task.Delay(250);
                 final = await Scrape(http, url);

@@ -105,6 +105,38 @@ public class MonitorServiceTests
     }
 
     [SkippableFact]
+    public async Task Sighup_reloads_even_when_the_monitor_was_started_with_sighup_ignored_as_under_nohup()
+    {
+        // Found by CI run under nohup: the runtime keeps an inherited ignored SIGHUP ignored, so the reload never came.
+        Skip.IfNot(File.Exists("/usr/bin/python3"), "python3 sets the ignored disposition before exec");
+        string output = Path.GetTempFileName();
+        string config = Path.GetTempFileName();
+        try
+        {
+            string sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");
+            string Config(string reducer) => $$"""
+                {"ServerId": "s", "WindowSize": 100, "InputMethod": "capture_file", "InputSource": "{{sample}}", "Speed": 1,
+                 "PreliminarReducers": [{"Name": "{{reducer}}", "OutputMethod": "file", "OutputFile": "{{output}}"}]}
+                """;
+            File.WriteAllText(config, Config("QueriesPerSecond"));
+            using var monitor = MonitorProcess.Start(["monitor", "-c", config], hangUpIgnored: true);
+            Assert.True(await WaitFor(() => Windows(output).Count >= 2), "no windows: " + monitor.Errors);
+            File.WriteAllText(config, Config("AnswersPerSecond"));
+            monitor.Signal("HUP");
+            Assert.True(await WaitFor(() => monitor.Errors.Contains("reload: from window", StringComparison.Ordinal)), "no reload: " + monitor.Errors);
+            monitor.Signal("TERM");
+            Assert.True(monitor.Process.WaitForExit(60_000), "the monitor did not stop");
+            Assert.True(monitor.Process.ExitCode == 0, monitor.Errors);
+            Assert.Contains(Windows(output), w => w.Type == "AnswersPerSecond");
+        }
+        finally
+        {
+            File.Delete(output);
+            File.Delete(config);
+        }
+    }
+
+    [SkippableFact]
     public async Task User_nobody_runs_the_live_capture_with_the_ids_of_nobody()
     {
         Skip.IfNot(Environment.IsPrivilegedProcess, "changing user needs root");
@@ -297,9 +329,21 @@ public class MonitorServiceTests
 
         public string Output => string.Join('\n', _output);
 
-        public static MonitorProcess Start(string[] arguments, params (string Name, string Value)[] environment)
+        public static MonitorProcess Start(string[] arguments, params (string Name, string Value)[] environment) =>
+            Start(arguments, hangUpIgnored: false, environment);
+
+        /// <summary>With <paramref name="hangUpIgnored"/>, the monitor starts with SIGHUP ignored, as under nohup
+        /// (python3 sets the disposition and execs it: same process id).</summary>
+        public static MonitorProcess Start(string[] arguments, bool hangUpIgnored, params (string Name, string Value)[] environment)
         {
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            var info = new ProcessStartInfo(hangUpIgnored ? "/usr/bin/python3" : "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            if (hangUpIgnored)
+            {
+                info.ArgumentList.Add("-c");
+                info.ArgumentList.Add("import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_IGN); os.execvp(sys.argv[1], sys.argv[1:])");
+                info.ArgumentList.Add("dotnet");
+            }
+
             info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ratadns.dll"));
             foreach (var a in arguments)
             {
