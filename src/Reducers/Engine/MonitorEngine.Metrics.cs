@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using RataDns.DnsWire;
 
@@ -17,9 +16,6 @@ public sealed partial class MonitorEngine
     // Capture thread only writes these.
     private long _framesRead;
     private long _dnsPacketsTotal;
-
-    // The Stopwatch time of each window's end marker, in window order (capture thread enqueues, merger dequeues).
-    private readonly ConcurrentQueue<long> _windowEndTimestamps = new();
 
     // Merger thread only writes these: one count per bucket (the last is +Inf) and the sum in Stopwatch ticks.
     private readonly long[] _emitLatencyBuckets = new long[EmitLatencyBounds.Length + 1];
@@ -108,12 +104,6 @@ public sealed partial class MonitorEngine
     private void CountFrameRead() => Volatile.Write(ref _framesRead, _framesRead + 1);
 
     private void CountDnsPacket() => Volatile.Write(ref _dnsPacketsTotal, _dnsPacketsTotal + 1);
-
-    // Capture thread, just before the window's summary is queued, so the two queues stay in step.
-    private void MarkWindowEnd() => _windowEndTimestamps.Enqueue(Stopwatch.GetTimestamp());
-
-    // Merger thread, after it dequeued the window's summary (enqueued after the timestamp, so it is there).
-    private long TakeWindowEndTimestamp() => _windowEndTimestamps.TryDequeue(out long t) ? t : Stopwatch.GetTimestamp();
 
     // Merger thread only: single writer, Volatile stores for readers on other threads.
     private void RecordEmitLatency(long windowEndTimestamp)

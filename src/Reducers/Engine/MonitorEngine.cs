@@ -50,7 +50,8 @@ public sealed partial class MonitorEngine : IDisposable
     private IWindowResultSink _sink; // merger thread once started; see SwitchSinkIfDue
     private readonly Worker[] _workers;
     private readonly Thread _merger;
-    private readonly ConcurrentQueue<WindowSummary> _windows = new();
+    // Each closed window, with the Stopwatch time its end marker left the capture thread (for the emit latency).
+    private readonly ConcurrentQueue<(WindowSummary Summary, long EndTimestamp)> _windows = new();
     private readonly SemaphoreSlim _mergerSignal = new(0);
     private readonly ulong _flowSeed;
     private readonly int _packetCount;
@@ -331,13 +332,12 @@ public sealed partial class MonitorEngine : IDisposable
             _externalDropsSeen = Math.Max(seen, _externalDropsSeen);
         }
 
-        MarkWindowEnd();
         if (marker == MarkerWindowEnd && Volatile.Read(ref _pendingSwap) is not null)
         {
             marker = TakePendingSwap(); // the next window is reduced by the new set
         }
 
-        _windows.Enqueue(new WindowSummary(_sequence, start, end, _packets, 0, drops, partial));
+        _windows.Enqueue((new WindowSummary(_sequence, start, end, _packets, 0, drops, partial), System.Diagnostics.Stopwatch.GetTimestamp()));
         foreach (var worker in _workers)
         {
             SendMarker(worker.Index, marker, _sequence);
@@ -435,14 +435,14 @@ public sealed partial class MonitorEngine : IDisposable
         {
             while (!_stopping)
             {
-                if (!_windows.TryPeek(out var window) || !AllWorkersDone(window.Sequence))
+                if (!_windows.TryPeek(out var closed) || !AllWorkersDone(closed.Summary.Sequence))
                 {
                     _mergerSignal.Wait(100);
                     continue;
                 }
 
                 _windows.TryDequeue(out _);
-                long windowEndTimestamp = TakeWindowEndTimestamp();
+                var (window, windowEndTimestamp) = closed;
                 SwitchSinkIfDue(window.Sequence);
                 long messages = 0;
                 for (int i = 0; i < _workers.Length; i++)
