@@ -121,15 +121,10 @@ internal sealed class KnotServer : IDisposable
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(5000);
-            }
+            _process.KillAndDispose();
         }
         finally
         {
-            _process.Dispose();
             try
             {
                 Directory.Delete(_folder, recursive: true);

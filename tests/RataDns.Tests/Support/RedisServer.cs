@@ -72,18 +72,7 @@ internal sealed class RedisServer : IDisposable
     /// <summary>Kills the server at once (no shutdown), as a crash would.</summary>
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(5000);
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-        }
+        _process.KillAndDispose();
     }
 
     private bool AnswersPing()

@@ -98,18 +98,7 @@ internal sealed partial class TcpdumpCapture : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(5000);
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-        }
+        _process.KillAndDispose();
     }
 
     [GeneratedRegex(@"(\d+) packets? dropped by kernel")]
