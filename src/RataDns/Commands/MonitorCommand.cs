@@ -48,7 +48,8 @@ public static class MonitorCommand
             // Start-up and every reload (SIGHUP) read the file the same way: the command line wins over it.
             (MonitorConfiguration, string?) Load()
             {
-                var (configuration, configuredUser) = ServiceConfigurationFile.Load(parse.GetValue(config)!);
+                var configuration = MonitorConfigurationLoader.Load(parse.GetValue(config)!);
+                string? configuredUser = configuration.User;
                 WindowConfiguration? windowOverride = null;
                 if (parse.GetValue(window) is { } windowText)
                 {
@@ -95,7 +96,7 @@ public static class MonitorCommand
                 (configuration, fileUser) = Load();
                 if ((parse.GetValue(user) ?? fileUser) is { } userName)
                 {
-                    string origin = parse.GetValue(user) is null ? ServiceConfigurationFile.UserKey : "--user";
+                    string origin = parse.GetValue(user) is null ? MonitorConfigurationLoader.UserKey : "--user";
                     account = PrivilegeDrop.Resolve(userName, origin, out string? userError) ?? throw new ArgumentException(userError);
                 }
             }

@@ -42,6 +42,9 @@ public sealed record MonitorConfiguration
     /// <summary><c>AnonymizationKeyFile</c>: the key file of the address anonymizer; null (default) for no anonymization key file.</summary>
     public string? AnonymizationKeyFile { get; init; }
 
+    /// <summary><c>User</c>: the account to change to once the capture and outputs are open (root only); null: stay.</summary>
+    public string? User { get; init; }
+
     /// <summary><c>ReducerAssemblies</c>: assemblies holding users' own reducers, as full paths (relative ones are taken from the configuration file's directory); default none.</summary>
     public IReadOnlyList<string> ReducerAssemblies { get; init; } = [];
 

@@ -61,6 +61,9 @@ public static class MonitorConfigurationLoader
     private const string MaxFilesKey = "MaxFiles";
     private const string OutputKey = "Output";
 
+    /// <summary>The account to run as once the capture is open (like <c>--user</c>, tcpdump -Z).</summary>
+    public const string UserKey = "User";
+
     /// <summary>The keys that may sit at the top level or under <c>Capture</c>.</summary>
     public static IReadOnlyList<string> CaptureKeys { get; } =
     [
@@ -72,7 +75,7 @@ public static class MonitorConfigurationLoader
     public static IReadOnlyList<string> TopLevelKeys { get; } =
     [
         ServerIdKey, WindowSizeKey, WindowMillisecondsKey, CaptureKey, ReducersKey, ReducersAliasKey, WorkersKey,
-        PortsKey, ZeroMqKey, AnonymizationKeyFileKey, ReducerAssembliesKey, OutputKey, .. CaptureKeys,
+        PortsKey, ZeroMqKey, AnonymizationKeyFileKey, ReducerAssembliesKey, OutputKey, UserKey, .. CaptureKeys,
     ];
 
     /// <summary>The keys of an output (on a reducer entry, or in the top-level <c>Output</c> default).</summary>
@@ -180,6 +183,7 @@ public static class MonitorConfigurationLoader
         ZeroMqConfiguration? zeroMq = ReadZeroMq(root, baseDirectory);
 
         string? anonymizationKeyFile = root.TakeString(AnonymizationKeyFileKey);
+        string? user = root.TakeString(UserKey);
         IReadOnlyList<PluginAssemblyReference> assemblies = ReadAssemblies(root, baseDirectory);
         root.ReportUnknown(TopLevelKeys);
         if (assemblies.Count > 0)
@@ -197,6 +201,7 @@ public static class MonitorConfigurationLoader
             Ports = ports,
             ZeroMq = zeroMq,
             AnonymizationKeyFile = anonymizationKeyFile,
+            User = user,
             ReducerAssemblies = [.. assemblies.Select(a => a.FullPath)],
             Origin = origin,
         };
