@@ -79,6 +79,30 @@ internal static class PrivilegeDrop
         return new ServiceAccount(accountName, passwd.Uid, passwd.Gid, groups[..count]);
     }
 
+    /// <summary>Loads every assembly the program references, transitively, while the files are still readable.</summary>
+    private static void LoadReferencedAssemblies()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<System.Reflection.Assembly>(AppDomain.CurrentDomain.GetAssemblies());
+        while (pending.TryPop(out var assembly))
+        {
+            foreach (var reference in assembly.GetReferencedAssemblies())
+            {
+                if (reference.FullName is { } name && seen.Add(name))
+                {
+                    try
+                    {
+                        pending.Push(System.Reflection.Assembly.Load(reference));
+                    }
+                    catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+                    {
+                        // Not there (an optional platform piece): it could not have been loaded later either.
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// Becomes <paramref name="account"/>: supplementary groups, gid, uid, then checks the ids and that root cannot
     /// be regained. Returns the reason of a failure (the process must then stop), or null. Not root: nothing to do
@@ -90,6 +114,10 @@ internal static class PrivilegeDrop
         {
             return null;
         }
+
+        // The runtime loads assemblies on first use: one first needed after the change (the worker's parser, say)
+        // would be read as the user, and fail where the program's directory is not readable by it.
+        LoadReferencedAssemblies();
 
         if (setgroups((nuint)account.Groups.Length, account.Groups) != 0)
         {
