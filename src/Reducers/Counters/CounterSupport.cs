@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Counters;
 
@@ -46,6 +48,60 @@ internal static class CounterSupport
         for (int i = 0; i < destination.Length; i++)
         {
             destination[i] += source[i];
+        }
+    }
+
+    /// <summary>
+    /// The state of a counter reducer: <c>[layout, {value: count, ...}]</c>, the non-zero counts by value (as
+    /// MessagePack integers), in value order.
+    /// </summary>
+    public static void WriteState(ref MessagePackWriter writer, long[] counts, int layout = 1)
+    {
+        writer.WriteArrayHeader(2);
+        writer.Write(layout);
+        int nonZero = 0;
+        foreach (long count in counts)
+        {
+            nonZero += count != 0 ? 1 : 0;
+        }
+
+        writer.WriteMapHeader(nonZero);
+        for (int i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] != 0)
+            {
+                writer.Write(i);
+                writer.Write(counts[i]);
+            }
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteState"/> wrote into <paramref name="counts"/> (all zero before).</summary>
+    /// <exception cref="InvalidDataException">A value outside the counted field, a negative count, a repeated value.</exception>
+    public static void ReadState(ref MessagePackReader reader, long[] counts, string reducer, int layout = 1)
+    {
+        StateReading.ExactArrayHeader(ref reader, 2, reducer, "items");
+        StateReading.Layout(ref reader, layout, reducer);
+        int entries = reader.ReadMapHeader();
+        if ((uint)entries > (uint)counts.Length)
+        {
+            throw new InvalidDataException($"{reducer} state: {entries} counts; at most {counts.Length}.");
+        }
+
+        for (int i = 0; i < entries; i++)
+        {
+            int value = reader.ReadInt32();
+            if ((uint)value >= (uint)counts.Length)
+            {
+                throw new InvalidDataException($"{reducer} state: value {value} outside 0..{counts.Length - 1}.");
+            }
+
+            if (counts[value] != 0)
+            {
+                throw new InvalidDataException($"{reducer} state: value {value} appears twice.");
+            }
+
+            counts[value] = StateReading.Count(ref reader, reducer, $"the count of {value}");
         }
     }
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using MessagePack;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Original;
 
@@ -88,6 +90,35 @@ public sealed class PacketRateReducer : Reducer
 
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, packets, queries, answers]</c>: the counts, whatever rates the type writes; the rates follow from the
+    /// window the merged state is written for (an aggregator's span: its first window's start to its last's end).
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(4);
+        writer.Write(1);
+        writer.Write(_packets);
+        writer.Write(_queries);
+        writer.Write(_answers);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 4, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _packets = StateReading.Count(ref reader, Type, "packets");
+        _queries = StateReading.Count(ref reader, Type, "queries");
+        _answers = StateReading.Count(ref reader, Type, "answers");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Rates;
 
     /// <inheritdoc />
     public override void Reset()

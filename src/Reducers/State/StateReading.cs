@@ -1,0 +1,68 @@
+using MessagePack;
+
+namespace RataDns.Reducers.State;
+
+/// <summary>
+/// Checked reads for <see cref="Reducer.ReadState"/> implementations: a count or a length from the wire is compared
+/// with the reducer's own bound before anything is allocated or looped over, and a layout number with the one the
+/// reducer writes. Every failure is an <see cref="InvalidDataException"/> naming the reducer and what was wrong.
+/// </summary>
+public static class StateReading
+{
+    /// <summary>Reads an array header of at most <paramref name="max"/> items.</summary>
+    public static int ArrayHeader(ref MessagePackReader reader, int max, string reducer, string what)
+    {
+        int count = reader.ReadArrayHeader();
+        if ((uint)count > (uint)max)
+        {
+            throw new InvalidDataException($"{reducer} state: {count} {what}; at most {max}.");
+        }
+
+        return count;
+    }
+
+    /// <summary>Reads an array header of exactly <paramref name="expected"/> items.</summary>
+    public static void ExactArrayHeader(ref MessagePackReader reader, int expected, string reducer, string what)
+    {
+        int count = reader.ReadArrayHeader();
+        if (count != expected)
+        {
+            throw new InvalidDataException($"{reducer} state: {count} {what}; expected {expected}.");
+        }
+    }
+
+    /// <summary>Reads the layout number a reducer writes first and checks it.</summary>
+    public static void Layout(ref MessagePackReader reader, int expected, string reducer)
+    {
+        int layout = reader.ReadInt32();
+        if (layout != expected)
+        {
+            throw new InvalidDataException($"{reducer} state layout {layout}; this build reads layout {expected}.");
+        }
+    }
+
+    /// <summary>Reads a count that must not be negative.</summary>
+    public static long Count(ref MessagePackReader reader, string reducer, string what)
+    {
+        long value = reader.ReadInt64();
+        if (value < 0)
+        {
+            throw new InvalidDataException($"{reducer} state: {what} is negative ({value}).");
+        }
+
+        return value;
+    }
+
+    /// <summary>Reads a byte string (bin) of at most <paramref name="maxLength"/> bytes into <paramref name="destination"/>; returns its length.</summary>
+    public static int Bytes(ref MessagePackReader reader, Span<byte> destination, int maxLength, string reducer, string what)
+    {
+        var bytes = reader.ReadBytes() ?? throw new InvalidDataException($"{reducer} state: {what} is nil.");
+        if (bytes.Length > maxLength || bytes.Length > destination.Length)
+        {
+            throw new InvalidDataException($"{reducer} state: {what} of {bytes.Length} bytes; at most {maxLength}.");
+        }
+
+        System.Buffers.BuffersExtensions.CopyTo(bytes, destination);
+        return (int)bytes.Length;
+    }
+}
