@@ -31,6 +31,21 @@ public sealed record AggregatorOptions
     /// <summary>Lists that merging concatenates (examples, alone packets, underscored queries) stop at this many items.</summary>
     public int MaxListItems { get; init; } = 1000;
 
+    /// <summary>
+    /// The reducers results are merged with (built-in, and plugins from the aggregator's <c>--reducer-assembly</c>).
+    /// </summary>
+    public ReducerCatalog Catalog { get; init; } = new();
+
+    /// <summary>
+    /// The most bytes of reducer state kept (all results together). Beyond it the oldest results' states are released:
+    /// those results then merge by their views, marked approximate. The views themselves are kept as long as
+    /// <see cref="HistoryLength"/> says.
+    /// </summary>
+    public long MaxStateBytes { get; init; } = 1L << 30;
+
+    /// <summary>Where the store reports what it could not use (a damaged state, a type it cannot merge); once per kind.</summary>
+    public Action<string>? Warn { get; init; }
+
     /// <summary>The wall clock (for last-seen and staleness); injectable for tests.</summary>
     public Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
 }

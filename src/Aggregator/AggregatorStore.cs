@@ -1,14 +1,17 @@
 using System.Globalization;
 using System.Text.Json;
+using RataDns.Reducers.State;
 
 namespace RataDns.Aggregator;
 
 /// <summary>
 /// The aggregator's state: every monitor's status and, per (type, server), a bounded history of window results
 /// (<see cref="AggregatorOptions.HistoryLength"/> of packet time and at most <see cref="AggregatorOptions.MaxResultsPerKey"/>
-/// windows). <see cref="Add(ReadOnlySpan{byte})"/> stores one envelope; the <see cref="IAggregatorView"/> members merge
-/// on demand with <see cref="ResultMerger"/>. Thread-safe: one lock guards the state; merging runs outside it on
-/// immutable results.
+/// windows). <see cref="Add(ReadOnlySpan{byte})"/> stores one envelope, checking the reducer state it carries once
+/// (read into a reducer of its type and options: a damaged or hostile state is counted in <see cref="StateErrors"/>,
+/// reported, and dropped, and the result keeps its view); the <see cref="IAggregatorView"/> members merge on demand
+/// with <see cref="ResultMerger"/>. States are bounded in bytes (<see cref="AggregatorOptions.MaxStateBytes"/>,
+/// oldest released first). Thread-safe: one lock guards the state; merging runs outside it on immutable results.
 /// </summary>
 /// <remarks>
 /// Spans are measured back from the newest window end seen for the scope (packet time), not from the wall clock, so a
@@ -21,7 +24,12 @@ public sealed class AggregatorStore : IAggregatorView
     private readonly Dictionary<(string Type, string Server), ResultHistory> _histories = [];
     private readonly Dictionary<string, MonitorState> _monitors = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _types = new(StringComparer.Ordinal);
+    private readonly Queue<StoredState> _statesByAge = new();
+    private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
     private long _rejected;
+    private long _stateErrors;
+    private long _states;
+    private long _stateBytes;
 
     public AggregatorStore(AggregatorOptions? options = null)
     {
@@ -37,32 +45,46 @@ public sealed class AggregatorStore : IAggregatorView
     /// <summary>Payloads that were not a window result envelope (bad JSON, missing type/serverId/data/time).</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
+    /// <summary>States received that could not be used (damaged, hostile, of a type or options this aggregator cannot make).</summary>
+    public long StateErrors => Interlocked.Read(ref _stateErrors);
+
+    /// <summary>States received and checked.</summary>
+    public long States => Interlocked.Read(ref _states);
+
+    /// <summary>Bytes of state held now.</summary>
+    public long StateBytes => Interlocked.Read(ref _stateBytes);
+
     /// <summary>Stores one JSON envelope; false (counted in <see cref="Rejected"/>) when it is not one.</summary>
     public bool Add(ReadOnlySpan<byte> envelopeJson)
     {
         WindowResult? result;
+        string? stateProblem = null;
         try
         {
             var reader = new Utf8JsonReader(envelopeJson);
             using var document = JsonDocument.ParseValue(ref reader);
-            result = WindowResult.FromEnvelope(document.RootElement);
+            result = WindowResult.FromEnvelope(document.RootElement, out stateProblem);
         }
         catch (JsonException)
         {
             result = null;
         }
 
-        return Store(result);
+        return Store(result, stateProblem);
     }
 
     /// <summary>Stores one envelope; false (counted in <see cref="Rejected"/>) when it is not one.</summary>
-    public bool Add(JsonElement envelope) => Store(WindowResult.FromEnvelope(envelope));
+    public bool Add(JsonElement envelope)
+    {
+        var result = WindowResult.FromEnvelope(envelope, out string? stateProblem);
+        return Store(result, stateProblem);
+    }
 
     /// <summary>Stores a result already read.</summary>
     public bool Add(WindowResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return Store(result);
+        return Store(result, null);
     }
 
     public IReadOnlyList<MonitorStatus> Monitors()
@@ -116,8 +138,7 @@ public sealed class AggregatorStore : IAggregatorView
             return null;
         }
 
-        var data = ResultMerger.Merge(type, selected, _options.MaxListItems);
-        return new MergedResult(type, scope, span, Time(selected.Min(r => r.Start)), Time(newest), selected.Count, data);
+        return Merge(type, scope, span, Time(selected.Min(r => r.Start)), Time(newest), selected);
     }
 
     public IReadOnlyList<MergedResult> History(string type, string scope, DateTimeOffset from, DateTimeOffset to)
@@ -135,6 +156,7 @@ public sealed class AggregatorStore : IAggregatorView
 
         if (scope != AggregatorScopes.All)
         {
+            // One window's own view, exact for that window (as the monitor wrote it).
             return [.. selected.OrderBy(r => r.End).Select(r => new MergedResult(type, scope, "window", Time(r.Start), Time(r.End), 1, r.Data))];
         }
 
@@ -150,8 +172,7 @@ public sealed class AggregatorStore : IAggregatorView
             .. selected
                 .GroupBy(r => Math.Round(r.End / bucket) * bucket)
                 .OrderBy(g => g.Key)
-                .Select(g => new MergedResult(
-                    type, scope, "window", Time(g.Min(r => r.Start)), Time(g.Key), g.Count(), ResultMerger.Merge(type, [.. g], _options.MaxListItems))),
+                .Select(g => Merge(type, scope, "window", Time(g.Min(r => r.Start)), Time(g.Key), [.. g])),
         ];
     }
 
@@ -182,7 +203,112 @@ public sealed class AggregatorStore : IAggregatorView
         };
     }
 
-    private bool Store(WindowResult? result)
+    private MergedResult Merge(string type, string scope, string span, DateTimeOffset from, DateTimeOffset to, List<WindowResult> selected)
+    {
+        var outcome = ResultMerger.Merge(type, selected, _options.Catalog, _options.MaxListItems);
+        foreach (string problem in outcome.Problems)
+        {
+            WarnOnce(problem, problem);
+        }
+
+        return new MergedResult(type, scope, span, from, to, selected.Count, outcome.Data)
+        {
+            Merge = outcome.Method switch
+            {
+                MergeMethod.State => "state",
+                MergeMethod.Views => selected.Count == 1 ? "window" : "views",
+                MergeMethod.StateAndViews => "state+views",
+                _ => "none",
+            },
+            Approximate = outcome.Approximate,
+            Problems = outcome.Problems,
+        };
+    }
+
+    /// <summary>
+    /// Reads a result's state once into a reducer of its type and options; a state that is not one is counted,
+    /// reported (once per type and reason) and dropped.
+    /// </summary>
+    private void CheckState(WindowResult result, string? stateProblem)
+    {
+        if (stateProblem is not null)
+        {
+            Interlocked.Increment(ref _stateErrors);
+            WarnOnce($"{result.Type}:{stateProblem}", $"{result.Type} from {result.ServerId}: {stateProblem}; the result is kept by its view");
+            return;
+        }
+
+        if (result.State is not { Container: { } container } state)
+        {
+            return;
+        }
+
+        try
+        {
+            var header = ReducerState.ReadHeader(container);
+            if (!string.Equals(header.Type, result.Type, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"the state is of type {header.Type}, the result of type {result.Type}");
+            }
+
+            var entry = _options.Catalog.For(header.Type, header.Options);
+            if (entry.Prototype is null)
+            {
+                Interlocked.Increment(ref _stateErrors);
+                state.Release();
+                WarnOnce($"{result.Type}:catalog", $"{result.Type} cannot be merged by its reducer: {entry.Problem}; its results merge by their views (approximate)");
+                return;
+            }
+
+            entry.Check(header);
+            state.Accept(header);
+            Interlocked.Increment(ref _states);
+        }
+        catch (InvalidDataException e)
+        {
+            Interlocked.Increment(ref _stateErrors);
+            state.Release();
+            WarnOnce($"{result.Type}:{result.ServerId}:damaged", $"{result.Type} from {result.ServerId}: damaged state ({e.Message}); the result is kept by its view");
+        }
+    }
+
+    private void WarnOnce(string key, string message)
+    {
+        if (_options.Warn is not { } warn)
+        {
+            return;
+        }
+
+        bool first;
+        lock (_warned)
+        {
+            first = _warned.Count < 10_000 && _warned.Add(key);
+        }
+
+        if (first)
+        {
+            warn(message);
+        }
+    }
+
+    /// <summary>Under the lock: counts a new result's state and releases the oldest ones beyond the byte bound.</summary>
+    private void KeepState(WindowResult result)
+    {
+        if (result.State is not { Header: not null } state)
+        {
+            return;
+        }
+
+        _statesByAge.Enqueue(state);
+        long held = Interlocked.Add(ref _stateBytes, state.Length);
+        while (held > _options.MaxStateBytes && _statesByAge.TryDequeue(out var oldest))
+        {
+            held = Interlocked.Add(ref _stateBytes, -oldest.Length);
+            oldest.Release();
+        }
+    }
+
+    private bool Store(WindowResult? result, string? stateProblem)
     {
         if (result is null)
         {
@@ -190,6 +316,7 @@ public sealed class AggregatorStore : IAggregatorView
             return false;
         }
 
+        CheckState(result, stateProblem);
         var now = _options.Clock();
         lock (_lock)
         {
@@ -206,11 +333,22 @@ public sealed class AggregatorStore : IAggregatorView
                 _histories[key] = history = new ResultHistory();
             }
 
-            history.Add(result, _options.HistoryLength.TotalSeconds, _options.MaxResultsPerKey);
+            history.Add(result, _options.HistoryLength.TotalSeconds, _options.MaxResultsPerKey, ReleaseState);
+            KeepState(result);
         }
 
         Updated?.Invoke(new AggregatorUpdate(result.Type, result.ServerId, result.Sequence, Time(result.End)));
         return true;
+    }
+
+    /// <summary>Under the lock: a result left the history; its state's bytes no longer count.</summary>
+    private void ReleaseState(WindowResult result)
+    {
+        if (result.State is { Header: not null } state)
+        {
+            Interlocked.Add(ref _stateBytes, -state.Length);
+            state.Release();
+        }
     }
 
     /// <summary>Under the lock: the histories of one type for a server, or for every server ("all").</summary>
@@ -284,7 +422,7 @@ public sealed class AggregatorStore : IAggregatorView
 
         public double NewestEnd => _items.Count > _head ? _items[^1].End : double.NegativeInfinity;
 
-        public void Add(WindowResult result, double keepSeconds, int maxItems)
+        public void Add(WindowResult result, double keepSeconds, int maxItems, Action<WindowResult> dropped)
         {
             if (_items.Count == _head || _items[^1].End <= result.End)
             {
@@ -298,6 +436,8 @@ public sealed class AggregatorStore : IAggregatorView
             double oldest = _items[^1].End - keepSeconds;
             while (_items.Count - _head > maxItems || _items[_head].End < oldest)
             {
+                dropped(_items[_head]);
+                _items[_head] = null!;
                 _head++;
             }
 

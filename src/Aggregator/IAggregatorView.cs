@@ -15,9 +15,24 @@ public sealed record MonitorStatus(
 
 /// <summary>
 /// One reducer's results merged over a span of recent windows, for one server or for all (<see cref="Scope"/>
-/// <c>"all"</c>): <see cref="Data"/> has the reducer's own data shape.
+/// <c>"all"</c>): <see cref="Data"/> has the reducer's own data shape (with heavy hitters' error terms), null when the
+/// results could not be merged (<see cref="Problems"/> says why).
 /// </summary>
-public sealed record MergedResult(string Type, string Scope, string Span, DateTimeOffset From, DateTimeOffset To, long Windows, JsonElement Data);
+public sealed record MergedResult(string Type, string Scope, string Span, DateTimeOffset From, DateTimeOffset To, long Windows, JsonElement? Data)
+{
+    /// <summary>
+    /// How <see cref="Data"/> was made: <c>state</c> (the reducers' states merged by the reducer: exact, or within its
+    /// stated bounds), <c>views</c> (views combined by the reducer's view rule: results without state),
+    /// <c>state+views</c>, <c>window</c> (one window's own view) or <c>none</c> (not merged).
+    /// </summary>
+    public string Merge { get; init; } = "window";
+
+    /// <summary>True when views were combined: counts and lists may be incomplete (see docs/wire-format.md).</summary>
+    public bool Approximate { get; init; }
+
+    /// <summary>What stood in the way of an exact merge (a type this aggregator cannot make, different options, ...).</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+}
 
 /// <summary>A result was received (raised on the receiving thread; handlers must be quick).</summary>
 public sealed record AggregatorUpdate(string Type, string ServerId, long Sequence, DateTimeOffset TimeStamp);

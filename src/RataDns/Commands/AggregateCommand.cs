@@ -33,9 +33,14 @@ public static class AggregateCommand
         var redis = new Option<string>("--redis") { Description = "Also take results from Redis pub/sub (monitors with OutputMethod redis): HOST:PORT, every channel." };
         var spans = new Option<string>("--spans") { Description = "The moving spans results are merged over, e.g. 1m,5m,15m (s, m, h, d).", DefaultValueFactory = _ => "1m,5m,15m" };
         var stale = new Option<double?>("--stale-seconds") { Description = "A monitor silent this long is shown stale (default: 3 of its windows, at least 10 s)." };
+        var reducerAssembly = new Option<string[]>("--reducer-assembly")
+        {
+            Description = "An assembly of plugin reducers (as in the monitors' ReducerAssemblies), so their states merge exactly; repeat for several.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("aggregate", "Merge the results of many monitors and serve them: HTTP API, server-sent events and a live dashboard.")
         {
-            connect, bind, http, redis, spans, stale,
+            connect, bind, http, redis, spans, stale, reducerAssembly,
         };
         command.SetAction(parse =>
         {
@@ -87,6 +92,19 @@ public static class AggregateCommand
                 return ExitCodes.Usage;
             }
 
+            var assemblies = new List<Reducers.Plugins.PluginAssemblyReference>();
+            foreach (string path in parse.GetValue(reducerAssembly) ?? [])
+            {
+                string full = Path.GetFullPath(path);
+                if (!File.Exists(full))
+                {
+                    usage.Logger.LogError("--reducer-assembly {Path}: no such file.", path);
+                    return ExitCodes.Usage;
+                }
+
+                assemblies.Add(new Reducers.Plugins.PluginAssemblyReference(full, "--reducer-assembly"));
+            }
+
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
             return Run(
                 new AggregateSettings
@@ -97,6 +115,7 @@ public static class AggregateCommand
                     StaleAfter = staleSeconds is { } s ? TimeSpan.FromSeconds(s) : null,
                     Redis = redisServer,
                     Spans = spanList,
+                    ReducerAssemblies = assemblies,
                     Log = GlobalOptions.Read(parse),
                 },
                 Console.Error,
@@ -109,9 +128,15 @@ public static class AggregateCommand
     {
         using var commandLog = new CommandLog("ratadns aggregate", errors, settings.Log);
         var log = commandLog.Logger;
-        var store = new AggregatorStore(settings.Spans is { Count: > 0 } spans
-            ? new AggregatorOptions { StaleAfter = settings.StaleAfter, Spans = spans }
-            : new AggregatorOptions { StaleAfter = settings.StaleAfter });
+        var catalog = new ReducerCatalog(settings.ReducerAssemblies);
+        var defaults = new AggregatorOptions();
+        var store = new AggregatorStore(defaults with
+        {
+            StaleAfter = settings.StaleAfter,
+            Spans = settings.Spans is { Count: > 0 } spans ? spans : defaults.Spans,
+            Catalog = catalog,
+            Warn = message => log.LogWarning("{Problem}", message),
+        });
         ZeroMqResultSubscriber subscriber;
         try
         {
@@ -161,7 +186,7 @@ public static class AggregateCommand
                 app.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
-            log.LogInformation("{Received} results received, {Undecodable} undecodable, {Monitors} monitors.", subscriber.Received, subscriber.DecodeErrors, store.Monitors().Count);
+            log.LogInformation("{Received} results received, {Undecodable} undecodable, {States} states merged, {StateErrors} unusable states, {Monitors} monitors.", subscriber.Received, subscriber.DecodeErrors, store.States, store.StateErrors, store.Monitors().Count);
             return ExitCodes.Ok;
         }
     }
@@ -180,6 +205,9 @@ internal sealed record AggregateSettings
 
     /// <summary>The moving spans (null: the store's default 1, 5 and 15 minutes).</summary>
     public IReadOnlyList<AggregatorSpan>? Spans { get; init; }
+
+    /// <summary>Plugin reducer assemblies (<c>--reducer-assembly</c>).</summary>
+    public IReadOnlyList<Reducers.Plugins.PluginAssemblyReference> ReducerAssemblies { get; init; } = [];
 
     /// <summary>A Redis server whose pub/sub results are taken too (every channel).</summary>
     public (string Host, int Port)? Redis { get; init; }

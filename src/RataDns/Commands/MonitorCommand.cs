@@ -236,6 +236,7 @@ public static class MonitorCommand
             Endpoints = zeroMq.Endpoints,
             Bind = zeroMq.Bind,
             Encoding = zeroMq.Json ? ZeroMqEncoding.Json : ZeroMqEncoding.MessagePack,
+            State = zeroMq.State,
             SendHighWatermark = zeroMq.SendHighWatermark ?? defaults.SendHighWatermark,
             QueueCapacity = zeroMq.QueueCapacity ?? defaults.QueueCapacity,
             CurveServerSecretKeyFile = zeroMq.CurveSecretKeyFile,
@@ -367,13 +368,15 @@ internal sealed class PrefixedLog(TextWriter inner, string prefix) : TextWriter
 /// packet time), one JSON object per line, to the reducer's output, and flushes the outputs at each window. Count
 /// windows hold exactly W DNS packets and span from the first to the last one's timestamp; time windows are aligned
 /// on multiples of their length since 1970, and one without packets writes nothing. The last window, cut short by
-/// the end of the input or an interruption, is marked partial. Runs on the engine's merger thread.
+/// the end of the input or an interruption, is marked partial. Outputs that carry state (ZeroMQ) also get each
+/// reducer's mergeable state container (<see cref="Reducers.State.ReducerState"/>). Runs on the engine's merger thread.
 /// </summary>
 internal sealed class JsonWindowWriter : IWindowResultSink
 {
     private readonly string _serverId;
     private readonly ResultChannels _channels;
     private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(1 << 16);
+    private readonly System.Buffers.ArrayBufferWriter<byte> _state = new(1 << 16);
     private readonly Utf8JsonWriter _json;
 
     public JsonWindowWriter(string serverId, ResultChannels channels)
@@ -408,7 +411,14 @@ internal sealed class JsonWindowWriter : IWindowResultSink
             _json.WriteEndObject();
             _json.WriteEndObject();
             _json.Flush();
-            _channels.PerReducer[i].Publish(new Transport.Publishing.ResultEnvelope(reducer.Type, _serverId, _channels.ChannelNames[i], _buffer.WrittenSpan));
+            var channel = _channels.PerReducer[i];
+            _state.ResetWrittenCount();
+            if (channel.CarriesState && reducer.HasState)
+            {
+                Reducers.State.ReducerState.Write(_state, reducer, _channels.ReducerOptions[i]);
+            }
+
+            channel.Publish(new Transport.Publishing.ResultEnvelope(reducer.Type, _serverId, _channels.ChannelNames[i], _buffer.WrittenSpan, _state.WrittenSpan));
         }
 
         foreach (var channel in _channels.Distinct)

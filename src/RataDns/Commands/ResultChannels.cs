@@ -27,6 +27,9 @@ internal sealed class ResultChannels : IDisposable
     /// <summary>Each reducer's channel name (Redis channel; its type elsewhere).</summary>
     public IReadOnlyList<string> ChannelNames { get; private set; } = [];
 
+    /// <summary>Each reducer's configuration options, written into its state so a reader can make the same reducer.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, System.Text.Json.JsonElement>> ReducerOptions { get; private set; } = [];
+
     /// <summary>Every distinct channel, in order of first use.</summary>
     public IReadOnlyList<IResultChannel> Distinct => _ordered;
 
@@ -56,6 +59,7 @@ internal sealed class ResultChannels : IDisposable
 
             channels.PerReducer = perReducer;
             channels.ChannelNames = names;
+            channels.ReducerOptions = [.. configuration.Reducers.Select(r => r.Options)];
             return channels;
         }
         catch

@@ -8,6 +8,13 @@ public readonly record struct ReducerWindow(long StartNanoseconds, long EndNanos
 {
     private const double NanosecondsPerSecond = 1e9;
 
+    /// <summary>
+    /// True when the view is written for an API that shows bounds (the aggregator's): a reducer whose Fievel view has
+    /// no room for an error term (TopN's <c>[name, count]</c> pairs) then adds it (<c>[name, count, error]</c>).
+    /// False (the default) for the monitor's outputs, which keep the original shapes.
+    /// </summary>
+    public bool IncludeBounds { get; init; }
+
     /// <summary>End - Start in seconds (may be 0 or negative for a degenerate window).</summary>
     public double DurationSeconds => (EndNanoseconds - StartNanoseconds) / NanosecondsPerSecond;
 

@@ -309,7 +309,7 @@ public static class MonitorConfigurationLoader
     public static IReadOnlyList<string> ZeroMqKeys { get; } =
     [
         "Bind", "Connect", "Encoding", "SendHighWatermark", "QueueCapacity", "CurveSecretKeyFile", "CurvePublicKeyFile",
-        "AllowedClientKeysFile",
+        "AllowedClientKeysFile", "State",
     ];
 
     private static ZeroMqConfiguration? ReadZeroMq(ConfigurationObjectReader root, string baseDirectory)
@@ -370,6 +370,7 @@ public static class MonitorConfigurationLoader
             Endpoints = connect ?? bind ?? [ZeroMqConfiguration.DefaultEndpoint],
             Bind = connect is null,
             Json = json,
+            State = section.TakeBoolean("State") ?? true,
             SendHighWatermark = hwm,
             QueueCapacity = queue,
             CurveSecretKeyFile = Resolve("CurveSecretKeyFile"),

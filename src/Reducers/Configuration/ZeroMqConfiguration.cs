@@ -17,6 +17,12 @@ public sealed record ZeroMqConfiguration
     /// <summary><c>Encoding</c>: <c>msgpack</c> (default) or <c>json</c>.</summary>
     public bool Json { get; init; }
 
+    /// <summary>
+    /// <c>State</c> (default true): each result carries its reducer's mergeable state, for aggregators to merge
+    /// exactly; false sends exactly the Fievel envelope.
+    /// </summary>
+    public bool State { get; init; } = true;
+
     /// <summary><c>SendHighWatermark</c>: messages queued per subscriber before ZeroMQ drops (null: the publisher's default).</summary>
     public int? SendHighWatermark { get; init; }
 

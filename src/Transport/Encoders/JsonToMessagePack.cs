@@ -30,10 +30,19 @@ public sealed class JsonToMessagePack
     private byte[] _unescaped = new byte[256];
 
     /// <summary>Writes the MessagePack form of the single JSON value in <paramref name="json"/> to <paramref name="output"/>.</summary>
-    public void Transcode(ReadOnlySpan<byte> json, IBufferWriter<byte> output)
+    public void Transcode(ReadOnlySpan<byte> json, IBufferWriter<byte> output) => Transcode(json, output, 0);
+
+    /// <summary>
+    /// As <see cref="Transcode(ReadOnlySpan{byte}, IBufferWriter{byte})"/>, for a JSON object to which the caller
+    /// appends <paramref name="extraRootMembers"/> more members (key and value) right after: the root map's header
+    /// counts them.
+    /// </summary>
+    public void Transcode(ReadOnlySpan<byte> json, IBufferWriter<byte> output, int extraRootMembers)
     {
         ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfNegative(extraRootMembers);
         CountMembers(json);
+        _counts[0] += extraRootMembers;
         var reader = new Utf8JsonReader(json, ReaderOptions);
         var writer = new MessagePackWriter(output);
         int container = 0;

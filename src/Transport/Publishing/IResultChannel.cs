@@ -3,9 +3,11 @@ namespace RataDns.Transport.Publishing;
 /// <summary>
 /// One window result on its way out: the reducer's type, the monitor's server id, the channel name (Redis channel,
 /// or the reducer's type by default) and the result in the JSON envelope (<c>{"type","serverId","timeStamp","data",
-/// "window"}</c>, UTF-8, one object, no newline). Valid only during <see cref="IResultChannel.Publish"/>.
+/// "window"}</c>, UTF-8, one object, no newline), with the reducer's mergeable state (the MessagePack container of
+/// <c>RataDns.Reducers.State.ReducerState</c>) when a channel that carries it is among the outputs
+/// (<see cref="IResultChannel.CarriesState"/>; empty otherwise). Valid only during <see cref="IResultChannel.Publish"/>.
 /// </summary>
-public readonly ref struct ResultEnvelope(string type, string serverId, string channel, ReadOnlySpan<byte> json)
+public readonly ref struct ResultEnvelope(string type, string serverId, string channel, ReadOnlySpan<byte> json, ReadOnlySpan<byte> state = default)
 {
     public string Type { get; } = type;
 
@@ -14,6 +16,9 @@ public readonly ref struct ResultEnvelope(string type, string serverId, string c
     public string Channel { get; } = channel;
 
     public ReadOnlySpan<byte> Json { get; } = json;
+
+    /// <summary>The state container, or empty (the reducer has none, or no output carries it).</summary>
+    public ReadOnlySpan<byte> State { get; } = state;
 }
 
 /// <summary>
@@ -29,6 +34,12 @@ public interface IResultChannel : IDisposable
 
     /// <summary>Takes one result; false when it was dropped (counted in <see cref="Statistics"/>).</summary>
     bool Publish(in ResultEnvelope result);
+
+    /// <summary>
+    /// True for a channel that sends each result's mergeable state with its view (ZeroMQ, to aggregators); the
+    /// window writer then writes the state. Other channels send the view alone, exactly the Fievel envelope.
+    /// </summary>
+    bool CarriesState => false;
 
     /// <summary>Called after every result of a window was published (files flush here).</summary>
     void EndOfWindow();

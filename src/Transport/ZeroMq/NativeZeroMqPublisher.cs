@@ -112,6 +112,9 @@ public sealed class NativeZeroMqPublisher : IResultChannel
     /// <remarks>Never waits for the socket. Meant for one producer (the merger thread); a lock keeps others safe.</remarks>
     public bool Publish(in ResultEnvelope result) => _ring.TryEnqueue(result);
 
+    /// <inheritdoc />
+    public bool CarriesState => _options.State;
+
     /// <summary>Nothing to flush: every result is sent as soon as the socket thread takes it.</summary>
     public void EndOfWindow()
     {
@@ -169,7 +172,7 @@ public sealed class NativeZeroMqPublisher : IResultChannel
         }
 
         _started.Set();
-        var encoder = new ResultPayloadEncoder(_options.Encoding);
+        var encoder = new ResultPayloadEncoder(_options.Encoding, _options.State);
         while (_ring.WaitForWork())
         {
             while (_ring.TryPeek(out var slot))

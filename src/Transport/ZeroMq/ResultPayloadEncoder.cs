@@ -4,28 +4,63 @@ using RataDns.Transport.Encoders;
 namespace RataDns.Transport.ZeroMq;
 
 /// <summary>
-/// The payload frame of a queued result: its JSON envelope as is, or transcoded to MessagePack into a buffer reused
-/// from one result to the next. Owned by one socket thread.
+/// The payload frame of a queued result: its JSON envelope as is, or transcoded to MessagePack, into a buffer reused
+/// from one result to the next. With <paramref name="state"/> and a state queued with the result, the envelope gets
+/// one more member, <c>"state"</c>: the state container as MessagePack bin, or as base64 text in JSON (the members
+/// before it are exactly the Fievel envelope's). Owned by one socket thread.
 /// </summary>
-internal sealed class ResultPayloadEncoder(ZeroMqEncoding encoding)
+internal sealed class ResultPayloadEncoder(ZeroMqEncoding encoding, bool state = true)
 {
+    private static ReadOnlySpan<byte> StateMember => ",\"state\":\""u8;
+
     private readonly JsonToMessagePack _transcoder = new();
     private readonly ReusableBufferWriter _encoded = new(1 << 16);
 
     /// <summary>The bytes to send (valid until the next call); false when the JSON is invalid (a reducer bug).</summary>
     public bool TryEncode(ResultSlot slot, out byte[] payload, out int length)
     {
+        bool withState = state && slot.StateLength > 0;
         if (encoding == ZeroMqEncoding.Json)
         {
-            payload = slot.Json;
-            length = slot.JsonLength;
+            if (!withState)
+            {
+                payload = slot.Json;
+                length = slot.JsonLength;
+                return true;
+            }
+
+            // {...} -> {...,"state":"<base64>"}: the envelope is one object, so its last byte is the closing brace.
+            _encoded.Reset();
+            var json = slot.Json.AsSpan(0, slot.JsonLength).TrimEnd(" \r\n"u8);
+            if (json.Length < 2 || json[^1] != (byte)'}')
+            {
+                payload = [];
+                length = 0;
+                return false;
+            }
+
+            Append(json[..^1]);
+            Append(json.Length > 2 ? StateMember : StateMember[1..]);
+            int base64 = System.Buffers.Text.Base64.GetMaxEncodedToUtf8Length(slot.StateLength);
+            System.Buffers.Text.Base64.EncodeToUtf8(slot.State.AsSpan(0, slot.StateLength), _encoded.GetSpan(base64), out _, out int written);
+            _encoded.Advance(written);
+            Append("\"}"u8);
+            payload = _encoded.Buffer;
+            length = _encoded.WrittenCount;
             return true;
         }
 
         _encoded.Reset();
         try
         {
-            _transcoder.Transcode(slot.Json.AsSpan(0, slot.JsonLength), _encoded);
+            _transcoder.Transcode(slot.Json.AsSpan(0, slot.JsonLength), _encoded, withState ? 1 : 0);
+            if (withState)
+            {
+                var writer = new MessagePack.MessagePackWriter(_encoded);
+                writer.WriteString("state"u8);
+                writer.Write(slot.State.AsSpan(0, slot.StateLength));
+                writer.Flush();
+            }
         }
         catch (System.Text.Json.JsonException)
         {
@@ -37,6 +72,12 @@ internal sealed class ResultPayloadEncoder(ZeroMqEncoding encoding)
         payload = _encoded.Buffer;
         length = _encoded.WrittenCount;
         return true;
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(_encoded.GetSpan(bytes.Length));
+        _encoded.Advance(bytes.Length);
     }
 
     /// <summary>An <see cref="IBufferWriter{T}"/> over one array that grows and is reused (its array is sent as is).</summary>

@@ -59,7 +59,7 @@ internal sealed class ResultRing : IDisposable
                 return false;
             }
 
-            _slots[tail & _mask].Fill(result.Type, result.ServerId, result.Json);
+            _slots[tail & _mask].Fill(result.Type, result.ServerId, result.Json, result.State);
             Interlocked.Exchange(ref _tail, tail + 1); // release the slot, and a full fence before reading _sleeping
         }
 
@@ -144,7 +144,8 @@ internal sealed class ResultRing : IDisposable
 }
 
 /// <summary>
-/// One queued result: the topic (<c>&lt;type&gt;/&lt;serverId&gt;</c>, UTF-8) and the JSON envelope. The inline buffer
+/// One queued result: the topic (<c>&lt;type&gt;/&lt;serverId&gt;</c>, UTF-8), the JSON envelope and the state container
+/// (empty when there is none; always rented, since states are larger than views). The inline buffer
 /// covers most envelopes; a larger one is rented from <see cref="ArrayPool{T}.Shared"/> by the producer and returned by
 /// the socket thread once sent, so the ring holds at most <c>QueueCapacity × InlineBytes</c> between bursts of large
 /// results.
@@ -163,13 +164,17 @@ internal sealed class ResultSlot
 
     public int JsonLength { get; private set; }
 
+    public byte[] State { get; private set; } = [];
+
+    public int StateLength { get; private set; }
+
     public ResultSlot()
     {
         Json = _inline;
     }
 
     /// <summary>Producer side, while the slot is free.</summary>
-    public void Fill(string type, string serverId, ReadOnlySpan<byte> json)
+    public void Fill(string type, string serverId, ReadOnlySpan<byte> json, ReadOnlySpan<byte> state)
     {
         int topicLength = System.Text.Encoding.UTF8.GetByteCount(type) + 1 + System.Text.Encoding.UTF8.GetByteCount(serverId);
         if (Topic.Length < topicLength)
@@ -185,6 +190,9 @@ internal sealed class ResultSlot
         Json = json.Length <= InlineBytes ? _inline : ArrayPool<byte>.Shared.Rent(json.Length);
         json.CopyTo(Json);
         JsonLength = json.Length;
+        State = state.IsEmpty ? [] : ArrayPool<byte>.Shared.Rent(state.Length);
+        state.CopyTo(State);
+        StateLength = state.Length;
     }
 
     /// <summary>Socket-thread side, after the send and before the slot is handed back to the producer.</summary>
@@ -194,6 +202,13 @@ internal sealed class ResultSlot
         {
             ArrayPool<byte>.Shared.Return(Json);
             Json = _inline;
+        }
+
+        if (State.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(State);
+            State = [];
+            StateLength = 0;
         }
     }
 }

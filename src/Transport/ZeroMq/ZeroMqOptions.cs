@@ -24,6 +24,13 @@ public sealed record ZeroMqOptions
     public ZeroMqEncoding Encoding { get; init; } = ZeroMqEncoding.MessagePack;
 
     /// <summary>
+    /// Each result carries its reducer's mergeable state as the envelope's <c>"state"</c> member (MessagePack bin, or
+    /// base64 text in JSON), so aggregators merge windows and monitors exactly (docs/wire-format.md). False: exactly the
+    /// Fievel envelope.
+    /// </summary>
+    public bool State { get; init; } = true;
+
+    /// <summary>
     /// Messages queued per subscriber before the socket drops further messages to that subscriber (ZeroMQ's SNDHWM;
     /// the library's default of 1000 silently drops bursts of window results).
     /// </summary>

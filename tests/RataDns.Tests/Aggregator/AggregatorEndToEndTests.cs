@@ -121,27 +121,30 @@ public class AggregatorEndToEndTests
 
         var merged = store.Merged("RcodeCounter", "all", "1d")!;
         Assert.Equal(expected.Values.Sum(e => e.Count(r => r.GetProperty("type").GetString() == "RcodeCounter")), merged.Windows);
-        Assert.Equal(rcodes.OrderBy(r => r.Key), merged.Data.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value.GetInt64())).OrderBy(r => r.Key));
+        Assert.Equal(rcodes.OrderBy(r => r.Key), merged.Data!.Value.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value.GetInt64())).OrderBy(r => r.Key));
         Assert.True(rcodes.Values.Sum() > 0);
 
-        // QueriesPerSecond: per monitor, queries (rate × window length) over the time its windows cover; monitors add.
-        double qps = 0;
-        foreach (var results in expected.Values)
+        // QueriesPerSecond, merged from the monitors' states: every query of both monitors (rate × window length of
+        // each window) over the span from the first window's start to the last one's end, as one monitor seeing all
+        // that traffic in one window would report it.
+        double queries = 0;
+        double first = double.MaxValue;
+        double last = double.MinValue;
+        foreach (var result in expected.Values.SelectMany(e => e).Where(r => r.GetProperty("type").GetString() == "QueriesPerSecond"))
         {
-            double queries = 0;
-            double seconds = 0;
-            foreach (var result in results.Where(r => r.GetProperty("type").GetString() == "QueriesPerSecond"))
-            {
-                var window = result.GetProperty("window");
-                double length = window.GetProperty("end").GetDouble() - window.GetProperty("start").GetDouble();
-                queries += result.GetProperty("data").GetProperty("qps").GetDouble() * length;
-                seconds += length;
-            }
-
-            qps += queries / seconds;
+            var window = result.GetProperty("window");
+            double start = window.GetProperty("start").GetDouble();
+            double end = window.GetProperty("end").GetDouble();
+            queries += result.GetProperty("data").GetProperty("qps").GetDouble() * (end - start);
+            first = Math.Min(first, start);
+            last = Math.Max(last, end);
         }
 
-        double mergedQps = store.Merged("QueriesPerSecond", "all", "1d")!.Data.GetProperty("qps").GetDouble();
+        double qps = queries / (last - first);
+        var mergedRate = store.Merged("QueriesPerSecond", "all", "1d")!;
+        Assert.Equal("state", mergedRate.Merge);
+        Assert.False(mergedRate.Approximate);
+        double mergedQps = mergedRate.Data!.Value.GetProperty("qps").GetDouble();
         Assert.Equal(qps, mergedQps, 1e-9 * qps);
         Assert.True(qps > 0);
         File.Delete(other);

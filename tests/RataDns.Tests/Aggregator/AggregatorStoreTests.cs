@@ -85,13 +85,13 @@ public class AggregatorStoreTests
         Assert.Equal(["1m", "5m", "15m"], store.Spans());
         var one = store.Merged(Qps, "ns1", "1m")!;
         Assert.Equal(1, one.Windows);
-        SameJson("""{"qps":10}""", one.Data);
+        SameJson("""{"qps":10}""", one.Data!.Value);
         Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(540), one.From);
         Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(600), one.To);
 
         var five = store.Merged(Qps, "ns1", "5m")!;
         Assert.Equal(5, five.Windows);
-        SameJson("""{"qps":8}""", five.Data); // (6+7+8+9+10)/5
+        SameJson("""{"qps":8}""", five.Data!.Value); // (6+7+8+9+10)/5
 
         Assert.Equal(2, store.Merged(Qps, "all", "90s")!.Windows);
         Assert.Equal(10, store.Merged(Qps, "all", "15m")!.Windows);
@@ -132,13 +132,13 @@ public class AggregatorStoreTests
         Assert.Equal(2, history.Count);
         Assert.All(history, h => Assert.Equal(2, h.Windows));
         Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(10), history[0].To);
-        SameJson("""{"NOERROR":11,"SERVFAIL":1}""", history[0].Data);
+        SameJson("""{"NOERROR":11,"SERVFAIL":1}""", history[0].Data!.Value);
         Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(20), history[1].To);
-        SameJson("""{"NOERROR":12,"SERVFAIL":1}""", history[1].Data);
+        SameJson("""{"NOERROR":12,"SERVFAIL":1}""", history[1].Data!.Value);
 
         var one = store.History("RcodeCounter", "ns1", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(30));
         Assert.Equal(3, one.Count);
-        SameJson("""{"NOERROR":3}""", one[2].Data);
+        SameJson("""{"NOERROR":3}""", one[2].Data!.Value);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public class DistinctSketchMergeTests
         Observe(all, 0, 5000, "10.0.0.1");
         Observe(all, 2500, 7500, "10.0.0.2");
 
-        var merged = ResultMerger.Merge("DistinctCounter", [Result("a", a), Result("b", b)]);
+        var merged = ViewMerger.Merge(ViewMergeRule.DistinctEstimates, [Result("a", a), Result("b", b)])!.Value;
         var single = JsonDocument.Parse(ReducerTestSupport.Data(all)).RootElement;
 
         Assert.Equal("sketch", merged.GetProperty("merged").GetString());
@@ -43,7 +43,7 @@ public class DistinctSketchMergeTests
         var b = Reducer(sketch: false);
         Observe(a, 0, 5000, "10.0.0.1");
         Observe(b, 2500, 7500, "10.0.0.2");
-        var merged = ResultMerger.Merge("DistinctCounter", [Result("a", a), Result("b", b)]);
+        var merged = ViewMerger.Merge(ViewMergeRule.DistinctEstimates, [Result("a", a), Result("b", b)])!.Value;
         long sum = JsonDocument.Parse(ReducerTestSupport.Data(a)).RootElement.GetProperty("qnames").GetInt64()
             + JsonDocument.Parse(ReducerTestSupport.Data(b)).RootElement.GetProperty("qnames").GetInt64();
         Assert.False(merged.TryGetProperty("merged", out _));

@@ -45,7 +45,7 @@ public class HeavyHitterMergeBoundTests
             results.Add(new WindowResult("TopClients", server, window, window, window + 1, window / 3, 0, JsonDocument.Parse(ReducerTestSupport.Data(reducer)).RootElement.Clone()));
         }
 
-        var merged = ResultMerger.Merge("TopClients", results);
+        var merged = ViewMerger.Merge(ViewMergeRule.HeavyHitters, results)!.Value;
         Assert.Equal(truth.Values.Sum(), merged.GetProperty("total").GetInt64());
         var top = merged.GetProperty("top").EnumerateArray().ToList();
         Assert.Equal(5, top.Count);

@@ -23,10 +23,10 @@ public class ResultMergerTests
     {
         var all = store.Merged(type, "all", "1m")!;
         Assert.Equal(3, all.Windows);
-        SameJson(expectedAll, all.Data);
+        SameJson(expectedAll, all.Data!.Value);
         if (expectedNs1 is not null)
         {
-            SameJson(expectedNs1, store.Merged(type, "ns1", "1m")!.Data);
+            SameJson(expectedNs1, store.Merged(type, "ns1", "1m")!.Data!.Value);
         }
     }
 
@@ -193,6 +193,6 @@ public class ResultMergerTests
             store.Add(Utf8(Envelope("QueriesWithUnderscoredName", "ns1", i, i, i + 1, $$"""{"a_b.":[{"sender":"10.0.0.{{i}}"}]}""")));
         }
 
-        SameJson("""{"a_b.":[{"sender":"10.0.0.0"},{"sender":"10.0.0.1"}]}""", store.Merged("QueriesWithUnderscoredName", "all", "1m")!.Data);
+        SameJson("""{"a_b.":[{"sender":"10.0.0.0"},{"sender":"10.0.0.1"}]}""", store.Merged("QueriesWithUnderscoredName", "all", "1m")!.Data!.Value);
     }
 }

@@ -89,16 +89,16 @@ public class ZeroMqResultSubscriberTests
         {
             foreach (string scope in new[] { "ns1", "ns2", "all" })
             {
-                SameJson(reference.Merged(type, scope, "1m")!.Data.GetRawText(), store.Merged(type, scope, "1m")!.Data);
+                SameJson(reference.Merged(type, scope, "1m")!.Data!.Value.GetRawText(), store.Merged(type, scope, "1m")!.Data!.Value);
             }
 
             // The MessagePack server's data equals the JSON server's.
-            SameJson(store.Merged(type, "ns1", "1m")!.Data.GetRawText(), store.Merged(type, "ns2", "1m")!.Data);
+            SameJson(store.Merged(type, "ns1", "1m")!.Data!.Value.GetRawText(), store.Merged(type, "ns2", "1m")!.Data!.Value);
         }
 
-        SameJson("""{"qps":199.41968870586592}""", store.Merged("QueriesPerSecond", "all", "1m")!.Data);
-        SameJson("""{"NOERROR":436,"NXDOMAIN":64}""", store.Merged("RcodeCounter", "all", "1m")!.Data);
-        SameJson("""[["www.yoze391.de.",52],["tozu228.test.",26]]""", store.Merged("TopNQ", "all", "1m")!.Data);
+        SameJson("""{"qps":199.41968870586592}""", store.Merged("QueriesPerSecond", "all", "1m")!.Data!.Value);
+        SameJson("""{"NOERROR":436,"NXDOMAIN":64}""", store.Merged("RcodeCounter", "all", "1m")!.Data!.Value);
+        SameJson("""[["www.yoze391.de.",52],["tozu228.test.",26]]""", store.Merged("TopNQ", "all", "1m")!.Data!.Value);
     }
 
     [Fact]

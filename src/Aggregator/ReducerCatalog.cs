@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using RataDns.Reducers;
+using RataDns.Reducers.Configuration;
+using RataDns.Reducers.Plugins;
+using RataDns.Reducers.State;
+
+namespace RataDns.Aggregator;
+
+/// <summary>
+/// The reducers the aggregator merges with: for a type and its options (as a state container names them), an
+/// instance made by <see cref="ReducerRegistry.Create"/> exactly as a monitor makes it, built-in or from the plugin
+/// assemblies given to the aggregator (<c>--reducer-assembly</c>), so windows and monitors merge with the reducer's
+/// own <see cref="Reducer.Merge"/> and are written with its own <see cref="Reducer.WriteData"/>. A type that cannot be
+/// made (unknown here, a plugin whose assembly was not given, options this build refuses) is remembered with the
+/// reason, which the merged results and the log report. Thread-safe.
+/// </summary>
+public sealed class ReducerCatalog(IReadOnlyList<PluginAssemblyReference>? reducerAssemblies = null)
+{
+    private readonly IReadOnlyList<PluginAssemblyReference> _assemblies = reducerAssemblies ?? [];
+    private readonly ConcurrentDictionary<(string Type, string Options), Entry> _entries = new();
+
+    /// <summary>The plugin assemblies reducers are looked for in (besides the built-in ones).</summary>
+    public IReadOnlyList<PluginAssemblyReference> ReducerAssemblies => _assemblies;
+
+    /// <summary>The reducer for <paramref name="type"/> with <paramref name="options"/>, or null with the reason.</summary>
+    public Entry For(string type, IReadOnlyDictionary<string, JsonElement> options)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentNullException.ThrowIfNull(options);
+        return _entries.GetOrAdd((type, ReducerState.CanonicalOptions(options)), static (key, state) => Create(key.Type, state.Options, state.Assemblies), (Options: options, Assemblies: _assemblies));
+    }
+
+    /// <summary>The reducer for <paramref name="type"/> with its default options (for its view-merge rule).</summary>
+    public Entry For(string type) => For(type, new Dictionary<string, JsonElement>());
+
+    private static Entry Create(string type, IReadOnlyDictionary<string, JsonElement> options, IReadOnlyList<PluginAssemblyReference> assemblies)
+    {
+        try
+        {
+            var prototype = ReducerRegistry.Create(new ReducerConfiguration
+            {
+                Name = type,
+                Options = options,
+                ReducerAssemblies = assemblies,
+                Path = type,
+                Origin = "aggregator",
+            });
+            if (!string.Equals(prototype.Type, type, StringComparison.Ordinal))
+            {
+                return new Entry(null, $"'{type}' names the reducer {prototype.Type} here (spelled differently)");
+            }
+
+            return new Entry(prototype, null);
+        }
+        catch (ConfigurationException e)
+        {
+            string reason = assemblies.Count == 0 && !ReducerRegistry.IsKnown(type)
+                ? $"{type} is not a built-in reducer and no plugin assembly was given (--reducer-assembly)"
+                : e.Message;
+            return new Entry(null, reason);
+        }
+    }
+
+    /// <summary>A type and options made into a reducer (<see cref="Prototype"/>), or why not (<see cref="Problem"/>).</summary>
+    public sealed class Entry(Reducer? prototype, string? problem)
+    {
+        private readonly Lock _scratchLock = new();
+        private Reducer? _scratch;
+
+        /// <summary>The reducer (never observes packets: instances for merging are made with CreateEmpty).</summary>
+        public Reducer? Prototype { get; } = prototype;
+
+        public string? Problem { get; } = problem;
+
+        /// <summary>How the type's views merge when there is no state.</summary>
+        public ViewMergeRule ViewMerge => Prototype?.ViewMerge ?? ViewMergeRule.None;
+
+        /// <summary>
+        /// Reads <paramref name="header"/>'s value into a scratch instance, to check a state once as it arrives.
+        /// </summary>
+        /// <exception cref="InvalidDataException">The value is not a state of this reducer.</exception>
+        public void Check(ReducerStateHeader header)
+        {
+            var prototype = Prototype ?? throw new InvalidOperationException(Problem);
+            lock (_scratchLock)
+            {
+                _scratch ??= prototype.CreateEmpty();
+                ReducerState.ReadInto(_scratch, header.Body);
+                _scratch.Clear();
+            }
+        }
+    }
+}
