@@ -106,7 +106,7 @@ public sealed class AggregatorStore : IAggregatorView
         }
     }
 
-    public MergedResult? Merged(string type, string scope, string span)
+    public MergedResult? Merged(string type, string scope, string span, DateTimeOffset? at = null)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(scope);
@@ -125,7 +125,7 @@ public sealed class AggregatorStore : IAggregatorView
                 return null;
             }
 
-            newest = histories.Max(h => h.NewestEnd);
+            newest = at is { } end ? Seconds(end) : histories.Max(h => h.NewestEnd);
             double after = newest - length.TotalSeconds;
             foreach (var history in histories)
             {

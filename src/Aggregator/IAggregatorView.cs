@@ -49,8 +49,11 @@ public interface IAggregatorView
     /// <summary>Reducer types received so far.</summary>
     IReadOnlyList<string> Types();
 
-    /// <summary>One type merged over a span for a server (its serverId) or all ("all"); null when nothing fits.</summary>
-    MergedResult? Merged(string type, string scope, string span);
+    /// <summary>
+    /// One type merged over a span for a server (its serverId) or all ("all"), ending at the newest window, or at
+    /// <paramref name="at"/> (a past time: the dashboard's rewind); null when nothing fits.
+    /// </summary>
+    MergedResult? Merged(string type, string scope, string span, DateTimeOffset? at = null);
 
     /// <summary>
     /// The per-window history of one type for a server or all ("all": windows of the same time merged across

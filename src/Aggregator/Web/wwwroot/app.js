@@ -9,7 +9,6 @@
   const MAX_SERVER_LINES = 6;
   const MIN_REFRESH_MS = 1000;
   const HEALTH_REFRESH_MS = 5000;
-  const SPAN_SECONDS = { '1m': 60, '5m': 300, '15m': 900 };
 
   // The panels and the reducer type each one reads.
   const PANEL_TYPES = ['TopNQ', 'QueriesSummary', 'RcodeCounter', 'QtypeCounter', 'ResponseLatency',
@@ -19,7 +18,7 @@
     servers: [], types: [], spans: ['1m', '5m', '15m'],
     scope: 'all', span: '1m',
     paused: false, timeline: [], rewindIndex: null,
-    rateSeries: [], refreshing: false, again: false, lastRefresh: 0, timer: null, ready: false,
+    rateSeries: [], panelMeta: {}, refreshing: false, again: false, lastRefresh: 0, timer: null, ready: false,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -134,7 +133,7 @@
     const H = entries.length * row + 4;
     const max = Math.max(...entries.map((e) => e[1]), 1);
     const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
-    entries.forEach(([label, value], i) => {
+    entries.forEach(([label, value, valueText, valueTitle], i) => {
       const yTop = i * row + 2;
       const text = String(label);
       const shown = text.length > 30 ? text.slice(0, 29) + '…' : text;
@@ -143,84 +142,38 @@
       root.append(t);
       const w = Math.max(1, ((W - labelW - valueW) * value) / max);
       root.append(svg('rect', { x: labelW, y: yTop + 2, width: w, height: row - 6, rx: 2, fill: options.color || COLORS[0] }));
-      root.append(svg('text', { x: labelW + w + 4, y: yTop + 13 }, (options.format || fmt)(value)));
+      const v = svg('text', { x: labelW + w + 4, y: yTop + 13, class: valueTitle ? 'bar-value bounded' : 'bar-value' }, valueText ?? (options.format || fmt)(value));
+      if (valueTitle) v.append(svg('title', {}, valueTitle));
+      root.append(v);
     });
     container.replaceChildren(root);
   }
 
-  // ---- merging windows on the client (rewind) ----------------------------------------------------
-  // When paused at a past time, a panel shows the windows of the chosen span that end at or before it,
-  // merged here with the reducer's own rule (sums, unions; latency percentiles from the summed histogram).
+  // ---- bounds ------------------------------------------------------------------------------------
+  // Heavy-hitter counts come with an error term (Space-Saving): the true count lies in [count - error, count].
+  // An exact count is shown as it is; a bounded one as "lo–hi" with the bound explained on hover. A panel merged
+  // from views only (monitors that send no state) is marked approximate, with why on hover.
 
-  function sumMaps(list) {
-    const out = {};
-    for (const m of list) if (isObject(m)) for (const [k, v] of Object.entries(m)) if (typeof v === 'number') out[k] = (out[k] || 0) + v;
-    return out;
+  function boundText(count, error) {
+    return error > 0 ? `${fmt(count - error, 0)}–${fmt(count, 0)}` : fmt(count, 0);
   }
 
-  function mergeData(type, list) {
-    list = list.filter((d) => d !== null && d !== undefined);
-    if (list.length === 0) return null;
-    if (list.length === 1) return list[0];
-    switch (type) {
-      case 'RcodeCounter':
-      case 'QtypeCounter':
-        return sumMaps(list);
-      case 'TopNQ': {
-        const counts = {};
-        for (const pairs of list) if (Array.isArray(pairs)) for (const [n, c] of pairs) counts[n] = (counts[n] || 0) + c;
-        return Object.entries(counts).sort((a, b) => b[1] - a[1]);
-      }
-      case 'QueriesSummary': {
-        const out = {};
-        for (const m of list) for (const [sender, byType] of Object.entries(m || {})) {
-          const o = out[sender] || (out[sender] = {});
-          for (const [qtype, names] of Object.entries(byType || {})) o[qtype] = [...new Set([...(o[qtype] || []), ...names])];
-        }
-        return out;
-      }
-      case 'QueriesWithUnderscoredName': {
-        const out = {};
-        for (const m of list) for (const [name, items] of Object.entries(m || {})) out[name] = [...(out[name] || []), ...items].slice(0, 50);
-        return out;
-      }
-      case 'TopNxdomainNames': {
-        const counts = {}; let total = 0;
-        for (const d of list) {
-          total += d.total || 0;
-          for (const e of d.top || []) counts[e.name] = (counts[e.name] || 0) + e.count;
-        }
-        return { total, top: Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([name, count]) => ({ name, count })) };
-      }
-      case 'MalformedCounter': {
-        const out = { total: 0, malformed: 0, reasons: {} };
-        for (const d of list) {
-          out.total += d.total || 0; out.malformed += d.malformed || 0;
-          for (const [r, v] of Object.entries(d.reasons || {})) {
-            const o = out.reasons[r] || (out.reasons[r] = { count: 0, examples: [] });
-            o.count += v.count || 0; o.examples = [...o.examples, ...(v.examples || [])].slice(0, 5);
-          }
-        }
-        return out;
-      }
-      case 'ResponseLatency': {
-        const out = { matched: 0, unanswered: 0, unsolicited: 0, untracked: 0, pending: 0, latencyUs: {}, histogram: [] };
-        const buckets = {}; let max = 0;
-        for (const d of list) {
-          for (const k of ['matched', 'unanswered', 'unsolicited', 'untracked']) out[k] += d[k] || 0;
-          out.pending = d.pending || 0; // pending is a level, not a count: the latest one
-          max = Math.max(max, (d.latencyUs && d.latencyUs.max) || 0);
-          for (const b of d.histogram || []) buckets[b.leUs] = (buckets[b.leUs] || 0) + b.count;
-        }
-        out.histogram = Object.entries(buckets).map(([le, count]) => ({ leUs: Number(le), count })).sort((a, b) => a.leUs - b.leUs);
-        const total = out.histogram.reduce((s, b) => s + b.count, 0);
-        const pct = (q) => { let c = 0; for (const b of out.histogram) { c += b.count; if (c >= q * total) return b.leUs; } return max; };
-        out.latencyUs = total > 0 ? { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), p999: pct(0.999), max } : {};
-        return out;
-      }
-      default:
-        return list[list.length - 1];
-    }
+  function boundTitle(count, error) {
+    return error > 0
+      ? `between ${count - error} and ${count}: the summary kept this name's count with an error of at most ${error} (more distinct keys than its Capacity)`
+      : 'exact count';
+  }
+
+  function markApproximate(panelId, meta) {
+    const h2 = document.querySelector(`#${panelId} h2`);
+    if (!h2) return;
+    const old = h2.querySelector('.approx');
+    if (old) old.remove();
+    if (!meta || !meta.approximate) return;
+    const why = (meta.problems && meta.problems.length > 0) ? meta.problems.join('; ')
+      : 'merged from the windows\' views (the monitors sent no state): counts that a window did not list are missing';
+    const badge = el('span', { class: 'badge approx', title: why }, '≈ approximate');
+    h2.append(' ', badge);
   }
 
   // ---- panels -----------------------------------------------------------------------------------
@@ -235,14 +188,15 @@
       }
     }
     const max = Math.max(...top.map((e) => e[1]), 1);
-    const rows = top.slice(0, 15).map(([name, count]) => {
+    const rows = top.slice(0, 15).map(([name, count, error = 0]) => {
       const clients = [...(askers[name] || [])];
       // Sizes go through CSSOM, not a style attribute, which the Content-Security-Policy forbids.
       const bar = el('div', { class: 'name-bar' });
       bar.style.width = `${Math.max(2, (100 * count) / max)}%`;
       const who = clients.length === 0 ? 'clients: not in QueriesSummary'
         : `${clients.length} client${clients.length === 1 ? '' : 's'}: ${clients.slice(0, 6).join(', ')}${clients.length > 6 ? ', …' : ''}`;
-      return el('tr', {}, el('td', { class: 'name' }, name, bar, el('div', { class: 'clients' }, who)), el('td', { class: 'num' }, fmt(count, 0)));
+      const value = el('td', { class: error > 0 ? 'num bounded' : 'num', title: boundTitle(count, error) }, boundText(count, error));
+      return el('tr', {}, el('td', { class: 'name' }, name, bar, el('div', { class: 'clients' }, who)), value);
     });
     container.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'name'), el('th', { class: 'num' }, 'queries'))), el('tbody', {}, ...rows)));
   }
@@ -286,7 +240,8 @@
     if (!isObject(d) || !Array.isArray(d.top)) { noData(container); return; }
     const head = el('div', { class: 'muted' }, `total ${fmt(d.total, 0)}`);
     const chart = el('div');
-    barChart(chart, d.top.slice(0, 12).map((e) => [e.name, e.count]), { color: COLORS[1], empty: 'none in this span' });
+    barChart(chart, d.top.slice(0, 12).map((e) => [e.name, e.count, boundText(e.count, e.error || 0), (e.error || 0) > 0 ? boundTitle(e.count, e.error) : undefined]),
+      { color: COLORS[1], empty: 'none in this span' });
     container.replaceChildren(head, chart);
   }
 
@@ -385,23 +340,17 @@
 
   // The panels' data: merged over the span now, or (paused on the slider) merged here from the history
   // windows of the span that ends at the chosen time.
+  // The panels' data, merged by the aggregator over the span ending now, or (paused on the slider) ending at the
+  // chosen time: always the reducers' own merge, never a second set of rules here.
   async function loadPanels() {
     const at = state.rewindIndex === null ? null : state.timeline[state.rewindIndex];
     const known = PANEL_TYPES.filter(has);
-    if (at === null) {
-      // One request for every panel; a type with nothing in the span is null (no 404s in the console).
-      const merged = known.length === 0 ? {}
-        : await getJson(`/api/merged?types=${known.map(encodeURIComponent).join(',')}&${scopeQuery()}&span=${encodeURIComponent(state.span)}`);
-      return Object.fromEntries(PANEL_TYPES.map((t) => [t, merged && merged[t] ? merged[t].data : null]));
-    }
-    const entries = await Promise.all(PANEL_TYPES.map(async (type) => {
-      if (!has(type)) return [type, null];
-      const seconds = SPAN_SECONDS[state.span] || 60;
-      const to = at / 1000, from = to - seconds + 0.001;
-      const windows = await getJson(`/api/history/${type}?${scopeQuery()}&from=${from}&to=${to}`);
-      return [type, mergeData(type, (windows || []).map((w) => w.data))];
-    }));
-    return Object.fromEntries(entries);
+    // One request for every panel; a type with nothing in the span is null (no 404s in the console).
+    const when = at === null ? '' : `&at=${at / 1000}`;
+    const merged = known.length === 0 ? {}
+      : await getJson(`/api/merged?types=${known.map(encodeURIComponent).join(',')}&${scopeQuery()}&span=${encodeURIComponent(state.span)}${when}`);
+    state.panelMeta = Object.fromEntries(PANEL_TYPES.map((t) => [t, merged && merged[t] ? merged[t] : null]));
+    return Object.fromEntries(PANEL_TYPES.map((t) => [t, merged && merged[t] ? merged[t].data : null]));
   }
 
   function renderPanels(d) {
@@ -413,6 +362,12 @@
     renderTopList('nxdomain', d.TopNxdomainNames);
     renderMalformed(d.MalformedCounter);
     renderUnderscored(d.QueriesWithUnderscoredName);
+    const meta = state.panelMeta || {};
+    for (const [panel, type] of [['top-names-panel', 'TopNQ'], ['clients-by-qtype-panel', 'QueriesSummary'], ['rcodes-panel', 'RcodeCounter'],
+      ['qtypes-panel', 'QtypeCounter'], ['latency-panel', 'ResponseLatency'], ['nxdomain-panel', 'TopNxdomainNames'],
+      ['malformed-panel', 'MalformedCounter'], ['underscored-panel', 'QueriesWithUnderscoredName']]) {
+      markApproximate(panel, meta[type]);
+    }
   }
 
   function updateTimeline() {
@@ -547,9 +502,9 @@
     connect();
   }
 
-  // In node (a test of the merge rules) there is no document: export the pure helpers instead of starting.
+  // In node there is no document: export the pure helpers instead of starting.
   if (typeof document === 'undefined') {
-    if (typeof module !== 'undefined') module.exports = { mergeData, niceMax };
+    if (typeof module !== 'undefined') module.exports = { boundText, niceMax };
     return;
   }
   document.addEventListener('DOMContentLoaded', start);

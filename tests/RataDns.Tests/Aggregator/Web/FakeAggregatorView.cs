@@ -45,7 +45,7 @@ internal sealed class FakeAggregatorView : IAggregatorView
 
     public IReadOnlyList<string> Types() => [.. DataByType.Keys];
 
-    public MergedResult? Merged(string type, string scope, string span)
+    public MergedResult? Merged(string type, string scope, string span, DateTimeOffset? at = null)
     {
         if (!DataByType.TryGetValue(type, out var json) || !Spans().Contains(span) || (scope != "all" && scope != "ns1"))
         {
