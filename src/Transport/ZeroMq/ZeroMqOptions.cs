@@ -40,7 +40,7 @@ public sealed record ZeroMqOptions
     public int QueueCapacity { get; init; } = 256;
 
     /// <summary>How long messages still queued in the socket may take to leave when the publisher is disposed.</summary>
-    public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan Linger { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>CurveZMQ: the monitor's secret key, Z85 text (40 characters) as <c>ratadns keygen</c> writes it.</summary>
     public string? CurveServerSecretKeyFile { get; init; }
