@@ -8,6 +8,13 @@ public readonly record struct ReducerWindow(long StartNanoseconds, long EndNanos
 {
     private const double NanosecondsPerSecond = 1e9;
 
+    /// <summary>
+    /// Whether views that hold Space-Saving estimates also write each entry's error bound (TopN and TopNQ:
+    /// <c>[name, count, error]</c> instead of the Fievel pair <c>[name, count]</c>). False for monitors' results;
+    /// an aggregator sets it where its API shows the bounds.
+    /// </summary>
+    public bool IncludeBounds { get; init; }
+
     /// <summary>End - Start in seconds (may be 0 or negative for a degenerate window).</summary>
     public double DurationSeconds => (EndNanoseconds - StartNanoseconds) / NanosecondsPerSecond;
 
