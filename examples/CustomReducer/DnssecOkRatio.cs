@@ -1,7 +1,9 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
-using RataDns.Reducers;
 using RataDns.Reducers.Configuration;
+using RataDns.Reducers.State;
+using RataDns.Reducers;
 
 namespace RataDns.Examples.CustomReducer;
 
@@ -94,6 +96,37 @@ public sealed class DnssecOkRatio : Reducer
         writer.WriteNumber("ratio"u8, _messages == 0 ? 0 : (double)_do / _messages);
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, messages, edns, do]</c>: the counts, not the ratio, which follows from them for any merge of windows.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(4);
+        writer.Write(1);
+        writer.Write(_messages);
+        writer.Write(_edns);
+        writer.Write(_do);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 4, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _messages = StateReading.Count(ref reader, Type, "messages");
+        _edns = StateReading.Count(ref reader, Type, "edns");
+        _do = StateReading.Count(ref reader, Type, "do");
+    }
+
+    /// <summary>
+    /// None: adding views would add the ratios too. Results without state (older monitors) are reported as not
+    /// mergeable; with state the counts merge exactly and the ratio is recomputed.
+    /// </summary>
+    public override ViewMergeRule ViewMerge => ViewMergeRule.None;
 
     /// <inheritdoc />
     public override void Reset()

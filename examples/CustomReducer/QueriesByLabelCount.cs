@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using RataDns.Reducers;
+using MessagePack;
 using RataDns.Reducers.Configuration;
+using RataDns.Reducers.State;
+using RataDns.Reducers;
 
 namespace RataDns.Examples.CustomReducer;
 
@@ -121,6 +123,68 @@ public sealed class QueriesByLabelCount : Reducer
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
+
+    /// <summary>Results carry the state below, so an aggregator merges windows and monitors exactly.</summary>
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, queries, questions, {labels: count}]</c>: a layout number first (a later version of the plugin that
+    /// changes the layout writes 2 and can still read 1), the counters, then the non-zero buckets by label count
+    /// (MaxLabels for the last one). MaxLabels itself is an option, so the reader was made with the same one.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(4);
+        writer.Write(1);
+        writer.Write(_queries);
+        writer.Write(_questions);
+        int nonZero = 0;
+        foreach (long count in _counts)
+        {
+            nonZero += count != 0 ? 1 : 0;
+        }
+
+        writer.WriteMapHeader(nonZero);
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            if (_counts[i] != 0)
+            {
+                writer.Write(i);
+                writer.Write(_counts[i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads what <see cref="WriteState"/> wrote. The bytes come from the network: the number of buckets is checked
+    /// against this instance's before anything is looped over, and every bucket index against the array.
+    /// </summary>
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 4, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _queries = StateReading.Count(ref reader, Type, "queries");
+        _questions = StateReading.Count(ref reader, Type, "questions");
+        int buckets = reader.ReadMapHeader();
+        if ((uint)buckets > (uint)_counts.Length)
+        {
+            throw new InvalidDataException($"{Type} state: {buckets} buckets; MaxLabels {MaxLabels} has {_counts.Length}.");
+        }
+
+        for (int i = 0; i < buckets; i++)
+        {
+            int labels = reader.ReadInt32();
+            if ((uint)labels >= (uint)_counts.Length || _counts[labels] != 0)
+            {
+                throw new InvalidDataException($"{Type} state: bucket {labels} is out of range or repeated.");
+            }
+
+            _counts[labels] = StateReading.Count(ref reader, Type, "a bucket");
+        }
+    }
+
+    /// <summary>Views alone combine by adding numbers key-wise.</summary>
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset()

@@ -59,6 +59,21 @@ internal static class CounterSupport
     {
         writer.WriteArrayHeader(2);
         writer.Write(layout);
+        WriteCounts(ref writer, counts);
+    }
+
+    /// <summary>Reads what <see cref="WriteState"/> wrote into <paramref name="counts"/> (all zero before).</summary>
+    /// <exception cref="InvalidDataException">A value outside the counted field, a negative count, a repeated value.</exception>
+    public static void ReadState(ref MessagePackReader reader, long[] counts, string reducer, int layout = 1)
+    {
+        StateReading.ExactArrayHeader(ref reader, 2, reducer, "items");
+        StateReading.Layout(ref reader, layout, reducer);
+        ReadCounts(ref reader, counts, reducer, "counts");
+    }
+
+    /// <summary>One array of counters as <c>{value: count, ...}</c>: the non-zero ones, in value order.</summary>
+    public static void WriteCounts(ref MessagePackWriter writer, long[] counts)
+    {
         int nonZero = 0;
         foreach (long count in counts)
         {
@@ -76,16 +91,14 @@ internal static class CounterSupport
         }
     }
 
-    /// <summary>Reads what <see cref="WriteState"/> wrote into <paramref name="counts"/> (all zero before).</summary>
+    /// <summary>Reads what <see cref="WriteCounts"/> wrote into <paramref name="counts"/> (all zero before).</summary>
     /// <exception cref="InvalidDataException">A value outside the counted field, a negative count, a repeated value.</exception>
-    public static void ReadState(ref MessagePackReader reader, long[] counts, string reducer, int layout = 1)
+    public static void ReadCounts(ref MessagePackReader reader, long[] counts, string reducer, string what)
     {
-        StateReading.ExactArrayHeader(ref reader, 2, reducer, "items");
-        StateReading.Layout(ref reader, layout, reducer);
         int entries = reader.ReadMapHeader();
         if ((uint)entries > (uint)counts.Length)
         {
-            throw new InvalidDataException($"{reducer} state: {entries} counts; at most {counts.Length}.");
+            throw new InvalidDataException($"{reducer} state: {entries} {what}; at most {counts.Length}.");
         }
 
         for (int i = 0; i < entries; i++)
@@ -93,15 +106,15 @@ internal static class CounterSupport
             int value = reader.ReadInt32();
             if ((uint)value >= (uint)counts.Length)
             {
-                throw new InvalidDataException($"{reducer} state: value {value} outside 0..{counts.Length - 1}.");
+                throw new InvalidDataException($"{reducer} state: {what}: value {value} outside 0..{counts.Length - 1}.");
             }
 
             if (counts[value] != 0)
             {
-                throw new InvalidDataException($"{reducer} state: value {value} appears twice.");
+                throw new InvalidDataException($"{reducer} state: {what}: value {value} appears twice.");
             }
 
-            counts[value] = StateReading.Count(ref reader, reducer, $"the count of {value}");
+            counts[value] = StateReading.Count(ref reader, reducer, $"the count of {value} in {what}");
         }
     }
 

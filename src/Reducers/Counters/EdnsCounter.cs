@@ -1,4 +1,6 @@
 using System.Text.Json;
+using MessagePack;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Counters;
 
@@ -94,6 +96,41 @@ public sealed class EdnsCounter : Reducer
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, queries, edns, do, clientSubnet, {version: count}, {sizeBucket: count}]</c>: the counters, the non-zero
+    /// counts by EDNS version, and by UDP size bucket (0 = "&lt;512" .. 4 = "&gt;=4096").
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(7);
+        writer.Write(1);
+        writer.Write(_queries);
+        writer.Write(_edns);
+        writer.Write(_do);
+        writer.Write(_clientSubnet);
+        CounterSupport.WriteCounts(ref writer, _versions);
+        CounterSupport.WriteCounts(ref writer, _sizes);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 7, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _queries = StateReading.Count(ref reader, Type, "queries");
+        _edns = StateReading.Count(ref reader, Type, "edns");
+        _do = StateReading.Count(ref reader, Type, "do");
+        _clientSubnet = StateReading.Count(ref reader, Type, "clientSubnet");
+        CounterSupport.ReadCounts(ref reader, _versions, Type, "versions");
+        CounterSupport.ReadCounts(ref reader, _sizes, Type, "udpSize");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset()

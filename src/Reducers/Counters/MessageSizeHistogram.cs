@@ -1,4 +1,6 @@
 using System.Text.Json;
+using MessagePack;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Counters;
 
@@ -54,6 +56,33 @@ public sealed class MessageSizeHistogram : Reducer
         WriteBuckets(writer, _responses);
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, {bucket: count}, {bucket: count}]</c>: the non-zero buckets (0 = "0-63" .. 8 = "4096+") of queries,
+    /// then of responses.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(3);
+        writer.Write(1);
+        CounterSupport.WriteCounts(ref writer, _queries);
+        CounterSupport.WriteCounts(ref writer, _responses);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 3, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        CounterSupport.ReadCounts(ref reader, _queries, Type, "queries");
+        CounterSupport.ReadCounts(ref reader, _responses, Type, "responses");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset()

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using MessagePack;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Counters;
 
@@ -50,6 +52,30 @@ public sealed class OpcodeCounter : Reducer
         CounterSupport.WriteByCountThenKey(writer, _responses, CounterSupport.OpcodeName);
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary><c>[1, {opcode: count}, {opcode: count}]</c>: the non-zero counters of queries, then of responses.</summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(3);
+        writer.Write(1);
+        CounterSupport.WriteCounts(ref writer, _queries);
+        CounterSupport.WriteCounts(ref writer, _responses);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 3, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        CounterSupport.ReadCounts(ref reader, _queries, Type, "queries");
+        CounterSupport.ReadCounts(ref reader, _responses, Type, "responses");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset()

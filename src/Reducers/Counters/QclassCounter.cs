@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MessagePack;
 
 namespace RataDns.Reducers.Counters;
 
@@ -44,6 +45,18 @@ public sealed class QclassCounter : Reducer
         ArgumentNullException.ThrowIfNull(writer);
         CounterSupport.WriteByCountThenKey(writer, _counts, CounterSupport.ClassName);
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary><c>[1, {qclass: count}]</c>: the non-zero counters by 16-bit QCLASS value.</summary>
+    public override void WriteState(ref MessagePackWriter writer) => CounterSupport.WriteState(ref writer, _counts);
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader) => CounterSupport.ReadState(ref reader, _counts, Type);
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset() => Array.Clear(_counts);

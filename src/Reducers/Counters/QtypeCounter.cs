@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MessagePack;
 
 namespace RataDns.Reducers.Counters;
 
@@ -43,6 +44,18 @@ public sealed class QtypeCounter : Reducer
         ArgumentNullException.ThrowIfNull(writer);
         CounterSupport.WriteByCountThenKey(writer, _counts, CounterSupport.TypeName);
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary><c>[1, {qtype: count}]</c>: the non-zero counters by 16-bit QTYPE value.</summary>
+    public override void WriteState(ref MessagePackWriter writer) => CounterSupport.WriteState(ref writer, _counts);
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader) => CounterSupport.ReadState(ref reader, _counts, Type);
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset() => Array.Clear(_counts);

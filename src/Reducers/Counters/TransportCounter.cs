@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.Capture;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Counters;
 
@@ -62,6 +64,34 @@ public sealed class TransportCounter : Reducer
         writer.WriteNumber("tcp6"u8, _tcp6);
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary><c>[1, udp4, udp6, tcp4, tcp6]</c>.</summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(5);
+        writer.Write(1);
+        writer.Write(_udp4);
+        writer.Write(_udp6);
+        writer.Write(_tcp4);
+        writer.Write(_tcp6);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 5, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _udp4 = StateReading.Count(ref reader, Type, "udp4");
+        _udp6 = StateReading.Count(ref reader, Type, "udp6");
+        _tcp4 = StateReading.Count(ref reader, Type, "tcp4");
+        _tcp6 = StateReading.Count(ref reader, Type, "tcp6");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset()

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 using RataDns.Reducers.Summaries;
 
 namespace RataDns.Reducers.Extended;
@@ -99,6 +101,67 @@ public sealed class DistinctCounter : Reducer
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, precision, seed, qnameRegisters, clientRegisters]</c>: the sketches' precision p and hash seed (an
+    /// unsigned 64-bit integer), then each sketch's 2^p registers as bin. The view's "sketch" option does not change it.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(5);
+        writer.Write(1);
+        writer.Write(_names.Precision);
+        writer.Write(_names.Seed);
+        writer.Write(_names.Registers);
+        writer.Write(_clients.Registers);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidDataException">Also when the state's precision or seed is not this instance's: such
+    /// sketches do not merge.</exception>
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 5, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        int precision = reader.ReadInt32();
+        if (precision != _names.Precision)
+        {
+            throw new InvalidDataException($"{Type} state: precision {precision}; this instance's is {_names.Precision}.");
+        }
+
+        ulong seed = reader.ReadUInt64();
+        if (seed != _names.Seed)
+        {
+            throw new InvalidDataException($"{Type} state: another hash seed than this instance's (configure the same Seed everywhere).");
+        }
+
+        ReadRegisters(ref reader, _names, "qnames");
+        ReadRegisters(ref reader, _clients, "clients");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.DistinctEstimates;
+
+    private void ReadRegisters(ref MessagePackReader reader, HyperLogLog into, string what)
+    {
+        var bytes = reader.ReadBytes() ?? throw new InvalidDataException($"{Type} state: the {what} registers are nil.");
+        if (bytes.Length != into.Registers.Length)
+        {
+            throw new InvalidDataException($"{Type} state: {bytes.Length} {what} registers; a sketch of precision {into.Precision} has {into.Registers.Length}.");
+        }
+
+        try
+        {
+            into.Merge(HyperLogLog.FromRegisters(into.Seed, System.Buffers.BuffersExtensions.ToArray(bytes)));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{Type} state: the {what} registers: {e.Message}", e);
+        }
     }
 
     /// <inheritdoc />

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using MessagePack;
+using RataDns.Reducers.State;
 using RataDns.Reducers.Summaries;
 
 namespace RataDns.Reducers.Extended;
@@ -83,6 +85,21 @@ public abstract class HeavyHitterReducer : Reducer
     }
 
     /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, totalWeight, capacity, [[key, count, error], ...]]</c>: the Space-Saving summary, every monitored key
+    /// (bin: a lowercase wire-form name, or a client's 4 or 16 address bytes) by count ascending.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer) => SummaryState.Write(ref writer, _summary);
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader) => SummaryState.Read(ref reader, _summary, IsStoredKey, Type);
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.HeavyHitters;
+
+    /// <inheritdoc />
     public override void Reset() => _summary.Reset();
 
     /// <summary>
@@ -90,4 +107,10 @@ public abstract class HeavyHitterReducer : Reducer
     /// <see cref="RankedKeys.MaxTextLength"/> bytes, ASCII) and returns its length.
     /// </summary>
     protected abstract int FormatKey(ReadOnlySpan<byte> key, Span<byte> text);
+
+    /// <summary>
+    /// Whether a key read from a state is one this reducer stores (and <see cref="FormatKey"/> can write): by default
+    /// a name in uncompressed wire form.
+    /// </summary>
+    protected virtual bool IsStoredKey(ReadOnlySpan<byte> key) => StateKeys.IsWireName(key);
 }

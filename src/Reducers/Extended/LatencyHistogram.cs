@@ -51,6 +51,41 @@ internal sealed class LatencyHistogram
         _max = Math.Max(_max, other._max);
     }
 
+    /// <summary>
+    /// Replaces the histogram with bucket counts and a maximum read from a state (the total follows from them).
+    /// </summary>
+    /// <exception cref="ArgumentException">Not <see cref="BucketCount"/> counts, a negative count, a total beyond a
+    /// 64-bit count, or a maximum that does not lie in the last non-empty bucket (0 when all are empty).</exception>
+    public void Load(ReadOnlySpan<long> counts, long max)
+    {
+        if (counts.Length != BucketCount)
+        {
+            throw new ArgumentException($"{counts.Length} buckets; a latency histogram has {BucketCount}.", nameof(counts));
+        }
+
+        long total = 0;
+        int last = -1;
+        for (int i = 0; i < BucketCount; i++)
+        {
+            if (counts[i] < 0 || counts[i] > long.MaxValue - total)
+            {
+                throw new ArgumentException($"Bucket {i} holds {counts[i]}: negative, or the total overflows.", nameof(counts));
+            }
+
+            total += counts[i];
+            last = counts[i] != 0 ? i : last;
+        }
+
+        if (last < 0 ? max != 0 : max < 0 || BucketOf(max) != last)
+        {
+            throw new ArgumentException($"A maximum of {max} µs outside the last non-empty bucket ({last}).", nameof(max));
+        }
+
+        counts.CopyTo(_counts);
+        _total = total;
+        _max = max;
+    }
+
     public void Clear()
     {
         Array.Clear(_counts);

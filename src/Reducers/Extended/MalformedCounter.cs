@@ -1,6 +1,9 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.Counters;
 using RataDns.Reducers.Original;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Extended;
 
@@ -168,6 +171,111 @@ public sealed class MalformedCounter : Reducer
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, {reason: count}, [[reason, time, client, qname, offset, section, size], ...]]</c>: the non-zero counts by
+    /// <see cref="DnsParseStatus"/> value, then the kept examples, per reason by time: packet time in nanoseconds,
+    /// the client's address bytes (bin), the first question's name in wire form as received (bin, or nil), the
+    /// fault's offset, its <see cref="DnsSection"/> value, the message size.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(3);
+        writer.Write(1);
+        CounterSupport.WriteCounts(ref writer, _counts);
+        int examples = 0;
+        foreach (int held in _exampleCounts)
+        {
+            examples += held;
+        }
+
+        writer.WriteArrayHeader(examples);
+        for (int reason = 0; reason < ReasonCount; reason++)
+        {
+            for (int i = 0; i < _exampleCounts[reason]; i++)
+            {
+                int slot = (reason * _examplesPerReason) + i;
+                writer.WriteArrayHeader(7);
+                writer.Write(reason);
+                writer.Write(_exampleTimes[slot]);
+                writer.Write(_exampleAddresses.AsSpan(slot * AddressBytes, _exampleAddressLengths[slot]));
+                if (_exampleNameLengths[slot] == NoName)
+                {
+                    writer.WriteNil();
+                }
+                else
+                {
+                    writer.Write(_exampleNames.AsSpan(slot * DnsName.MaxWireLength, _exampleNameLengths[slot]));
+                }
+
+                writer.Write(_exampleOffsets[slot]);
+                writer.Write((int)_exampleSections[slot]);
+                writer.Write(_exampleSizes[slot]);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidDataException">Also for more examples of a reason than this instance keeps or than
+    /// the reason's count, an example of "ok", an address longer than 16 bytes, a name not in wire form.</exception>
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 3, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        CounterSupport.ReadCounts(ref reader, _counts, Type, "reasons");
+        int examples = StateReading.ArrayHeader(ref reader, ReasonCount * _examplesPerReason, Type, "examples");
+        Span<byte> address = stackalloc byte[AddressBytes];
+        Span<byte> name = stackalloc byte[DnsName.MaxWireLength];
+        for (int e = 0; e < examples; e++)
+        {
+            StateReading.ExactArrayHeader(ref reader, 7, Type, "items of an example");
+            int reason = reader.ReadInt32();
+            if (reason <= (int)DnsParseStatus.Ok || reason >= ReasonCount)
+            {
+                throw new InvalidDataException($"{Type} state: an example of reason {reason}; examples are of 1..{ReasonCount - 1}.");
+            }
+
+            if (_exampleCounts[reason] >= Math.Min(_examplesPerReason, _counts[reason]))
+            {
+                throw new InvalidDataException($"{Type} state: more examples of reason {reason} than kept or counted.");
+            }
+
+            long time = reader.ReadInt64();
+            int addressLength = StateReading.Bytes(ref reader, address, AddressBytes, Type, "an example's client");
+            int nameLength = NoName;
+            if (!reader.TryReadNil())
+            {
+                nameLength = StateReading.Bytes(ref reader, name, DnsName.MaxWireLength, Type, "an example's qname");
+                if (!StateKeys.IsWireName(name[..nameLength]))
+                {
+                    throw new InvalidDataException($"{Type} state: an example's qname is not a name in wire form.");
+                }
+            }
+
+            int offset = reader.ReadInt32();
+            int section = reader.ReadInt32();
+            int size = reader.ReadInt32();
+            if ((uint)section > (uint)DnsSection.End || offset < 0 || size < 0)
+            {
+                throw new InvalidDataException($"{Type} state: an example with section {section}, offset {offset}, size {size}.");
+            }
+
+            int slot = ClaimSlot(reason, time);
+            address[..addressLength].CopyTo(_exampleAddresses.AsSpan(slot * AddressBytes));
+            _exampleAddressLengths[slot] = (byte)addressLength;
+            name[..Math.Max(nameLength, 0)].CopyTo(_exampleNames.AsSpan(slot * DnsName.MaxWireLength));
+            _exampleNameLengths[slot] = (short)nameLength;
+            _exampleOffsets[slot] = offset;
+            _exampleSections[slot] = (DnsSection)section;
+            _exampleSizes[slot] = size;
+        }
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset()

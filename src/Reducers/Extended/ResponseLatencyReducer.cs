@@ -1,7 +1,10 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.Counters;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Extended;
 
@@ -78,6 +81,10 @@ public sealed class ResponseLatencyReducer : Reducer
     private long _unsolicited;
     private long _untracked;
     private long _clock = long.MinValue;
+
+    // The pending level of states read in (ReadState) and merged: queries pending at a window's end in a monitor
+    // whose pending table did not travel.
+    private long _carriedPending;
 
     public ResponseLatencyReducer(int timeoutMilliseconds = DefaultTimeoutMilliseconds, int pendingCapacity = DefaultPendingCapacity)
         : this(timeoutMilliseconds, pendingCapacity, FingerprintKey.Random())
@@ -172,7 +179,9 @@ public sealed class ResponseLatencyReducer : Reducer
     public override void Merge(Reducer other)
     {
         var same = RequireMergeable<ResponseLatencyReducer>(other);
-        if (same._timeoutNanoseconds != _timeoutNanoseconds || same._pending.Capacity != _pending.Capacity || !same._key.Equals(_key))
+        // Fingerprints made under different keys cannot be matched; an instance read from a state has none to match.
+        bool foreignFingerprints = !same._key.Equals(_key) && (same._pending.Count != 0 || same._unsolicitedResponses.Count != 0);
+        if (same._timeoutNanoseconds != _timeoutNanoseconds || same._pending.Capacity != _pending.Capacity || foreignFingerprints)
         {
             throw new ArgumentException($"Cannot merge {Type} reducers with different options or fingerprint keys (make partials with CreateEmpty).", nameof(other));
         }
@@ -181,6 +190,7 @@ public sealed class ResponseLatencyReducer : Reducer
         _unanswered += same._unanswered;
         _unsolicited += same._unsolicited;
         _untracked += same._untracked;
+        _carriedPending += same._carriedPending;
 
         // Responses of the other partial that found no query there may answer a query pending here.
         for (int u = same._unsolicitedResponses.Oldest; u != ExchangeTable.None; u = same._unsolicitedResponses.NewerThan(u))
@@ -260,7 +270,7 @@ public sealed class ResponseLatencyReducer : Reducer
         writer.WriteNumber("unanswered"u8, _unanswered);
         writer.WriteNumber("unsolicited"u8, _unsolicited);
         writer.WriteNumber("untracked"u8, _untracked);
-        writer.WriteNumber("pending"u8, _pending.Count);
+        writer.WriteNumber("pending"u8, PendingLevel);
         writer.WriteStartObject("latencyUs"u8);
         WritePercentile(writer, "p50"u8, 0.5);
         WritePercentile(writer, "p90"u8, 0.9);
@@ -285,6 +295,85 @@ public sealed class ResponseLatencyReducer : Reducer
         writer.WriteEndObject();
     }
 
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, unanswered, unsolicited, untracked, pending, max, {bucket: count}]</c>: the window's counters, the
+    /// pending level (queries waiting at the window's end), the largest latency in µs and the non-empty histogram
+    /// buckets by index (0..527; "matched" is their sum). The pending queries themselves and the remembered
+    /// unsolicited responses only serve matching inside one monitor and are not part of it.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(7);
+        writer.Write(1);
+        writer.Write(_unanswered);
+        writer.Write(_unsolicited);
+        writer.Write(_untracked);
+        writer.Write(PendingLevel);
+        writer.Write(_latencies.Max);
+        int buckets = 0;
+        for (int i = 0; i < LatencyHistogram.BucketCount; i++)
+        {
+            buckets += _latencies.CountAt(i) != 0 ? 1 : 0;
+        }
+
+        writer.WriteMapHeader(buckets);
+        for (int i = 0; i < LatencyHistogram.BucketCount; i++)
+        {
+            if (_latencies.CountAt(i) != 0)
+            {
+                writer.Write(i);
+                writer.Write(_latencies.CountAt(i));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The pending level read is carried (<see cref="Pending"/> stays 0): it adds in <see cref="Merge"/> and
+    /// is replaced by the later window's in <see cref="MergeLater"/>.</remarks>
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 7, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _unanswered = StateReading.Count(ref reader, Type, "unanswered");
+        _unsolicited = StateReading.Count(ref reader, Type, "unsolicited");
+        _untracked = StateReading.Count(ref reader, Type, "untracked");
+        _carriedPending = StateReading.Count(ref reader, Type, "pending");
+        long max = StateReading.Count(ref reader, Type, "max");
+        long[] buckets = new long[LatencyHistogram.BucketCount];
+        CounterSupport.ReadCounts(ref reader, buckets, Type, "histogram buckets");
+        try
+        {
+            _latencies.Load(buckets, max);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{Type} state: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Merge"/>, except the pending level: <paramref name="later"/>'s (the same monitor at the end of a
+    /// later window) replaces this one's, since the queries pending at this window's end are either among those or
+    /// were matched or expired in the later window. Meant for instances read from states (no pending queries of
+    /// their own).
+    /// </summary>
+    public override void MergeLater(Reducer later)
+    {
+        var same = RequireMergeable<ResponseLatencyReducer>(later);
+        long level = same._carriedPending;
+        Merge(same);
+        _carriedPending = level;
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.LatencyHistogram;
+
+    /// <summary>Queries pending at the window's end: those of the table and those carried by a state read in.</summary>
+    private long PendingLevel => _pending.Count + _carriedPending;
+
     /// <summary>Clears the window's counters, histogram and remembered unsolicited responses; keeps pending queries.</summary>
     public override void Reset()
     {
@@ -292,6 +381,7 @@ public sealed class ResponseLatencyReducer : Reducer
         _unanswered = 0;
         _unsolicited = 0;
         _untracked = 0;
+        _carriedPending = 0;
         _unsolicitedResponses.Clear();
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Extended;
 
@@ -45,6 +46,9 @@ public sealed class TopClientsReducer : HeavyHitterReducer
 
         return System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(key), text);
     }
+
+    /// <inheritdoc />
+    protected override bool IsStoredKey(ReadOnlySpan<byte> key) => StateKeys.IsAddress(key);
 
     /// <summary>The address as text (RFC 5952 for IPv6); lowercase hex for a length that is neither 4 nor 16.</summary>
     internal static string FormatAddress(ReadOnlySpan<byte> address)

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Original;
 
@@ -147,6 +149,39 @@ public sealed class AlonePacketsReducer : Reducer
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, queries, answers, [refused, [[key, balance], ...]]]</c>: the message counts and every key with its
+    /// balance (queries minus answers, zero included: it holds a place in the table), in the order first seen; a key
+    /// is <c>[id, 2 bytes][client port, 2 bytes][address length][address][qname, lowercase wire form, or nothing]</c>.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(4);
+        writer.Write(1);
+        writer.Write(_queries);
+        writer.Write(_answers);
+        KeyTableState.Write(ref writer, _balances);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 4, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _queries = StateReading.Count(ref reader, Type, "queries");
+        _answers = StateReading.Count(ref reader, Type, "answers");
+        KeyTableState.Read(ref reader, _balances, IsBalanceKey, long.MinValue + 1, long.MaxValue, Type, "the balances");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
+
+    private static bool IsBalanceKey(ReadOnlySpan<byte> key) =>
+        StateKeys.Skip(ref key, 4) && StateKeys.SkipAddress(ref key) && (key.IsEmpty || StateKeys.IsWireName(key));
 
     /// <inheritdoc />
     public override void Reset()

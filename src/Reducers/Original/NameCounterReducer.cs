@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 using RataDns.Reducers.Summaries;
 
 namespace RataDns.Reducers.Original;
@@ -70,6 +72,22 @@ public sealed class NameCounterReducer : Reducer
 
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, totalWeight, capacity, [[name, count, error], ...]]</c>: the Space-Saving summary, every monitored name
+    /// (lowercase wire form, bin) by count ascending.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer) => SummaryState.Write(ref writer, _summary);
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader) =>
+        SummaryState.Read(ref reader, _summary, StateKeys.IsWireName, Type);
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset() => _summary.Reset();

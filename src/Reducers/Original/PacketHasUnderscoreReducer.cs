@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Original;
 
@@ -103,6 +105,35 @@ public sealed class PacketHasUnderscoreReducer : Reducer
 
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, log, [refused, [[sender, cnt], ...]]]</c>: the distinct queries kept (see
+    /// <c>UnderscoredQueryLog.WriteState</c>), then the senders (<c>[address length][address]</c>) with their counts.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(3);
+        writer.Write(1);
+        _log.WriteState(ref writer);
+        KeyTableState.Write(ref writer, _senders);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 3, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _log.ReadState(ref reader, Type);
+        KeyTableState.Read(ref reader, _senders, IsSenderKey, 1, long.MaxValue, Type, "the senders");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
+
+    private static bool IsSenderKey(ReadOnlySpan<byte> key) => StateKeys.SkipAddress(ref key) && key.IsEmpty;
 
     /// <inheritdoc />
     public override void Reset()

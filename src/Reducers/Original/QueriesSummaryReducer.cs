@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Original;
 
@@ -176,6 +178,34 @@ public sealed class QueriesSummaryReducer : Reducer
             }
         }
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, [refused, [[key, 0], ...]]]</c>: the kept triples in the order they were first seen, each key
+    /// <c>[address length][address][qtype, 2 bytes big-endian][qname, lowercase wire form]</c>, and how many were refused.
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(2);
+        writer.Write(1);
+        KeyTableState.Write(ref writer, _triples);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 2, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        KeyTableState.Read(ref reader, _triples, IsTripleKey, 0, 0, Type, "the triples");
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Union;
+
+    private static bool IsTripleKey(ReadOnlySpan<byte> key) =>
+        StateKeys.SkipAddress(ref key) && StateKeys.Skip(ref key, 2) && StateKeys.IsWireName(key);
 
     /// <inheritdoc />
     public override void Reset() => _triples.Reset();

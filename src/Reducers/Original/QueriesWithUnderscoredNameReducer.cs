@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Original;
 
@@ -74,6 +76,28 @@ public sealed class QueriesWithUnderscoredNameReducer : Reducer
 
         writer.WriteEndObject();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary><c>[1, log]</c>: the distinct queries kept (see <c>UnderscoredQueryLog.WriteState</c>).</summary>
+    public override void WriteState(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(2);
+        writer.Write(1);
+        _log.WriteState(ref writer);
+    }
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader)
+    {
+        StateReading.ExactArrayHeader(ref reader, 2, Type, "items");
+        StateReading.Layout(ref reader, 1, Type);
+        _log.ReadState(ref reader, Type);
+    }
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
     public override void Reset() => _log.Reset();

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using MessagePack;
+using RataDns.Reducers.State;
 using RataDns.Reducers.Summaries;
 
 namespace RataDns.Reducers.Original;
@@ -9,7 +11,9 @@ namespace RataDns.Reducers.Original;
 /// never more than N entries (the original returned every name tied with the N-th: a bug). Names are written as
 /// <see cref="NameCounterReducer"/> writes them. Bounded by a <see cref="SpaceSavingSummary"/> of <c>Capacity</c>
 /// names (option, default 10000): exact while a window has at most that many distinct names, and any name whose
-/// count exceeds total / capacity is always among the candidates.
+/// count exceeds total / capacity is always among the candidates. For a window with
+/// <see cref="ReducerWindow.IncludeBounds"/> (an aggregator's API) each pair is <c>[qname, count, error]</c>: the
+/// name's true count lies in [count - error, count].
 /// </summary>
 public sealed class TopNReducer : Reducer
 {
@@ -65,11 +69,31 @@ public sealed class TopNReducer : Reducer
             writer.WriteStartArray();
             writer.WriteStringValue(ranked.Text(i));
             writer.WriteNumberValue(ranked.CountOf(i));
+            if (window.IncludeBounds)
+            {
+                writer.WriteNumberValue(ranked.ErrorOf(i));
+            }
             writer.WriteEndArray();
         }
 
         writer.WriteEndArray();
     }
+
+    /// <inheritdoc />
+    public override bool HasState => true;
+
+    /// <summary>
+    /// <c>[1, totalWeight, capacity, [[name, count, error], ...]]</c>: the Space-Saving summary, every monitored name
+    /// (lowercase wire form, bin) by count ascending (see docs/wire-format.md, "Reducer state").
+    /// </summary>
+    public override void WriteState(ref MessagePackWriter writer) => SummaryState.Write(ref writer, _summary);
+
+    /// <inheritdoc />
+    public override void ReadState(ref MessagePackReader reader) =>
+        SummaryState.Read(ref reader, _summary, StateKeys.IsWireName, Type);
+
+    /// <inheritdoc />
+    public override ViewMergeRule ViewMerge => ViewMergeRule.RankedPairs;
 
     /// <inheritdoc />
     public override void Reset() => _summary.Reset();

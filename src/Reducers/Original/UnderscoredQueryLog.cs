@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MessagePack;
 using RataDns.DnsWire;
+using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Original;
 
@@ -56,6 +58,20 @@ internal sealed class UnderscoredQueryLog
 
         _examples.AddRefused(other._examples.Refused);
     }
+
+    /// <summary>
+    /// <c>[refused, [[key, count], ...]]</c>: the distinct queries in the order first seen with how often each was
+    /// asked, and how many were refused; a key is <c>[sender length][sender][server length][server][qtype, 2 bytes]
+    /// [qclass, 2 bytes][qname, wire form as sent]</c>.
+    /// </summary>
+    public void WriteState(ref MessagePackWriter writer) => KeyTableState.Write(ref writer, _examples);
+
+    /// <summary>Reads what <see cref="WriteState"/> wrote (into a reset log).</summary>
+    public void ReadState(ref MessagePackReader reader, string reducer) =>
+        KeyTableState.Read(ref reader, _examples, IsQueryKey, 1, long.MaxValue, reducer, "the queries");
+
+    private static bool IsQueryKey(ReadOnlySpan<byte> key) =>
+        StateKeys.SkipAddress(ref key) && StateKeys.SkipAddress(ref key) && StateKeys.Skip(ref key, 4) && StateKeys.IsWireName(key);
 
     public void Reset() => _examples.Reset();
 

@@ -16,6 +16,10 @@ internal sealed class PluginLoadContext : AssemblyLoadContext
     private static readonly string[] SharedAssemblies =
     [
         "RataDns.Reducers", "RataDns.DnsWire", "RataDns.Capture", "System", "netstandard", "mscorlib",
+
+        // The reducer API's state methods take MessagePack's reader and writer: a plugin's own copy would be
+        // another type and its overrides would not match.
+        "MessagePack", "MessagePack.Annotations",
     ];
 
     private readonly AssemblyDependencyResolver _resolver;

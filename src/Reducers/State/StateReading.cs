@@ -54,7 +54,7 @@ public static class StateReading
     }
 
     /// <summary>Reads a byte string (bin) of at most <paramref name="maxLength"/> bytes into <paramref name="destination"/>; returns its length.</summary>
-    public static int Bytes(ref MessagePackReader reader, Span<byte> destination, int maxLength, string reducer, string what)
+    public static int Bytes(ref MessagePackReader reader, scoped Span<byte> destination, int maxLength, string reducer, string what)
     {
         var bytes = reader.ReadBytes() ?? throw new InvalidDataException($"{reducer} state: {what} is nil.");
         if (bytes.Length > maxLength || bytes.Length > destination.Length)

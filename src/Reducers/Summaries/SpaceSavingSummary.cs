@@ -355,6 +355,90 @@ public sealed partial class SpaceSavingSummary
         }
     }
 
+    /// <summary>
+    /// The monitored counters by count ascending, then key descending: the order <see cref="Load"/> takes them in,
+    /// so a summary written out this way and loaded back has the same counts, errors, <see cref="MinCount"/> and
+    /// <see cref="TotalWeight"/>. Allocates the result (meant for writing a window's state).
+    /// </summary>
+    public int[] CountersInLoadOrder()
+    {
+        int[] order = SortedCounters();
+        Array.Reverse(order);
+        return order;
+    }
+
+    /// <summary>
+    /// Monitors <paramref name="key"/> with <paramref name="count"/> and <paramref name="error"/> as read from a
+    /// stored summary (a window's state), into a summary that was just <see cref="Reset"/>: keys come in ascending
+    /// count order (<see cref="CountersInLoadOrder"/>), so each joins the largest bucket or a new one after it, O(1).
+    /// <see cref="TotalWeight"/> is set afterwards with <see cref="LoadTotalWeight"/>. Not the packet path: a
+    /// failed check throws and leaves the summary to be reset by the caller.
+    /// </summary>
+    /// <exception cref="ArgumentException">The key is longer than <see cref="MaxKeyLength"/> or already monitored,
+    /// the summary is full, the count is below 1 or below the last one loaded, or the error is outside 0..count.</exception>
+    public void Load(ReadOnlySpan<byte> key, long count, long error)
+    {
+        if (key.Length > MaxKeyLength)
+        {
+            throw new ArgumentException($"A key of {key.Length} bytes; at most {MaxKeyLength}.", nameof(key));
+        }
+
+        if (_monitored == _capacity)
+        {
+            throw new ArgumentException($"The summary already monitors its {_capacity} keys.", nameof(key));
+        }
+
+        if (count < 1 || (_maxBucket != NoBucket && count < _bucketCount[_maxBucket]))
+        {
+            throw new ArgumentException($"A count of {count}: counts are at least 1 and loaded in ascending order.", nameof(count));
+        }
+
+        if (error < 0 || error > count)
+        {
+            throw new ArgumentException($"An error of {error} for a count of {count}: errors lie in 0..count.", nameof(error));
+        }
+
+        ulong hash = HashKey(key);
+        if (Find(key, hash) >= 0)
+        {
+            throw new ArgumentException("The key is already monitored.", nameof(key));
+        }
+
+        int counter = _monitored++;
+        StoreKey(counter, key, hash);
+        _errors[counter] = error;
+        InsertIndex(counter);
+        PlaceCounter(counter, count, searchFrom: _maxBucket);
+    }
+
+    /// <summary>
+    /// Sets <see cref="TotalWeight"/> after the keys were <see cref="Load"/>ed. The total bounds the guaranteed
+    /// counts (count - error, each at most the key's true weight) of the monitored keys from above.
+    /// </summary>
+    /// <exception cref="ArgumentException">The total is below the sum of the guaranteed counts.</exception>
+    public void LoadTotalWeight(long totalWeight)
+    {
+        long guaranteed = 0;
+        for (int c = 0; c < _monitored && totalWeight >= 0; c++)
+        {
+            long term = _bucketCount[_counterBucket[c]] - _errors[c];
+            if (term > totalWeight - guaranteed)
+            {
+                guaranteed = -1;
+                break;
+            }
+
+            guaranteed += term;
+        }
+
+        if (totalWeight < 0 || guaranteed < 0)
+        {
+            throw new ArgumentException($"A total weight of {totalWeight} below the guaranteed counts of the monitored keys.", nameof(totalWeight));
+        }
+
+        _totalWeight = totalWeight;
+    }
+
     /// <summary>Forgets every key and the total weight; keeps all memory (and the hash key).</summary>
     public void Reset()
     {

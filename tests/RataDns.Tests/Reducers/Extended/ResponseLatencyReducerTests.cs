@@ -257,6 +257,12 @@ public class ResponseLatencyReducerTests
         first.Merge(second);
         Assert.Equal((1L, 1L, 1L, 2), (first.Matched, first.Unanswered, first.Unsolicited, first.Pending));
         Assert.Equal(30_000, ParseData(first).Get("latencyUs").Get("max").GetInt64());
-        Assert.Throws<ArgumentException>(() => first.Merge(new ResponseLatencyReducer(timeoutMilliseconds: 100)));
+
+        // Another fingerprint key: its pending queries cannot be matched here. One with nothing to match (a state
+        // read back) merges whatever its key.
+        var foreign = new ResponseLatencyReducer(timeoutMilliseconds: 100);
+        first.Merge(foreign);
+        ObserveAll(foreign, [Q("10.0.0.2", "e.example", id: 5, time: 102 * Millisecond)]);
+        Assert.Throws<ArgumentException>(() => first.Merge(foreign));
     }
 }
