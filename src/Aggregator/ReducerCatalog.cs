@@ -15,8 +15,16 @@ namespace RataDns.Aggregator;
 /// made (unknown here, a plugin whose assembly was not given, options this build refuses) is remembered with the
 /// reason, which the merged results and the log report. Thread-safe.
 /// </summary>
+/// <remarks>
+/// The options come from the monitors (inside their states): distinct option sets are bounded
+/// (<see cref="MaxConfigurations"/>), so a monitor that sends ever new options cannot make the aggregator build
+/// reducers without end; each reducer's own option bounds (Capacity at most 2^20, ...) apply as on a monitor.
+/// </remarks>
 public sealed class ReducerCatalog(IReadOnlyList<PluginAssemblyReference>? reducerAssemblies = null)
 {
+    /// <summary>The most (type, options) pairs made into reducers; later ones are refused with a reason.</summary>
+    public const int MaxConfigurations = 256;
+
     private readonly IReadOnlyList<PluginAssemblyReference> _assemblies = reducerAssemblies ?? [];
     private readonly ConcurrentDictionary<(string Type, string Options), Entry> _entries = new();
 
@@ -28,7 +36,13 @@ public sealed class ReducerCatalog(IReadOnlyList<PluginAssemblyReference>? reduc
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(options);
-        return _entries.GetOrAdd((type, ReducerState.CanonicalOptions(options)), static (key, state) => Create(key.Type, state.Options, state.Assemblies), (Options: options, Assemblies: _assemblies));
+        var key = (type, ReducerState.CanonicalOptions(options));
+        if (_entries.Count >= MaxConfigurations && !_entries.ContainsKey(key))
+        {
+            return new Entry(null, $"more than {MaxConfigurations} reducer configurations were received; {type} with options {key.Item2} is not made");
+        }
+
+        return _entries.GetOrAdd(key, static (key, state) => Create(key.Type, state.Options, state.Assemblies), (Options: options, Assemblies: _assemblies));
     }
 
     /// <summary>The reducer for <paramref name="type"/> with its default options (for its view-merge rule).</summary>

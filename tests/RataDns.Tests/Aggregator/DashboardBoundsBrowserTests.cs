@@ -41,7 +41,7 @@ public class DashboardBoundsBrowserTests
             var truth = new Dictionary<string, long>();
             for (int window = 0; window < 2; window++)
             {
-                var topNq = ReducerRegistry.Create(Entry("TopNQ", ("N", 5), ("Capacity", 4)));
+                var topNq = ReducerRegistry.Create(Entry("TopNQ", ("N", 4), ("Capacity", 4)));
                 var rcodes = ReducerRegistry.Create(Entry("RcodeCounter"));
                 var queries = new List<TestPacket>();
                 for (int i = 0; i < 60; i++)
@@ -154,5 +154,5 @@ public class DashboardBoundsBrowserTests
     }
 
     private static Dictionary<string, JsonElement> OptionsOf(Reducer reducer) =>
-        reducer.Type == "TopNQ" ? Entry("TopNQ", ("N", 5), ("Capacity", 4)).Options.ToDictionary() : [];
+        reducer.Type == "TopNQ" ? Entry("TopNQ", ("N", 4), ("Capacity", 4)).Options.ToDictionary() : [];
 }

@@ -104,7 +104,10 @@ public class ExactMergeTests
                 var configuration = Configuration(server, capture, "\"WindowMilliseconds\": 10000", """{"OutputMethod": "zmq"}""");
                 var publisher = publishers[server];
                 var errors = new StringWriter();
-                Assert.True(0 == MonitorCommand.Run(configuration, null, errors, default, new MonitorRunOptions { PinThreads = false, ZeroMq = () => publisher, Statistics = true }), errors.ToString());
+                // The run closes its outputs at the end; the socket stays open here until everything has arrived (in
+                // the program, NetMQConfig.Cleanup at exit waits for the linger; in a test process nothing does).
+                var kept = new KeptOpenChannel(publisher);
+                Assert.True(0 == MonitorCommand.Run(configuration, null, errors, default, new MonitorRunOptions { PinThreads = false, ZeroMq = () => kept, Statistics = true }), errors.ToString());
                 Assert.True(publisher.Statistics.Dropped == 0, errors.ToString());
             }
 
@@ -124,7 +127,12 @@ public class ExactMergeTests
             {
                 var history = store.History("RcodeCounter", server, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue);
                 windows[server] = history.Count;
-                Assert.True(history.Count >= 38, $"{server}: {history.Count} windows");
+                Assert.True(history.Count >= 38, $"{server}: {history.Count} windows; {subscriber.Received} received, {store.Monitors().Sum(m => m.Windows)} stored, {store.StateErrors} state errors, {store.Rejected} rejected");
+            }
+
+            foreach (var publisher in publishers.Values)
+            {
+                publisher.Dispose();
             }
 
             Assert.Equal(0, subscriber.DecodeErrors);
@@ -216,7 +224,7 @@ public class ExactMergeTests
         Assert.Equal(rcodes.OrderBy(r => r.Key), Counts(merged["RcodeCounter"]).OrderBy(r => r.Key));
 
         // Question types of queries (every question).
-        var qtypes = queries.SelectMany(m => m.Questions).GroupBy(q => q.Type).ToDictionary(g => g.Key, g => (long)g.Count());
+        var qtypes = queries.SelectMany(m => m.Questions).GroupBy(q => Qtypes.GetValueOrDefault(q.Type, "TYPE" + q.Type)).ToDictionary(g => g.Key, g => (long)g.Count());
         Assert.Equal(qtypes.OrderBy(r => r.Key), Counts(merged["QtypeCounter"]).OrderBy(r => r.Key));
 
         // Queries: qps × the span.
@@ -260,6 +268,14 @@ public class ExactMergeTests
     {
         [0] = "NOERROR", [1] = "FORMERR", [2] = "SERVFAIL", [3] = "NXDOMAIN", [4] = "NOTIMP", [5] = "REFUSED",
         [6] = "YXDOMAIN", [7] = "YXRRSET", [8] = "NXRRSET", [9] = "NOTAUTH", [10] = "NOTZONE", [16] = "BADVERS",
+    };
+
+    /// <summary>Query type mnemonics (IANA "Resource Record (RR) TYPEs") of the numbers tshark prints.</summary>
+    private static readonly Dictionary<string, string> Qtypes = new()
+    {
+        ["1"] = "A", ["2"] = "NS", ["5"] = "CNAME", ["6"] = "SOA", ["12"] = "PTR", ["15"] = "MX", ["16"] = "TXT",
+        ["28"] = "AAAA", ["33"] = "SRV", ["35"] = "NAPTR", ["43"] = "DS", ["48"] = "DNSKEY", ["64"] = "SVCB",
+        ["65"] = "HTTPS", ["255"] = "ANY",
     };
 
     private static IEnumerable<KeyValuePair<string, long>> Counts(MergedResult merged) =>
@@ -307,4 +323,22 @@ public class ExactMergeTests
         ((time - DateTimeOffset.UnixEpoch).Ticks / (decimal)TimeSpan.TicksPerSecond).ToString("0.0000000", CultureInfo.InvariantCulture);
 
     private static string Shorten(string text) => text.Length > 600 ? text[..600] + "..." : text;
+
+    /// <summary>A channel whose Dispose leaves the publisher open (the test closes it once the aggregator has everything).</summary>
+    private sealed class KeptOpenChannel(IResultChannel inner) : IResultChannel
+    {
+        public ChannelStatistics Statistics => inner.Statistics;
+
+        public bool CarriesState => inner.CarriesState;
+
+        public string Describe() => inner.Describe();
+
+        public bool Publish(in ResultEnvelope result) => inner.Publish(result);
+
+        public void EndOfWindow() => inner.EndOfWindow();
+
+        public void Dispose()
+        {
+        }
+    }
 }
