@@ -20,7 +20,7 @@ if ! dotnet build "$here/RataDns.Fuzz" -c Release -nologo -v quiet > "$work/buil
 fi
 harness=$here/RataDns.Fuzz/bin/Release/net10.0/RataDns.Fuzz
 
-for target in ${FUZZ_TARGETS:-dns frame pcap reassembly config}; do
+for target in ${FUZZ_TARGETS:-dns frame pcap reassembly config state}; do
     ok=1
     for dir in "$here/seeds/$target" "$here/regressions/$target"; do
         [[ -d $dir ]] || continue

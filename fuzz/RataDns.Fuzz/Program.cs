@@ -22,6 +22,7 @@ internal static class Program
         ["pcap"] = FuzzTargets.Pcap,
         ["reassembly"] = FuzzTargets.Reassembly,
         ["config"] = FuzzTargets.Config,
+        ["state"] = StateTarget.Run,
     };
 
     private static int Main(string[] args)
@@ -30,6 +31,12 @@ internal static class Program
         {
             Console.Error.WriteLine($"usage: RataDns.Fuzz {{{string.Join('|', Targets.Keys)}}} [--replay DIR]");
             return 2;
+        }
+
+        if (args.Length == 3 && args[0] == "state" && args[1] == "--make-seeds")
+        {
+            StateTarget.MakeSeeds(args[2]);
+            return 0;
         }
 
         if (args.Length == 3 && args[1] == "--replay")

@@ -56,7 +56,18 @@ public static class StateReading
     /// <summary>Reads a byte string (bin) of at most <paramref name="maxLength"/> bytes into <paramref name="destination"/>; returns its length.</summary>
     public static int Bytes(ref MessagePackReader reader, scoped Span<byte> destination, int maxLength, string reducer, string what)
     {
-        var bytes = reader.ReadBytes() ?? throw new InvalidDataException($"{reducer} state: {what} is nil.");
+        System.Buffers.ReadOnlySequence<byte>? read;
+        try
+        {
+            read = reader.ReadBytes();
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // MessagePack slices the declared length before checking it against what remains.
+            throw new InvalidDataException($"{reducer} state: {what} declares more bytes than remain.");
+        }
+
+        var bytes = read ?? throw new InvalidDataException($"{reducer} state: {what} is nil.");
         if (bytes.Length > maxLength || bytes.Length > destination.Length)
         {
             throw new InvalidDataException($"{reducer} state: {what} of {bytes.Length} bytes; at most {maxLength}.");

@@ -152,7 +152,7 @@ public class ResultMergerTests
     }
 
     [Fact]
-    public void Lists_concatenate_summaries_unite_and_an_unknown_type_is_the_newest_result()
+    public void Lists_concatenate_summaries_unite_and_an_unknown_type_is_reported_not_merged()
     {
         AssertMerged(
             TwoMonitors(
@@ -178,10 +178,13 @@ public class ResultMergerTests
                 """{"total":1,"malformed":1,"reasons":{"Truncated":{"count":1,"examples":[{"client":"10.0.0.2","qname":null,"offset":12,"section":"question","size":12}]}}}"""),
             "MalformedCounter",
             """{"total":16,"malformed":2,"reasons":{"ok":{"count":14,"examples":[]},"Truncated":{"count":2,"examples":[{"client":"10.0.0.1","qname":null,"offset":12,"section":"question","size":12},{"client":"10.0.0.2","qname":null,"offset":12,"section":"question","size":12}]}}}""");
-        AssertMerged(
-            TwoMonitors("MyPluginReducer", """{"v":1}""", """{"v":2}""", """{"v":3}"""),
-            "MyPluginReducer",
-            """{"v":3}"""); // ns1's second window and ns2's end together at 15: ties go to the last serverId (ordinal)
+
+        // A type no reducer here makes, sent without state: never "newest wins", reported instead.
+        var unknown = TwoMonitors("MyPluginReducer", """{"v":1}""", """{"v":2}""", """{"v":3}""").Merged("MyPluginReducer", "all", "1m")!;
+        Assert.Null(unknown.Data);
+        Assert.Equal("none", unknown.Merge);
+        Assert.True(unknown.Approximate);
+        Assert.Contains(unknown.Problems, p => p.Contains("MyPluginReducer is not a built-in reducer and no plugin assembly was given", StringComparison.Ordinal));
     }
 
     [Fact]
