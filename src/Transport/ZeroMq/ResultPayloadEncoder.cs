@@ -6,8 +6,8 @@ namespace RataDns.Transport.ZeroMq;
 /// <summary>
 /// The payload frame of a queued result: its JSON envelope as is, or transcoded to MessagePack, into a buffer reused
 /// from one result to the next. With <paramref name="state"/> and a state queued with the result, the envelope gets
-/// one more member, <c>"state"</c>: the state container as MessagePack bin, or as base64 text in JSON (the members
-/// before it are exactly the Fievel envelope's). Owned by one socket thread.
+/// one more member, <c>"state"</c>: the state container as base64 text, in both encodings (the members before it
+/// are exactly the Fievel envelope's). Owned by one socket thread.
 /// </summary>
 internal sealed class ResultPayloadEncoder(ZeroMqEncoding encoding, bool state = true)
 {
@@ -15,6 +15,7 @@ internal sealed class ResultPayloadEncoder(ZeroMqEncoding encoding, bool state =
 
     private readonly JsonToMessagePack _transcoder = new();
     private readonly ReusableBufferWriter _encoded = new(1 << 16);
+    private byte[] _base64 = new byte[1 << 16];
 
     /// <summary>The bytes to send (valid until the next call); false when the JSON is invalid (a reducer bug).</summary>
     public bool TryEncode(ResultSlot slot, out byte[] payload, out int length)
@@ -56,9 +57,17 @@ internal sealed class ResultPayloadEncoder(ZeroMqEncoding encoding, bool state =
             _transcoder.Transcode(slot.Json.AsSpan(0, slot.JsonLength), _encoded, withState ? 1 : 0);
             if (withState)
             {
+                // Text, not bin: a subscriber may re-encode the whole envelope as JSON (json.dumps of the dict).
+                int base64 = System.Buffers.Text.Base64.GetMaxEncodedToUtf8Length(slot.StateLength);
+                if (_base64.Length < base64)
+                {
+                    _base64 = new byte[Math.Max(base64, _base64.Length * 2)];
+                }
+
+                System.Buffers.Text.Base64.EncodeToUtf8(slot.State.AsSpan(0, slot.StateLength), _base64, out _, out int written);
                 var writer = new MessagePack.MessagePackWriter(_encoded);
                 writer.WriteString("state"u8);
-                writer.Write(slot.State.AsSpan(0, slot.StateLength));
+                writer.WriteString(_base64.AsSpan(0, written));
                 writer.Flush();
             }
         }
