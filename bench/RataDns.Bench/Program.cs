@@ -6,7 +6,8 @@ namespace RataDns.Bench;
 /// <c>dotnet run -c Release --project bench/RataDns.Bench -- --filter '*Parse*'</c> runs BenchmarkDotNet;
 /// <c>-- --check-alloc</c> runs the allocation budget check instead and exits non-zero when it fails;
 /// <c>-- --reducer-costs FILE [MESSAGES]</c> times each reducer (see <see cref="ReducerCosts"/>);
-/// <c>-- --publish-costs RESULTS.ndjson</c> times the encoders and ZeroMQ (see <see cref="PublishCosts"/>).
+/// <c>-- --publish-costs RESULTS.ndjson</c> times the encoders and ZeroMQ (see <see cref="PublishCosts"/>);
+/// <c>-- --merge-costs FILE WINDOWS MESSAGES</c> times the aggregator's merge of states (see <see cref="MergeCosts"/>).
 /// </summary>
 public static class Program
 {
@@ -20,6 +21,12 @@ public static class Program
         if (args.Length > 1 && args[0] == "--publish-costs")
         {
             return PublishCosts.Run(args[1], Console.Out);
+        }
+
+        if (args.Length > 3 && args[0] == "--merge-costs")
+        {
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            return MergeCosts.Run(args[1], int.Parse(args[2], invariant), int.Parse(args[3], invariant), Console.Out);
         }
 
         if (args.Length > 1 && args[0] == "--reducer-costs")

@@ -68,7 +68,7 @@ public static class ReducerCosts
         return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
-    private static void ObserveAll(Reducer reducer, List<Message> messages)
+    internal static void ObserveAll(Reducer reducer, List<Message> messages)
     {
         foreach (var m in messages)
         {
@@ -77,7 +77,7 @@ public static class ReducerCosts
         }
     }
 
-    private static List<Message> Load(string file, int limit)
+    internal static List<Message> Load(string file, int limit)
     {
         var collector = new Collector(limit);
         var pipeline = new DnsCapturePipeline(new DnsPortSet([53]));
@@ -90,7 +90,7 @@ public static class ReducerCosts
         return collector.Messages;
     }
 
-    private sealed record Message(byte[] Bytes, long Time, TransportProtocol Transport, byte[] Source, ushort SourcePort, byte[] Destination, ushort DestinationPort);
+    internal sealed record Message(byte[] Bytes, long Time, TransportProtocol Transport, byte[] Source, ushort SourcePort, byte[] Destination, ushort DestinationPort);
 
     private readonly struct Collector(int limit) : IDnsMessageHandler
     {
