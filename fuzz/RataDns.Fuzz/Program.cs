@@ -3,6 +3,7 @@ using System.Text;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.DnsWire;
+using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
 using SharpFuzz;
 

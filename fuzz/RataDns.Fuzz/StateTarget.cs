@@ -82,7 +82,7 @@ internal static class StateTarget
             for (int m = 0; m < messages.Length; m++)
             {
                 bool response = (messages[m][2] & 0x80) != 0;
-                var view = new DnsPacketView(messages[m], 1_000_000_000L + (m * 1000), Capture.TransportProtocol.Udp, response ? server : client, response ? (ushort)53 : (ushort)40000, response ? client : server, response ? (ushort)40000 : (ushort)53);
+                var view = new DnsPacketView(messages[m], 1_000_000_000L + (m * 1000), DnsWire.TransportProtocol.Udp, response ? server : client, response ? (ushort)53 : (ushort)40000, response ? client : server, response ? (ushort)40000 : (ushort)53);
                 reducer.Observe(in view);
             }
 

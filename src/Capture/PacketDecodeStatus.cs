@@ -1,12 +1,5 @@
 namespace RataDns.Capture;
 
-/// <summary>IP protocol numbers of the transports that carry DNS (IANA protocol numbers).</summary>
-public enum TransportProtocol : byte
-{
-    Tcp = 6,
-    Udp = 17,
-}
-
 /// <summary>
 /// The outcome of <see cref="PacketDecoder.Decode(LinkType, ReadOnlySpan{byte}, DnsPortSet, out DecodedPacket)"/>. Anything but <see cref="Ok"/> is ordinary traffic for a
 /// monitor (counted, never thrown).

@@ -1,3 +1,4 @@
+using RataDns.DnsWire;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 

@@ -1,3 +1,5 @@
+using RataDns.DnsWire;
+
 namespace RataDns.Capture.Tcp;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using RataDns.App.Operations;
 using RataDns.App.Service;
 using Microsoft.Extensions.Logging;
@@ -8,8 +7,10 @@ using RataDns.App.Progress;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.Reducers;
+using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
-using RataDns.Reducers.Engine;
+using RataDns.Engine;
+using RataDns.Transport.Publishing;
 using RataDns.Transport.ZeroMq;
 
 namespace RataDns.App.Commands;
@@ -178,7 +179,7 @@ public static class MonitorCommand
             CountMalformed = operations.CountsMalformed,
             Log = log,
         };
-        var sink = new JsonWindowWriter(configuration.ServerId, channels);
+        var sink = new WindowEnvelopeWriter(configuration.ServerId, channels);
         string? stopped;
         MonitorEngine? engine = null;
         using var report = FileRunReport.Start(source, commandLog, run.IsTerminal);
@@ -247,7 +248,7 @@ public static class MonitorCommand
 
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
-        CaptureSourceSettings source, Stream? input, List<Reducer> reducers, JsonWindowWriter sink,
+        CaptureSourceSettings source, Stream? input, List<Reducer> reducers, WindowEnvelopeWriter sink,
         MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service, ReadProgressCounter? progress = null)
     {
         // Open the file first, so a missing one is reported before any thread starts.
@@ -279,7 +280,7 @@ public static class MonitorCommand
 
     /// <summary>An interface: libpcap's loop runs on the calling thread, which dispatches; a full ring drops.</summary>
     private static string? RunLive(
-        CaptureSourceSettings source, List<Reducer> reducers, JsonWindowWriter sink,
+        CaptureSourceSettings source, List<Reducer> reducers, WindowEnvelopeWriter sink,
         MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service)
     {
         using var capture = Capture.Live.LiveCapture.Open(source.ToLiveOptions());
@@ -360,78 +361,4 @@ internal sealed class PrefixedLog(TextWriter inner, string prefix) : TextWriter
     public override System.Text.Encoding Encoding => inner.Encoding;
 
     public override void WriteLine(string? value) => inner.WriteLine(prefix + value);
-}
-
-/// <summary>
-/// Writes each reducer's result of a window in the Fievel envelope <c>{"type","serverId","timeStamp","data"}</c> plus
-/// <c>"window":{"start","end","packets","messages","drops","sequence","partial"}</c> (times in seconds since 1970 of
-/// packet time), one JSON object per line, to the reducer's output, and flushes the outputs at each window. Count
-/// windows hold exactly W DNS packets and span from the first to the last one's timestamp; time windows are aligned
-/// on multiples of their length since 1970, and one without packets writes nothing. The last window, cut short by
-/// the end of the input or an interruption, is marked partial. Outputs that carry state (ZeroMQ) also get each
-/// reducer's mergeable state container (<see cref="Reducers.State.ReducerState"/>). Runs on the engine's merger thread.
-/// </summary>
-internal sealed class JsonWindowWriter : IWindowResultSink
-{
-    private readonly string _serverId;
-    private readonly ResultChannels _channels;
-    private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(1 << 16);
-    private readonly System.Buffers.ArrayBufferWriter<byte> _state = new(1 << 16);
-    private readonly Utf8JsonWriter _json;
-
-    public JsonWindowWriter(string serverId, ResultChannels channels)
-    {
-        _serverId = serverId;
-        _channels = channels;
-        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-    }
-
-    public void OnWindow(in WindowSummary window, IReadOnlyList<Reducer> results)
-    {
-        var reducerWindow = window.ReducerWindow;
-        for (int i = 0; i < results.Count; i++)
-        {
-            var reducer = results[i];
-            _buffer.ResetWrittenCount();
-            _json.Reset(_buffer);
-            _json.WriteStartObject();
-            _json.WriteString("type", reducer.Type);
-            _json.WriteString("serverId", _serverId);
-            _json.WriteNumber("timeStamp", window.EndNanoseconds / 1_000_000_000);
-            _json.WritePropertyName("data");
-            reducer.WriteData(_json, in reducerWindow);
-            _json.WriteStartObject("window");
-            _json.WriteNumber("start", window.StartNanoseconds / 1e9);
-            _json.WriteNumber("end", window.EndNanoseconds / 1e9);
-            _json.WriteNumber("packets", window.Packets);
-            _json.WriteNumber("messages", window.Messages);
-            _json.WriteNumber("drops", window.Drops);
-            _json.WriteNumber("sequence", window.Sequence);
-            _json.WriteBoolean("partial", window.Partial);
-            _json.WriteEndObject();
-            _json.WriteEndObject();
-            _json.Flush();
-            var channel = _channels.PerReducer[i];
-            _state.ResetWrittenCount();
-            if (channel.CarriesState && reducer.HasState)
-            {
-                Reducers.State.ReducerState.Write(_state, reducer, _channels.ReducerOptions[i]);
-            }
-
-            channel.Publish(new Transport.Publishing.ResultEnvelope(reducer.Type, _serverId, _channels.ChannelNames[i], _buffer.WrittenSpan, _state.WrittenSpan));
-        }
-
-        foreach (var channel in _channels.Distinct)
-        {
-            channel.EndOfWindow();
-        }
-    }
-
-    public void Complete()
-    {
-        foreach (var channel in _channels.Distinct)
-        {
-            channel.EndOfWindow();
-        }
-    }
 }

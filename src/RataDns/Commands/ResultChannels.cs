@@ -1,3 +1,4 @@
+using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
 using RataDns.Transport.Files;
 using RataDns.Transport.Publishing;
@@ -10,7 +11,7 @@ namespace RataDns.App.Commands;
 /// (standard output; a file by its full path; a Redis server by host and port, each reducer on its own channel; the
 /// ZeroMQ publisher). Made before capture starts, so a wrong output is reported at once.
 /// </summary>
-internal sealed class ResultChannels : IDisposable
+internal sealed class ResultChannels : IReducerOutputs, IDisposable
 {
     private readonly Dictionary<string, IResultChannel> _byDestination = new(StringComparer.Ordinal);
     private readonly List<IResultChannel> _ordered = [];

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using RataDns.App.Commands;
 using RataDns.Capture.Live;
 using RataDns.DnsWire;
-using RataDns.Reducers.Engine;
+using RataDns.Engine;
 
 namespace RataDns.App.Operations;
 

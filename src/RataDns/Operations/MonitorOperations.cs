@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using RataDns.Capture.Live;
-using RataDns.Reducers.Engine;
+using RataDns.Engine;
 
 namespace RataDns.App.Operations;
 

@@ -1,7 +1,8 @@
 using RataDns.App.Commands;
 using RataDns.Reducers;
+using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
-using RataDns.Reducers.Engine;
+using RataDns.Engine;
 using RataDns.Transport.Publishing;
 
 namespace RataDns.App.Service;
@@ -211,7 +212,7 @@ internal sealed class MonitorService : IDisposable
         try
         {
             var outputs = ResultChannels.Open(applied, [.. reducers.Select(r => r.Type)], new PrefixedLog(_log, Prefix), zeroMq(applied));
-            sink.Attach(new JsonWindowWriter(applied.ServerId, outputs));
+            sink.Attach(new WindowEnvelopeWriter(applied.ServerId, outputs));
             _outputs = outputs;
             _log.WriteLine($"{Prefix}reload: from window {sequence} on, reducers {names}.");
         }
@@ -225,9 +226,9 @@ internal sealed class MonitorService : IDisposable
     /// <summary>The sink of a reloaded reducer set: its writer is attached when its outputs open, at the boundary.</summary>
     private sealed class ReloadedWindowSink : IWindowResultSink
     {
-        private JsonWindowWriter? _writer;
+        private WindowEnvelopeWriter? _writer;
 
-        public void Attach(JsonWindowWriter writer) => _writer = writer;
+        public void Attach(WindowEnvelopeWriter writer) => _writer = writer;
 
         public void OnWindow(in WindowSummary window, IReadOnlyList<Reducer> results) => _writer?.OnWindow(in window, results);
 

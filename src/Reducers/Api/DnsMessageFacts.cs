@@ -35,7 +35,8 @@ public struct DnsMessageFacts
     /// <summary>The OPT record carries an EDNS Client Subnet option (RFC 7871).</summary>
     public bool EdnsClientSubnet { get; private set; }
 
-    internal bool Computed { get; private set; }
+    /// <summary>True once <see cref="Compute"/> filled these facts (a default value is "not yet walked").</summary>
+    public bool Computed { get; private set; }
 
     /// <summary>The full RCODE: the header's 4 bits, extended by the OPT record's 8 when there is one (RFC 6891).</summary>
     public readonly int Rcode(in DnsHeader header) => (EdnsExtendedRcodeHigh << 4) | header.Rcode;

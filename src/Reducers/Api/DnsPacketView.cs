@@ -1,41 +1,17 @@
-using RataDns.Capture;
 using RataDns.DnsWire;
 
 namespace RataDns.Reducers;
 
 /// <summary>
 /// What a reducer sees of one DNS message: the message bytes, its header, the addresses and ports that carried it
-/// and its capture time. A zero-copy view: every span points into the frame (or reassembly buffer), so it is only
+/// and its capture time, in DnsWire's terms only (a plugin author needs no capture types). A zero-copy view: every
+/// span points into the frame (or reassembly buffer), so it is only
 /// valid during <see cref="Reducer.Observe(in DnsPacketView)"/>; a reducer that keeps anything copies it.
 /// </summary>
 public readonly ref struct DnsPacketView
 {
     // Where the message's facts are cached for every reducer of this message (null: computed on each request).
     private readonly ref DnsMessageFacts _facts;
-
-    /// <summary>The view of a message delivered by the capture pipeline (<c>IDnsMessageHandler.OnDnsMessage</c>).</summary>
-    public DnsPacketView(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
-        : this(
-            message,
-            timestampNanoseconds,
-            packet.Transport,
-            packet.SourceAddress,
-            packet.SourcePort,
-            packet.DestinationAddress,
-            packet.DestinationPort)
-    {
-    }
-
-    /// <summary>
-    /// As <see cref="DnsPacketView(in DecodedPacket, ReadOnlySpan{byte}, long)"/>, with a place to cache
-    /// <see cref="Facts"/> so the message is walked once for all reducers; <paramref name="facts"/> must be
-    /// <c>default</c> (not yet computed) for a new message.
-    /// </summary>
-    public DnsPacketView(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds, ref DnsMessageFacts facts)
-        : this(in packet, message, timestampNanoseconds)
-    {
-        _facts = ref facts;
-    }
 
     /// <summary>
     /// A view from plain values (tests, synthetic traffic). The addresses are 4 (IPv4) or 16 (IPv6) bytes;
@@ -60,6 +36,25 @@ public readonly ref struct DnsPacketView
         IpVersion = sourceAddress.Length == 16 ? (byte)6 : (byte)4;
         HeaderBytes = Math.Min(message.Length, DnsHeader.Size);
         Header = message.Length >= DnsHeader.Size ? DnsHeader.Read(message) : DnsHeader.ReadPartial(message);
+    }
+
+    /// <summary>
+    /// As the view from plain values, with a place to cache <see cref="Facts"/> so the message is walked once for all
+    /// reducers (the engine gives each message one); <paramref name="facts"/> must be <c>default</c> (not yet
+    /// computed) for a new message.
+    /// </summary>
+    public DnsPacketView(
+        ReadOnlySpan<byte> message,
+        long timestampNanoseconds,
+        TransportProtocol transport,
+        ReadOnlySpan<byte> sourceAddress,
+        ushort sourcePort,
+        ReadOnlySpan<byte> destinationAddress,
+        ushort destinationPort,
+        ref DnsMessageFacts facts)
+        : this(message, timestampNanoseconds, transport, sourceAddress, sourcePort, destinationAddress, destinationPort)
+    {
+        _facts = ref facts;
     }
 
     /// <summary>The DNS message (for TCP, without its 2-byte length prefix).</summary>

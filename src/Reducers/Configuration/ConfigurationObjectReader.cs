@@ -8,7 +8,7 @@ namespace RataDns.Reducers.Configuration;
 /// range, key given twice, unknown key) with its JSON path instead of stopping at the first. A key is "taken" when
 /// read; whatever is left at the end is unknown. JSON <c>null</c> counts as absent.
 /// </summary>
-internal sealed class ConfigurationObjectReader
+public sealed class ConfigurationObjectReader
 {
     private readonly Dictionary<string, JsonProperty> _properties = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<JsonProperty> _inOrder = [];

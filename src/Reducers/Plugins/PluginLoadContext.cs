@@ -15,7 +15,7 @@ internal sealed class PluginLoadContext : AssemblyLoadContext
     /// <summary>Assemblies always taken from the host (exact simple names); <c>System.*</c> is shared as well.</summary>
     private static readonly string[] SharedAssemblies =
     [
-        "RataDns.Reducers", "RataDns.DnsWire", "RataDns.Capture", "System", "netstandard", "mscorlib",
+        "RataDns.Reducers", "RataDns.DnsWire", "System", "netstandard", "mscorlib",
 
         // The reducer API's state methods take MessagePack's reader and writer: a plugin's own copy would be
         // another type and its overrides would not match.

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RataDns.Aggregator;
 using RataDns.App.Commands;
-using RataDns.Reducers.Configuration;
+using RataDns.Configuration;
 using RataDns.Tests.Support;
 
 namespace RataDns.Tests.Aggregator;

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using RataDns.Aggregator;
 using RataDns.App.Commands;
 using RataDns.Reducers;
-using RataDns.Reducers.Configuration;
+using RataDns.Configuration;
 using RataDns.Reducers.Plugins;
 using RataDns.Tests.Conformance;
 using RataDns.Tests.Reducers.Plugins;

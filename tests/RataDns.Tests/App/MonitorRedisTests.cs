@@ -1,6 +1,6 @@
 using System.Text.Json;
 using RataDns.App.Commands;
-using RataDns.Reducers.Configuration;
+using RataDns.Configuration;
 using RataDns.Tests.Support;
 using RataDns.Tests.Transport.Redis;
 

@@ -1,3 +1,4 @@
+using RataDns.DnsWire;
 using RataDns.Capture;
 using static RataDns.Tests.Capture.PacketBuilder;
 

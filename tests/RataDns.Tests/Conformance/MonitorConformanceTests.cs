@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using RataDns.App.Commands;
 using RataDns.DnsWire;
-using RataDns.Reducers.Configuration;
+using RataDns.Configuration;
 using RataDns.Tests.Support;
 using Xunit.Abstractions;
 

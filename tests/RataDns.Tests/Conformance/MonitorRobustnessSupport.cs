@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RataDns.App.Commands;
 using RataDns.Reducers;
-using RataDns.Reducers.Configuration;
+using RataDns.Configuration;
 
 namespace RataDns.Tests.Conformance;
 

@@ -1,3 +1,4 @@
+using RataDns.DnsWire;
 using RataDns.Capture;
 using RataDns.Capture.Fragments;
 using static RataDns.Tests.Capture.Fragments.FragmentTestSupport;

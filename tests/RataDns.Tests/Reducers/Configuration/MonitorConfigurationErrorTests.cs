@@ -1,3 +1,4 @@
+using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
 
 namespace RataDns.Tests.Reducers.Configuration;

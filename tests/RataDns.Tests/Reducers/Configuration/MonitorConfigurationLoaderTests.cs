@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RataDns.Reducers;
+using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
 
 namespace RataDns.Tests.Reducers.Configuration;

@@ -1,4 +1,4 @@
-using RataDns.Capture;
+using RataDns.DnsWire;
 using RataDns.Reducers;
 using RataDns.Tests.Support;
 

@@ -96,7 +96,7 @@ public class ReducerAllocationTests
         {
             foreach (var p in views)
             {
-                var view = new DnsPacketView(p.Message, round, RataDns.Capture.TransportProtocol.Udp, p.Source, p.SourcePort, p.Destination, p.DestinationPort);
+                var view = new DnsPacketView(p.Message, round, RataDns.DnsWire.TransportProtocol.Udp, p.Source, p.SourcePort, p.Destination, p.DestinationPort);
                 reducer.Observe(in view);
             }
         }

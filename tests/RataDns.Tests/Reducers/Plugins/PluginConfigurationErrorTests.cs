@@ -1,4 +1,5 @@
 using RataDns.Reducers;
+using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
 using static RataDns.Tests.Reducers.Plugins.PluginTestSupport;
 

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RataDns.Reducers;
+using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
 using RataDns.Tests.Support;
 

@@ -1,4 +1,4 @@
-namespace RataDns.Reducers.Configuration;
+namespace RataDns.Configuration;
 
 /// <summary>Fievel's <c>InputMethod</c> values.</summary>
 public enum CaptureInputMethod

@@ -1,4 +1,4 @@
-namespace RataDns.Reducers.Configuration;
+namespace RataDns.Configuration;
 
 /// <summary>
 /// Command-line flags that win over the file (<c>--server-id</c>, <c>--window</c>, <c>--input-method</c>,

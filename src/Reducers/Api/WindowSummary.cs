@@ -1,4 +1,4 @@
-namespace RataDns.Reducers.Engine;
+namespace RataDns.Reducers;
 
 /// <summary>
 /// What the engine knows about one window when it hands the merged results to the sinks.

@@ -1,7 +1,8 @@
 using RataDns.Capture;
-using RataDns.Reducers.Configuration;
+using RataDns.Configuration;
 
-namespace RataDns.Reducers.Engine;
+
+namespace RataDns.Engine;
 
 /// <summary>How a <see cref="MonitorEngine"/> runs.</summary>
 public sealed record MonitorEngineOptions

@@ -1,4 +1,6 @@
-namespace RataDns.Reducers.Configuration;
+using RataDns.Reducers.Configuration;
+
+namespace RataDns.Configuration;
 
 /// <summary>The spellings of enumerated values in configuration files and on the command line (matched ignoring case).</summary>
 public static class ConfigurationNames

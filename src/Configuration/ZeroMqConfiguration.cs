@@ -1,4 +1,4 @@
-namespace RataDns.Reducers.Configuration;
+namespace RataDns.Configuration;
 
 /// <summary>
 /// The <c>ZeroMq</c> section: the monitor's PUB socket for reducers whose output is <c>zmq</c>. Endpoints are bound

@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using RataDns.Reducers.Plugins;
 
-namespace RataDns.Reducers.Configuration;
+using RataDns.Reducers;
+using RataDns.Reducers.Configuration;
+
+namespace RataDns.Configuration;
 
 /// <summary>
 /// Reads a <see cref="MonitorConfiguration"/> from JSON. Accepts RaTA DNS / Fievel files as they are: flat

@@ -1,6 +1,8 @@
 using System.Globalization;
 
-namespace RataDns.Reducers.Configuration;
+using RataDns.Reducers.Configuration;
+
+namespace RataDns.Configuration;
 
 /// <summary>
 /// Everything the <c>monitor</c> command needs, as read by <see cref="MonitorConfigurationLoader"/> from a RaTA DNS /

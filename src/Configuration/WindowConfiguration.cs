@@ -1,6 +1,7 @@
 using System.Globalization;
 
-namespace RataDns.Reducers.Configuration;
+
+namespace RataDns.Configuration;
 
 /// <summary>
 /// How results are cut into windows: every <see cref="PacketCount"/> packets (Fievel's <c>WindowSize</c>, numbered

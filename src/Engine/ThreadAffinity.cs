@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 
-namespace RataDns.Reducers.Engine;
+
+namespace RataDns.Engine;
 
 /// <summary>
 /// Pins the calling thread to one CPU where the OS allows it (Linux: <c>sched_setaffinity</c> on the thread), and

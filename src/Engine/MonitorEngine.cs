@@ -5,7 +5,9 @@ using RataDns.Capture.Pipeline;
 using RataDns.Capture.Ring;
 using RataDns.DnsWire;
 
-namespace RataDns.Reducers.Engine;
+using RataDns.Reducers;
+
+namespace RataDns.Engine;
 
 /// <summary>
 /// The monitor's engine: the capture thread hands each frame, by flow, to one of N worker threads through a
@@ -567,7 +569,8 @@ public sealed partial class MonitorEngine : IDisposable
         public DnsParseStatus Observe(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
         {
             _facts = default;
-            var view = new DnsPacketView(in packet, message, timestampNanoseconds, ref _facts);
+            var view = new DnsPacketView(
+                message, timestampNanoseconds, packet.Transport, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, ref _facts);
             Observe(in view);
             return ParseStatusOf(in view, ref _facts, _engine._options.CountMalformed);
         }

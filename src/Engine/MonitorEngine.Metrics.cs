@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using RataDns.DnsWire;
 
-namespace RataDns.Reducers.Engine;
+using RataDns.Reducers;
+
+namespace RataDns.Engine;
 
 /// <summary>
 /// The engine's self-metrics: counters the hot path bumps with plain single-writer stores (each has one writing

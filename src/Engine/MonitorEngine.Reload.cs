@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 
-namespace RataDns.Reducers.Engine;
+using RataDns.Reducers;
+
+namespace RataDns.Engine;
 
 /// <summary>
 /// Replacing the reducer set of a running engine (a configuration reload) without stopping the capture.
