@@ -60,7 +60,9 @@ export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_NO_AFFINITY=1                           # shared cores: do not pin
 export AFL_NO_UI=1
 export AFL_FORKSRV_INIT_TMOUT=${AFL_FORKSRV_INIT_TMOUT:-60000}
-afl-fuzz -i "$input" -o "$findings" -t "${FUZZ_TIMEOUT_MS:-5000}" -m none -V "$seconds" -- "$bin/RataDns.Fuzz" "$target" \
+dictionary=()
+[[ -f $here/dictionaries/$target.dict ]] && dictionary=(-x "$here/dictionaries/$target.dict")
+afl-fuzz -i "$input" -o "$findings" "${dictionary[@]}" -t "${FUZZ_TIMEOUT_MS:-5000}" -m none -V "$seconds" -- "$bin/RataDns.Fuzz" "$target" \
     > "$here/.work/$target/afl.log" 2>&1 || { tail -30 "$here/.work/$target/afl.log" >&2; exit 1; }
 
 stats=$findings/default/fuzzer_stats
