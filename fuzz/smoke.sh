@@ -20,9 +20,14 @@ if ! dotnet build "$here/RataDns.Fuzz" -c Release -nologo -v quiet > "$work/buil
 fi
 harness=$here/RataDns.Fuzz/bin/Release/net10.0/RataDns.Fuzz
 
+# The state target's seeds are made by the harness from this build's reducers (run.sh makes them again).
+"$harness" state --make-seeds "$work/seeds-state" > /dev/null
+
 for target in ${FUZZ_TARGETS:-dns frame pcap reassembly config state}; do
     ok=1
-    for dir in "$here/seeds/$target" "$here/regressions/$target"; do
+    seeds=$here/seeds/$target
+    [[ $target == state ]] && seeds=$work/seeds-state
+    for dir in "$seeds" "$here/regressions/$target"; do
         [[ -d $dir ]] || continue
         if ! "$harness" "$target" --replay "$dir" > "$work/replay.log" 2>&1; then
             ok=0

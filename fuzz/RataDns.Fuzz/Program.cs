@@ -11,7 +11,8 @@ namespace RataDns.Fuzz;
 
 /// <summary>
 /// Fuzz targets, one per argument. <c>RataDns.Fuzz TARGET</c> runs under afl-fuzz (SharpFuzz out-of-process mode);
-/// <c>RataDns.Fuzz TARGET --replay DIR</c> runs every file of DIR once and exits non-zero if any target failed.
+/// <c>RataDns.Fuzz TARGET --replay DIR</c> runs every file of DIR once and exits non-zero if any target failed;
+/// <c>RataDns.Fuzz state --make-seeds DIR</c> writes the <c>state</c> target's seeds (see <see cref="StateTarget.MakeSeeds"/>).
 /// A target fails by throwing: either an exception escaping the code under test, or <see cref="FuzzAssertionException"/>.
 /// </summary>
 internal static class Program
@@ -30,20 +31,19 @@ internal static class Program
     {
         if (args.Length == 0 || !Targets.TryGetValue(args[0], out var target))
         {
-            Console.Error.WriteLine($"usage: RataDns.Fuzz {{{string.Join('|', Targets.Keys)}}} [--replay DIR]");
+            Console.Error.WriteLine($"usage: RataDns.Fuzz {{{string.Join('|', Targets.Keys)}}} [--replay DIR] | state --make-seeds DIR");
             return 2;
-        }
-
-        if (args.Length == 3 && args[0] == "state" && args[1] == "--make-seeds")
-        {
-            StateTarget.MakeSeeds(args[2]);
-            return 0;
         }
 
         if (args.Length == 3 && args[1] == "--replay")
         {
             FuzzTargets.Verbose = Environment.GetEnvironmentVariable("RATADNS_FUZZ_VERBOSE") == "1";
             return Replay(target, args[2]);
+        }
+
+        if (args.Length == 3 && args[1] == "--make-seeds" && args[0] == "state")
+        {
+            return StateTarget.MakeSeeds(args[2]);
         }
 
         Fuzzer.OutOfProcess.Run(stream =>

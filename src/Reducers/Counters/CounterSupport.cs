@@ -42,12 +42,15 @@ internal static class CounterSupport
         return false;
     }
 
-    /// <summary>Adds <paramref name="source"/> into <paramref name="destination"/> element by element.</summary>
+    /// <summary>
+    /// Adds <paramref name="source"/> into <paramref name="destination"/> element by element, each sum at most
+    /// <see cref="long.MaxValue"/> (<see cref="SaturatingCount"/>: counts read from states can be that large).
+    /// </summary>
     public static void Add(long[] destination, long[] source)
     {
         for (int i = 0; i < destination.Length; i++)
         {
-            destination[i] += source[i];
+            destination[i] = SaturatingCount.Add(destination[i], source[i]);
         }
     }
 

@@ -63,9 +63,9 @@ public sealed class PacketRateReducer : Reducer
     public override void Merge(Reducer other)
     {
         var same = RequireMergeable<PacketRateReducer>(other);
-        _packets += same._packets;
-        _queries += same._queries;
-        _answers += same._answers;
+        _packets = SaturatingCount.Add(_packets, same._packets);
+        _queries = SaturatingCount.Add(_queries, same._queries);
+        _answers = SaturatingCount.Add(_answers, same._answers);
     }
 
     /// <inheritdoc />

@@ -9,6 +9,13 @@ namespace RataDns.Reducers.State;
 /// </summary>
 public static class StateReading
 {
+    /// <summary>
+    /// The largest count a window's state may hold: 2^40, ten million packets a second for 30 hours. Beyond it a count
+    /// is refused, so that sums of many windows' counts (an aggregator merging a day of a thousand monitors) cannot
+    /// overflow.
+    /// </summary>
+    public const long MaxCount = 1L << 40;
+
     /// <summary>Reads an array header of at most <paramref name="max"/> items.</summary>
     public static int ArrayHeader(ref MessagePackReader reader, int max, string reducer, string what)
     {
@@ -48,6 +55,11 @@ public static class StateReading
         if (value < 0)
         {
             throw new InvalidDataException($"{reducer} state: {what} is negative ({value}).");
+        }
+
+        if (value > MaxCount)
+        {
+            throw new InvalidDataException($"{reducer} state: {what} is {value}, more than a window can count ({MaxCount}).");
         }
 
         return value;

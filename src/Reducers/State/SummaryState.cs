@@ -54,8 +54,8 @@ internal static class SummaryState
                 throw new InvalidDataException($"{reducer} state: key {i} is not a key this reducer stores.");
             }
 
-            long count = reader.ReadInt64();
-            long error = reader.ReadInt64();
+            long count = StateReading.Count(ref reader, reducer, $"the count of key {i}");
+            long error = StateReading.Count(ref reader, reducer, $"the error of key {i}");
             try
             {
                 summary.Load(key[..length], count, error);
