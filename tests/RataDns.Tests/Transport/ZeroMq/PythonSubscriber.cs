@@ -138,6 +138,25 @@ internal sealed class PythonSubscriber : IDisposable
         throw new TimeoutException($"the subscriber never received a warm-up message; stderr: {string.Join('\n', StandardError)}");
     }
 
+    /// <summary>Freezes the subscriber process (SIGSTOP): it reads nothing until <see cref="Continue"/>.</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>Lets a frozen subscriber run again (SIGCONT).</summary>
+    public void Continue() => Signal("CONT");
+
+    /// <summary>True while the process is stopped by a signal (state T in /proc/PID/stat).</summary>
+    public bool IsFrozen
+    {
+        get
+        {
+            string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+        }
+    }
+
+    private void Signal(string name) =>
+        ExternalTool.Run("/bin/kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], out _, out _);
+
     public void Kill()
     {
         _process.Kill(entireProcessTree: true);

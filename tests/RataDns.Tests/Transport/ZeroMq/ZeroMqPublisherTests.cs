@@ -155,12 +155,15 @@ public sealed class ZeroMqPublisherTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void A_slow_subscriber_loses_results_but_publish_never_blocks()
+    public void A_stopped_subscriber_loses_results_but_publish_never_blocks()
     {
+        // "Never blocks" shown without a clock: every Publish returns while the subscriber's process is frozen
+        // (SIGSTOP), so nothing in the loop can have waited for it. How long a Publish takes is measured in bench/
+        // (--publish-costs), not asserted here: CI runs on a loaded 2-core machine.
         Skip.IfNot(PythonSubscriber.IsAvailable, PythonSubscriber.Unavailable);
         const int n = 20_000;
         using var publisher = new ZeroMqPublisher(new ZeroMqOptions { Endpoints = [AnyPort], SendHighWatermark = 10, QueueCapacity = 64 });
-        using var subscriber = new PythonSubscriber(publisher.Endpoints[0], expected: n, quiet: true, firstSleepSeconds: 2, receiveHighWatermark: 10);
+        using var subscriber = new PythonSubscriber(publisher.Endpoints[0], expected: n, quiet: true, receiveHighWatermark: 10);
         int warmups = 0;
         subscriber.WaitUntilSubscribed(() =>
         {
@@ -168,30 +171,32 @@ public sealed class ZeroMqPublisherTests(ITestOutputHelper output)
             warmups++;
         });
         string json = Envelope(1, padding: 2000);
-        // The test host's first collection (tens of ms, it promotes everything the runner allocated) would land in
-        // the loop; a gen0 collection or a preemption on a 2-core machine can still stall any thread a few ms.
-        GC.Collect();
-        int gcBefore = GC.CollectionCount(0);
-        long worst = 0;
-        var durations = new long[n];
-        for (int i = 0; i < n; i++)
+        subscriber.Freeze();
+        try
         {
-            long start = Stopwatch.GetTimestamp();
-            Publish(publisher, "TopN", ServerId, json);
-            durations[i] = Stopwatch.GetTimestamp() - start;
-            worst = Math.Max(worst, durations[i]);
+            Assert.True(subscriber.IsFrozen);
+            var publishing = Task.Run(() =>
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    Publish(publisher, "TopN", ServerId, json);
+                }
+            });
+
+            // Generous: the loop takes well under a second; a Publish waiting for the frozen subscriber never ends.
+            Assert.True(publishing.Wait(TimeSpan.FromMinutes(2)), "Publish waited for a frozen subscriber");
+            Assert.True(subscriber.IsFrozen, "the subscriber ran during the loop");
+        }
+        finally
+        {
+            subscriber.Continue();
         }
 
-        Array.Sort(durations);
-        double p999 = durations[(int)(n * 0.999)] * 1000.0 / Stopwatch.Frequency;
         string? done = subscriber.NextLine(TimeSpan.FromSeconds(30));
         Assert.NotNull(done);
         int received = int.Parse(done["done ".Length..], CultureInfo.InvariantCulture);
-        output.WriteLine($"slow subscriber: {GC.CollectionCount(0) - gcBefore} gen0 GCs, received {received} of {n}; Publish 99.9th percentile {p999:F3} ms, worst {worst * 1000.0 / Stopwatch.Frequency:F2} ms");
-        Assert.True(received < n, $"the slow subscriber received all {n} results of 2 kB: nothing was dropped");
-        Assert.True(received > 0);
-        Assert.True(p999 < 2, $"99.9% of Publish calls should take under 2 ms; took {p999:F3} ms");
-        Assert.True(worst * 1000.0 / Stopwatch.Frequency < 100, $"worst Publish took {worst * 1000.0 / Stopwatch.Frequency:F1} ms");
+        output.WriteLine($"frozen subscriber: received {received} of {n}");
+        Assert.True(received < n, $"the frozen subscriber received all {n} results of 2 kB: nothing was dropped");
         publisher.Dispose();
         Assert.Equal(n + warmups, publisher.Statistics.Sent + publisher.Statistics.Dropped);
     }
