@@ -32,7 +32,7 @@ bin=$here/.work/$target/bin
 rm -rf "$bin"
 mkdir -p "$bin"
 cp -r "$here/RataDns.Fuzz/bin/Release/net10.0/." "$bin/"
-for dll in RataDns.DnsWire RataDns.Capture RataDns.Reducers; do
+for dll in RataDns.DnsWire RataDns.Capture RataDns.Reducers RataDns.Configuration; do
     "$sharpfuzz" "$bin/$dll.dll"
 done
 

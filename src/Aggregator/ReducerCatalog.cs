@@ -79,13 +79,46 @@ public sealed class ReducerCatalog(IReadOnlyList<PluginAssemblyReference>? reduc
     /// <summary>A type and options made into a reducer (<see cref="Prototype"/>), or why not (<see cref="Problem"/>).</summary>
     public sealed class Entry(Reducer? prototype, string? problem)
     {
+        /// <summary>Instances kept for reuse by merges (a ResponseLatency instance holds megabytes of tables).</summary>
+        private const int MaxPooled = 8;
+
         private readonly Lock _scratchLock = new();
+        private readonly Stack<Reducer> _pool = new();
         private Reducer? _scratch;
 
         /// <summary>The reducer (never observes packets: instances for merging are made with CreateEmpty).</summary>
         public Reducer? Prototype { get; } = prototype;
 
         public string? Problem { get; } = problem;
+
+        /// <summary>An empty instance to merge into (from the pool, or new); give it back with <see cref="Return"/>.</summary>
+        public Reducer Rent()
+        {
+            var prototype = Prototype ?? throw new InvalidOperationException(Problem);
+            lock (_pool)
+            {
+                if (_pool.TryPop(out var pooled))
+                {
+                    return pooled;
+                }
+            }
+
+            return prototype.CreateEmpty();
+        }
+
+        /// <summary>Clears <paramref name="reducer"/> (rented from this entry) and keeps it for the next merge.</summary>
+        public void Return(Reducer reducer)
+        {
+            ArgumentNullException.ThrowIfNull(reducer);
+            reducer.Clear();
+            lock (_pool)
+            {
+                if (_pool.Count < MaxPooled)
+                {
+                    _pool.Push(reducer);
+                }
+            }
+        }
 
         /// <summary>How the type's views merge when there is no state.</summary>
         public ViewMergeRule ViewMerge => Prototype?.ViewMerge ?? ViewMergeRule.None;

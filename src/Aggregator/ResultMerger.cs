@@ -60,11 +60,11 @@ public static class ResultMerger
         if (withState.Count > 0)
         {
             var entry = catalog.For(type, withState[0].Header.Options);
-            if (entry.Prototype is { } prototype)
+            if (entry.Prototype is not null)
             {
                 try
                 {
-                    fromState = MergeStates(prototype, withState);
+                    fromState = MergeStates(entry, withState);
                 }
                 catch (Exception e) when (e is ArgumentException or InvalidDataException)
                 {
@@ -103,11 +103,25 @@ public static class ResultMerger
     /// <summary>
     /// The states merged: per server in time order, then across servers; the view as a result spanning them all.
     /// </summary>
-    private static WindowResult MergeStates(Reducer prototype, List<(WindowResult Result, ReducerStateHeader Header)> states)
+    private static WindowResult MergeStates(ReducerCatalog.Entry entry, List<(WindowResult Result, ReducerStateHeader Header)> states)
     {
-        var total = prototype.CreateEmpty();
-        var server = prototype.CreateEmpty();
-        var window = prototype.CreateEmpty();
+        var total = entry.Rent();
+        var server = entry.Rent();
+        var window = entry.Rent();
+        try
+        {
+            return MergeStates(total, server, window, states);
+        }
+        finally
+        {
+            entry.Return(total);
+            entry.Return(server);
+            entry.Return(window);
+        }
+    }
+
+    private static WindowResult MergeStates(Reducer total, Reducer server, Reducer window, List<(WindowResult Result, ReducerStateHeader Header)> states)
+    {
         foreach (var group in states.GroupBy(s => s.Result.ServerId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             server.Clear();
