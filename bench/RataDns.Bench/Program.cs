@@ -23,6 +23,11 @@ public static class Program
             return PublishCosts.Run(args[1], Console.Out);
         }
 
+        if (args.Length > 1 && args[0] == "--rank-costs")
+        {
+            return RankCosts.Run(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 200_000, Console.Out);
+        }
+
         if (args.Length > 3 && args[0] == "--merge-costs")
         {
             var invariant = System.Globalization.CultureInfo.InvariantCulture;

@@ -67,7 +67,7 @@ public abstract class HeavyHitterReducer : Reducer
     public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var ranked = RankedKeys.Rank(_summary, _formatKey);
+        var ranked = RankedKeys.Rank(_summary, _formatKey, _n);
         writer.WriteStartObject();
         writer.WriteNumber("total"u8, _summary.TotalWeight);
         writer.WriteStartArray("top"u8);

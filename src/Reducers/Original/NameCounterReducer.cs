@@ -115,4 +115,7 @@ internal static class NameCounting
 
     /// <summary>The names by count descending, then text ascending, without making strings (see <see cref="RankedKeys"/>).</summary>
     public static RankedKeys Rank(SpaceSavingSummary summary) => RankedKeys.Rank(summary, NameText);
+
+    /// <summary>As <see cref="Rank(SpaceSavingSummary)"/>, ranking only the names that can be among the first <paramref name="limit"/>.</summary>
+    public static RankedKeys Rank(SpaceSavingSummary summary, int limit) => RankedKeys.Rank(summary, NameText, limit);
 }

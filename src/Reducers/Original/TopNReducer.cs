@@ -62,7 +62,7 @@ public sealed class TopNReducer : Reducer
     public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var ranked = NameCounting.Rank(_summary);
+        var ranked = NameCounting.Rank(_summary, _n);
         writer.WriteStartArray();
         for (int i = 0; i < Math.Min(_n, ranked.Count); i++)
         {
