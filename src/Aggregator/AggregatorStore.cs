@@ -261,7 +261,7 @@ public sealed class AggregatorStore : IAggregatorView
             }
 
             entry.Check(header);
-            state.Accept(header);
+            state.Accept(header, entry);
             Interlocked.Increment(ref _states);
         }
         catch (InvalidDataException e)

@@ -39,16 +39,16 @@ public sealed class ReducerCatalog(IReadOnlyList<PluginAssemblyReference>? reduc
         var key = (type, ReducerState.CanonicalOptions(options));
         if (_entries.Count >= MaxConfigurations && !_entries.ContainsKey(key))
         {
-            return new Entry(null, $"more than {MaxConfigurations} reducer configurations were received; {type} with options {key.Item2} is not made");
+            return new Entry(null, $"more than {MaxConfigurations} reducer configurations were received; {type} with options {key.Item2} is not made", key.Item2);
         }
 
-        return _entries.GetOrAdd(key, static (key, state) => Create(key.Type, state.Options, state.Assemblies), (Options: options, Assemblies: _assemblies));
+        return _entries.GetOrAdd(key, static (key, state) => Create(key.Type, key.Item2, state.Options, state.Assemblies), (Options: options, Assemblies: _assemblies));
     }
 
     /// <summary>The reducer for <paramref name="type"/> with its default options (for its view-merge rule).</summary>
     public Entry For(string type) => For(type, new Dictionary<string, JsonElement>());
 
-    private static Entry Create(string type, IReadOnlyDictionary<string, JsonElement> options, IReadOnlyList<PluginAssemblyReference> assemblies)
+    private static Entry Create(string type, string optionsKey, IReadOnlyDictionary<string, JsonElement> options, IReadOnlyList<PluginAssemblyReference> assemblies)
     {
         try
         {
@@ -62,22 +62,22 @@ public sealed class ReducerCatalog(IReadOnlyList<PluginAssemblyReference>? reduc
             });
             if (!string.Equals(prototype.Type, type, StringComparison.Ordinal))
             {
-                return new Entry(null, $"'{type}' names the reducer {prototype.Type} here (spelled differently)");
+                return new Entry(null, $"'{type}' names the reducer {prototype.Type} here (spelled differently)", optionsKey);
             }
 
-            return new Entry(prototype, null);
+            return new Entry(prototype, null, optionsKey);
         }
         catch (ConfigurationException e)
         {
             string reason = assemblies.Count == 0 && !ReducerRegistry.IsKnown(type)
                 ? $"{type} is not a built-in reducer and no plugin assembly was given (--reducer-assembly)"
                 : e.Message;
-            return new Entry(null, reason);
+            return new Entry(null, reason, optionsKey);
         }
     }
 
     /// <summary>A type and options made into a reducer (<see cref="Prototype"/>), or why not (<see cref="Problem"/>).</summary>
-    public sealed class Entry(Reducer? prototype, string? problem)
+    public sealed class Entry(Reducer? prototype, string? problem, string optionsKey)
     {
         /// <summary>Instances kept for reuse by merges (a ResponseLatency instance holds megabytes of tables).</summary>
         private const int MaxPooled = 8;
@@ -90,6 +90,9 @@ public sealed class ReducerCatalog(IReadOnlyList<PluginAssemblyReference>? reduc
         public Reducer? Prototype { get; } = prototype;
 
         public string? Problem { get; } = problem;
+
+        /// <summary>The options in canonical text (<see cref="ReducerState.CanonicalOptions"/>).</summary>
+        public string OptionsKey { get; } = optionsKey;
 
         /// <summary>An empty instance to merge into (from the pool, or new); give it back with <see cref="Return"/>.</summary>
         public Reducer Rent()

@@ -34,13 +34,13 @@ public static class ResultMerger
         }
 
         var problems = new List<string>();
-        var withState = new List<(WindowResult Result, ReducerStateHeader Header)>();
+        var withState = new List<(WindowResult Result, CheckedState State)>();
         var viewsOnly = new List<WindowResult>();
         foreach (var result in results)
         {
-            if (result.State?.Header is { } header)
+            if (result.State?.Checked is { } state)
             {
-                withState.Add((result, header));
+                withState.Add((result, state));
             }
             else
             {
@@ -48,10 +48,11 @@ public static class ResultMerger
             }
         }
 
-        var optionSets = withState.Select(s => ReducerState.CanonicalOptions(s.Header.Options)).Distinct(StringComparer.Ordinal).ToList();
-        if (optionSets.Count > 1)
+        // One catalog entry per type and options: states read into different entries do not merge together.
+        var reducers = withState.Select(s => s.State.Reducer).Distinct().ToList();
+        if (reducers.Count > 1)
         {
-            problems.Add($"{type} states with different options ({string.Join(" and ", optionSets)}) cannot be merged exactly; their views were merged instead");
+            problems.Add($"{type} states with different options ({string.Join(" and ", reducers.Select(r => r.OptionsKey))}) cannot be merged exactly; their views were merged instead");
             viewsOnly.AddRange(withState.Select(s => s.Result));
             withState.Clear();
         }
@@ -59,7 +60,7 @@ public static class ResultMerger
         WindowResult? fromState = null;
         if (withState.Count > 0)
         {
-            var entry = catalog.For(type, withState[0].Header.Options);
+            var entry = reducers[0];
             if (entry.Prototype is not null)
             {
                 try
@@ -103,7 +104,7 @@ public static class ResultMerger
     /// <summary>
     /// The states merged: per server in time order, then across servers; the view as a result spanning them all.
     /// </summary>
-    private static WindowResult MergeStates(ReducerCatalog.Entry entry, List<(WindowResult Result, ReducerStateHeader Header)> states)
+    private static WindowResult MergeStates(ReducerCatalog.Entry entry, List<(WindowResult Result, CheckedState State)> states)
     {
         var total = entry.Rent();
         var server = entry.Rent();
@@ -120,15 +121,15 @@ public static class ResultMerger
         }
     }
 
-    private static WindowResult MergeStates(Reducer total, Reducer server, Reducer window, List<(WindowResult Result, ReducerStateHeader Header)> states)
+    private static WindowResult MergeStates(Reducer total, Reducer server, Reducer window, List<(WindowResult Result, CheckedState State)> states)
     {
         foreach (var group in states.GroupBy(s => s.Result.ServerId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             server.Clear();
             bool first = true;
-            foreach (var (_, header) in group.OrderBy(s => s.Result.End).ThenBy(s => s.Result.Sequence))
+            foreach (var (_, state) in group.OrderBy(s => s.Result.End).ThenBy(s => s.Result.Sequence))
             {
-                ReducerState.ReadInto(window, header.Body);
+                ReducerState.ReadInto(window, state.Header.Body);
                 if (first)
                 {
                     server.Merge(window);

@@ -100,24 +100,30 @@ public sealed record WindowResult(
 /// </summary>
 public sealed class StoredState(byte[] container)
 {
-    private volatile ReducerStateHeader? _header;
+    private volatile CheckedState? _checked;
     private volatile byte[]? _container = container;
 
     /// <summary>The container's bytes, or null once released.</summary>
     public byte[]? Container => _container;
 
     /// <summary>The checked header (type, options, the reducer's value), or null (not checked yet, invalid, or released).</summary>
-    public ReducerStateHeader? Header => _header;
+    public ReducerStateHeader? Header => _checked?.Header;
+
+    /// <summary>The header and the catalog's reducer it was read into (one read, as the two belong together).</summary>
+    public CheckedState? Checked => _checked;
 
     /// <summary>Bytes held.</summary>
     public int Length => _container?.Length ?? 0;
 
-    internal void Accept(ReducerStateHeader header) => _header = header;
+    internal void Accept(ReducerStateHeader header, ReducerCatalog.Entry reducer) => _checked = new CheckedState(header, reducer);
 
     /// <summary>Forgets the state (the result keeps its view).</summary>
     internal void Release()
     {
-        _header = null;
+        _checked = null;
         _container = null;
     }
 }
+
+/// <summary>A state read once on arrival: its header, and the reducer (type and options) it was read into.</summary>
+public sealed record CheckedState(ReducerStateHeader Header, ReducerCatalog.Entry Reducer);

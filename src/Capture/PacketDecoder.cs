@@ -1,5 +1,5 @@
-using RataDns.DnsWire;
 using System.Buffers.Binary;
+using RataDns.DnsWire;
 
 namespace RataDns.Capture;
 

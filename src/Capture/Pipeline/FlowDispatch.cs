@@ -1,6 +1,6 @@
-using RataDns.DnsWire;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using RataDns.DnsWire;
 
 namespace RataDns.Capture.Pipeline;
 

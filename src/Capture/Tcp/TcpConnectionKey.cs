@@ -1,6 +1,6 @@
-using RataDns.DnsWire;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using RataDns.DnsWire;
 
 namespace RataDns.Capture.Tcp;
 

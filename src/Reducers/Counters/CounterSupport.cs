@@ -74,6 +74,27 @@ internal static class CounterSupport
         ReadCounts(ref reader, counts, reducer, "counts");
     }
 
+    /// <summary>
+    /// The state of a reducer counting queries and responses apart: <c>[1, {value: count}, {value: count}]</c>, the
+    /// queries' non-zero counters, then the responses'.
+    /// </summary>
+    public static void WriteQueriesAndResponses(ref MessagePackWriter writer, long[] queries, long[] responses)
+    {
+        writer.WriteArrayHeader(3);
+        writer.Write(1);
+        WriteCounts(ref writer, queries);
+        WriteCounts(ref writer, responses);
+    }
+
+    /// <summary>Reads what <see cref="WriteQueriesAndResponses"/> wrote (both arrays all zero before).</summary>
+    public static void ReadQueriesAndResponses(ref MessagePackReader reader, long[] queries, long[] responses, string reducer)
+    {
+        StateReading.ExactArrayHeader(ref reader, 3, reducer, "items");
+        StateReading.Layout(ref reader, 1, reducer);
+        ReadCounts(ref reader, queries, reducer, "queries");
+        ReadCounts(ref reader, responses, reducer, "responses");
+    }
+
     /// <summary>One array of counters as <c>{value: count, ...}</c>: the non-zero ones, in value order.</summary>
     public static void WriteCounts(ref MessagePackWriter writer, long[] counts)
     {

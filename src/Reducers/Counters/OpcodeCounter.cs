@@ -1,6 +1,5 @@
 using System.Text.Json;
 using MessagePack;
-using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Counters;
 
@@ -57,22 +56,10 @@ public sealed class OpcodeCounter : Reducer
     public override bool HasState => true;
 
     /// <summary><c>[1, {opcode: count}, {opcode: count}]</c>: the non-zero counters of queries, then of responses.</summary>
-    public override void WriteState(ref MessagePackWriter writer)
-    {
-        writer.WriteArrayHeader(3);
-        writer.Write(1);
-        CounterSupport.WriteCounts(ref writer, _queries);
-        CounterSupport.WriteCounts(ref writer, _responses);
-    }
+    public override void WriteState(ref MessagePackWriter writer) => CounterSupport.WriteQueriesAndResponses(ref writer, _queries, _responses);
 
     /// <inheritdoc />
-    public override void ReadState(ref MessagePackReader reader)
-    {
-        StateReading.ExactArrayHeader(ref reader, 3, Type, "items");
-        StateReading.Layout(ref reader, 1, Type);
-        CounterSupport.ReadCounts(ref reader, _queries, Type, "queries");
-        CounterSupport.ReadCounts(ref reader, _responses, Type, "responses");
-    }
+    public override void ReadState(ref MessagePackReader reader) => CounterSupport.ReadQueriesAndResponses(ref reader, _queries, _responses, Type);
 
     /// <inheritdoc />
     public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;

@@ -1,6 +1,6 @@
-using RataDns.DnsWire;
 using System.Text.Json;
 using MessagePack;
+using RataDns.DnsWire;
 using RataDns.Reducers.State;
 
 namespace RataDns.Reducers.Counters;

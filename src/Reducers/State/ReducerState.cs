@@ -54,12 +54,18 @@ public static class ReducerState
         writer.Write("type");
         writer.Write(reducer.Type);
         writer.Write("options");
-        var ordered = (options ?? new Dictionary<string, JsonElement>()).OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
-        writer.WriteMapHeader(ordered.Count);
-        foreach (var (name, value) in ordered)
+        if (options is not { Count: > 0 })
         {
-            writer.Write(name);
-            WriteJson(ref writer, value, 0);
+            writer.WriteMapHeader(0); // the defaults: most reducers, every window
+        }
+        else
+        {
+            writer.WriteMapHeader(options.Count);
+            foreach (var (name, value) in options.OrderBy(o => o.Key, StringComparer.Ordinal))
+            {
+                writer.Write(name);
+                WriteJson(ref writer, value, 0);
+            }
         }
 
         writer.Write("state");

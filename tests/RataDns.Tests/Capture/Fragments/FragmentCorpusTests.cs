@@ -1,8 +1,8 @@
-using RataDns.DnsWire;
 using System.Buffers.Binary;
 using System.Globalization;
 using RataDns.Capture;
 using RataDns.Capture.Fragments;
+using RataDns.DnsWire;
 using Xunit.Abstractions;
 
 namespace RataDns.Tests.Capture.Fragments;

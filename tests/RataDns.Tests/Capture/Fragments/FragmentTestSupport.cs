@@ -1,7 +1,7 @@
-using RataDns.DnsWire;
 using System.Buffers.Binary;
 using RataDns.Capture;
 using RataDns.Capture.Fragments;
+using RataDns.DnsWire;
 using static RataDns.Tests.Capture.PacketBuilder;
 
 namespace RataDns.Tests.Capture.Fragments;

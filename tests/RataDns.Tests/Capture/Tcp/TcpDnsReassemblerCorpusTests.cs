@@ -1,8 +1,8 @@
-using RataDns.DnsWire;
 using System.Buffers.Binary;
 using System.Globalization;
 using RataDns.Capture;
 using RataDns.Capture.Tcp;
+using RataDns.DnsWire;
 
 namespace RataDns.Tests.Capture.TcpReassembly;
 

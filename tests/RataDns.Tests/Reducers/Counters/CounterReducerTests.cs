@@ -1,5 +1,5 @@
-using RataDns.DnsWire;
 using System.Text.Json;
+using RataDns.DnsWire;
 using RataDns.Reducers;
 using RataDns.Reducers.Configuration;
 using RataDns.Reducers.Counters;

@@ -1,6 +1,6 @@
-using RataDns.DnsWire;
 using System.Net;
 using System.Text.Json;
+using RataDns.DnsWire;
 using RataDns.Reducers;
 using RataDns.Tests.Reducers.Original;
 using RataDns.Tests.Support;

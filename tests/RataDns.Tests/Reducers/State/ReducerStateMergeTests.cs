@@ -1,7 +1,7 @@
-using RataDns.DnsWire;
 using System.Net;
 using System.Text.Json;
 using FsCheck.Xunit;
+using RataDns.DnsWire;
 using RataDns.Reducers;
 using RataDns.Tests.Support;
 using static RataDns.Tests.Reducers.State.StateTestSupport;

@@ -1,7 +1,7 @@
-using RataDns.DnsWire;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using RataDns.DnsWire;
 using RataDns.Reducers;
 using RataDns.Reducers.Configuration;
 using RataDns.Reducers.State;
