@@ -51,6 +51,9 @@ public sealed partial class MonitorEngine : IDisposable
     /// <summary>A busy worker looks at the stop flag once per this many frames (an idle one at every empty poll).</summary>
     private const int StopCheckFrames = 1024;
 
+    /// <summary>Polls of an empty ring (spinning, then yielding) before a worker sleeps until the capture thread wakes it.</summary>
+    private const int IdleSpins = 20;
+
     private readonly MonitorEngineOptions _options;
     private IWindowResultSink _sink; // merger thread once started; see SwitchSinkIfDue
     private readonly Worker[] _workers;
@@ -364,21 +367,40 @@ public sealed partial class MonitorEngine : IDisposable
 
         if (_options.Live)
         {
-            return worker.Ring.TryWrite(in frame);
-        }
-
-        if (!worker.Ring.TryWriteOrRetry(in frame))
-        {
-            var wait = default(SpinWait);
-            do
+            if (!worker.Ring.TryWrite(in frame))
             {
-                ThrowIfFaulted();
-                wait.SpinOnce(sleep1Threshold: 20);
+                return false;
             }
-            while (!worker.Ring.TryWriteOrRetry(in frame));
+        }
+        else if (!worker.Ring.TryWriteOrRetry(in frame))
+        {
+            WaitForRoom(worker, in frame);
         }
 
+        worker.Signals.WakeConsumer(worker.Ring);
         return true;
+    }
+
+    private void WaitForRoom(Worker worker, in CapturedFrame frame)
+    {
+        // A file is read faster than a worker reduces it. Waiting for the single slot the worker frees next would
+        // keep both threads on the ring's cursors for every frame (spinning, and the cursors' cache line moving
+        // between the two CPUs): the capture thread sleeps instead until the worker has emptied half its ring,
+        // which holds milliseconds of work, so the worker never runs dry while it sleeps.
+        int resume = worker.Ring.Slots / 2;
+        while (worker.Ring.Count > resume)
+        {
+            ThrowIfFaulted();
+            worker.Signals.WaitForRoom(worker.Ring, resume);
+        }
+
+        var spin = default(SpinWait);
+        while (!worker.Ring.TryWriteOrRetry(in frame))
+        {
+            // Slots are free: the arena (large frames) is the limit; the worker frees it as it reads.
+            ThrowIfFaulted();
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
     }
 
     private void SendMarker(int w, int kind, long value)
@@ -386,6 +408,7 @@ public sealed partial class MonitorEngine : IDisposable
         var worker = _workers[w];
         if (worker.PendingMarkers.Count == 0 && worker.Ring.TryWriteMarker(kind, value))
         {
+            worker.Signals.WakeConsumer();
             return;
         }
 
@@ -416,6 +439,7 @@ public sealed partial class MonitorEngine : IDisposable
         {
             if (worker.Ring.TryWriteMarker(marker.Kind, marker.Value))
             {
+                worker.Signals.WakeConsumer();
                 worker.PendingMarkers.Dequeue();
                 spin.Reset();
                 continue;
@@ -547,6 +571,9 @@ public sealed partial class MonitorEngine : IDisposable
 
         public FrameRing Ring { get; }
 
+        /// <summary>How the capture thread and this worker wake each other when the ring is full or empty.</summary>
+        public RingSignals Signals { get; } = new();
+
         public DnsCapturePipeline Pipeline { get; }
 
         /// <summary>Markers the capture thread could not write yet (capture thread only).</summary>
@@ -610,7 +637,15 @@ public sealed partial class MonitorEngine : IDisposable
                             break;
                         }
 
-                        idle.SpinOnce(sleep1Threshold: 30);
+                        if (idle.Count < IdleSpins)
+                        {
+                            idle.SpinOnce(sleep1Threshold: -1);
+                        }
+                        else
+                        {
+                            Signals.WaitForFrames(Ring);
+                        }
+
                         continue;
                     }
 
@@ -628,10 +663,12 @@ public sealed partial class MonitorEngine : IDisposable
                     {
                         Pipeline.OnFrame(in frame, ref _sink);
                         Ring.AdvanceRead();
+                        Signals.WakeProducer(Ring);
                         continue;
                     }
 
                     Ring.AdvanceRead();
+                    Signals.WakeProducer(Ring);
                     switch (kind)
                     {
                         case MarkerEndOfPass:
