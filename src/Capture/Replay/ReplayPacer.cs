@@ -9,7 +9,7 @@ namespace RataDns.Capture.Replay;
 /// <remarks>
 /// <para>
 /// The schedule is absolute: frame <c>t</c> is due at <c>start + (t - first) / speed</c>, where <c>first</c> is the
-/// timestamp of the first frame paced and <c>start</c> the <see cref="Stopwatch"/> reading when it arrived. Each wait
+/// timestamp of the first frame paced and <c>start</c> the clock's reading when it arrived (<see cref="ReplayClock"/>, the <see cref="Stopwatch"/> by default). Each wait
 /// aims at that instant, not at "previous frame + gap", so sleep overshoot and processing time never accumulate:
 /// there is no drift over a long replay. A frame is never released early; how late the latest ones were is in
 /// <see cref="MaxLateness"/>.
@@ -17,7 +17,8 @@ namespace RataDns.Capture.Replay;
 /// <para>
 /// Waiting sleeps coarsely with <see cref="Thread.Sleep(int)"/> until about <see cref="SpinThreshold"/> before the
 /// instant, then spins (yielding the core between checks) for the rest, so frames leave within microseconds of their
-/// instant rather than within a scheduler tick. The spin costs up to ~1 ms of one core per gap longer than that.
+/// instant rather than within a scheduler tick. The spin costs up to ~2 ms of one core per gap longer than that (a
+/// sleep shorter than a millisecond is not asked for: it would oversleep past the instant).
 /// </para>
 /// <para>
 /// Timestamps are never changed. A frame earlier than the one before it (out of order in the capture) is due at
@@ -29,9 +30,8 @@ public sealed class ReplayPacer
     /// <summary>How long before a frame's instant the pacer stops sleeping and starts spinning.</summary>
     public static readonly TimeSpan SpinThreshold = TimeSpan.FromMilliseconds(1);
 
-    private static readonly long SpinThresholdTicks = (long)(SpinThreshold.TotalSeconds * Stopwatch.Frequency);
-    private static readonly double TicksPerNanosecond = Stopwatch.Frequency / 1e9;
-
+    private readonly ReplayClock _clock;
+    private readonly long _spinThresholdTicks;
     private readonly double _speed;
     private readonly double _ticksPerFrameNanosecond;
     private bool _started;
@@ -45,21 +45,30 @@ public sealed class ReplayPacer
     /// A pacer at <paramref name="speed"/>: 0 for no pacing, otherwise a finite factor &gt; 0 (1 = capture timing).
     /// </summary>
     public ReplayPacer(double speed)
+        : this(speed, ReplayClock.System)
     {
+    }
+
+    /// <summary>As <see cref="ReplayPacer(double)"/>, on <paramref name="clock"/>'s time.</summary>
+    public ReplayPacer(double speed, ReplayClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
         if (!double.IsFinite(speed) || speed < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(speed), speed, "the replay speed must be 0 (no pacing) or a finite positive factor");
         }
 
+        _clock = clock;
         _speed = speed;
-        _ticksPerFrameNanosecond = speed == 0 ? 0 : TicksPerNanosecond / speed;
+        _spinThresholdTicks = (long)(SpinThreshold.TotalSeconds * clock.Frequency);
+        _ticksPerFrameNanosecond = speed == 0 ? 0 : clock.Frequency / 1e9 / speed;
     }
 
     /// <summary>The speed factor (0 = no pacing).</summary>
     public double Speed => _speed;
 
     /// <summary>The latest any frame was released after its instant, over the pacer's life (0 at speed 0).</summary>
-    public TimeSpan MaxLateness => TimeSpan.FromSeconds((double)_maxLatenessTicks / Stopwatch.Frequency);
+    public TimeSpan MaxLateness => TimeSpan.FromSeconds((double)_maxLatenessTicks / _clock.Frequency);
 
     /// <summary>Frames passed through <see cref="WaitFor(long)"/> (at any speed, across restarts).</summary>
     public long FramesPaced => _framesPaced;
@@ -86,7 +95,7 @@ public sealed class ReplayPacer
         {
             _started = true;
             _firstTimestamp = frameTimestampNanoseconds;
-            _startTicks = Stopwatch.GetTimestamp();
+            _startTicks = _clock.GetTimestamp();
             _lastDue = _startTicks;
             return true;
         }
@@ -97,16 +106,16 @@ public sealed class ReplayPacer
         long due = offset <= 0 ? _startTicks : _startTicks + (long)Math.Ceiling(offset * _ticksPerFrameNanosecond);
         due = Math.Max(due, _lastDue);
         _lastDue = due;
-        long now = Stopwatch.GetTimestamp();
+        long now = _clock.GetTimestamp();
         long remaining = due - now;
-        if (remaining > SpinThresholdTicks)
+        if (remaining > _spinThresholdTicks)
         {
             if (!SleepUntilNearly(due, cancellationToken))
             {
                 return false;
             }
 
-            now = Stopwatch.GetTimestamp();
+            now = _clock.GetTimestamp();
         }
 
         if (now < due)
@@ -131,28 +140,26 @@ public sealed class ReplayPacer
     public void Restart() => _started = false;
 
     /// <summary>Sleeps in coarse steps until about <see cref="SpinThreshold"/> before <paramref name="due"/>.</summary>
-    private static bool SleepUntilNearly(long due, CancellationToken cancellationToken)
+    private bool SleepUntilNearly(long due, CancellationToken cancellationToken)
     {
         while (true)
         {
-            long remaining = due - Stopwatch.GetTimestamp() - SpinThresholdTicks;
+            long remaining = due - _clock.GetTimestamp() - _spinThresholdTicks;
             if (remaining <= 0)
             {
                 return true;
             }
 
-            // Whole milliseconds, rounded down so the sleep ends before the spin window; at least 1.
-            int milliseconds = (int)Math.Clamp(remaining * 1000 / Stopwatch.Frequency, 1, int.MaxValue);
-            if (cancellationToken.CanBeCanceled)
+            // Whole milliseconds, rounded down so the sleep ends before the spin window. Less than one left: spin
+            // the rest (a 1 ms sleep, which oversleeps as well, would end past the instant).
+            int milliseconds = (int)Math.Min(remaining * 1000 / _clock.Frequency, int.MaxValue);
+            if (milliseconds == 0)
             {
-                if (cancellationToken.WaitHandle.WaitOne(milliseconds))
-                {
-                    return false;
-                }
+                return true;
             }
-            else
+            if (!_clock.Sleep(milliseconds, cancellationToken))
             {
-                Thread.Sleep(milliseconds);
+                return false;
             }
         }
     }
@@ -161,14 +168,13 @@ public sealed class ReplayPacer
     /// Spins until <paramref name="due"/> and returns the reading that passed it. Spinning, not sleeping: a sleep
     /// would wake up to a scheduler tick late; this window is at most <see cref="SpinThreshold"/> long.
     /// </summary>
-    private static long SpinUntil(long due)
+    private long SpinUntil(long due)
     {
         var spinner = default(SpinWait);
         long now;
-        while ((now = Stopwatch.GetTimestamp()) < due)
+        while ((now = _clock.GetTimestamp()) < due)
         {
-            // Never Sleep(1) (it would overshoot); yields let another thread run on a busy 1-2 core machine.
-            spinner.SpinOnce(sleep1Threshold: -1);
+            _clock.Spin(ref spinner);
         }
 
         return now;

@@ -38,9 +38,8 @@ public sealed class EventStreamTests : IAsyncLifetime
     {
         using var stream = await EventReader.Open(_http);
         Assert.Equal("text/event-stream", stream.MediaType);
-        var clock = Stopwatch.StartNew();
+        // Nothing is received by the view meanwhile: the state is sent on connecting, not with a first update.
         var first = await stream.NextEvent(Patience);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"state took {clock.Elapsed}");
         Assert.Equal("state", first.Name);
         Assert.Equal(2, first.Data.GetProperty("servers").GetArrayLength());
         Assert.Contains("TopNQ", first.Data.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
@@ -117,9 +116,10 @@ public sealed class EventStreamTests : IAsyncLifetime
     {
         using var stream = await EventReader.Open(_http);
         Assert.Equal("state", (await stream.NextEvent(Patience)).Name);
-        var clock = Stopwatch.StartNew();
-        await _app.StopAsync();
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"stop took {clock.Elapsed}");
+        // The host would wait for an open stream until its shutdown timeout (30 s) before aborting it; ending the
+        // streams itself, it stops well before. A deadline below that timeout, not a measured time.
+        var stopping = _app.StopAsync();
+        Assert.Same(stopping, await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(25))));
         Assert.Equal(0, _view.Subscribers);
     }
 

@@ -66,10 +66,8 @@ public sealed class LiveCaptureTests
         Thread.Sleep(300);
         Drain(ring, received);
         var statistics = capture.ReadStatistics();
-        var stopClock = Stopwatch.StartNew();
         cts.Cancel();
-        Assert.True(captureThread.Join(TimeSpan.FromSeconds(5)), "Run did not return after cancellation");
-        var stopTime = stopClock.Elapsed;
+        Assert.True(captureThread.Join(TimeSpan.FromSeconds(30)), "Run did not return after cancellation");
 
         Assert.Null(captureError);
         Assert.Equal(Count, received.Count);
@@ -97,19 +95,19 @@ public sealed class LiveCaptureTests
         // pcap_stats on lo counts each packet twice (out and in); the data holds it once.
         Assert.InRange(statistics.Received, Count, 2 * Count);
         Assert.Equal(0, statistics.KernelDropped);
-        Assert.True(stopTime < TimeSpan.FromSeconds(2), $"Run took {stopTime} to notice cancellation");
     }
 
     [SkippableFact]
     public void Cancellation_wakes_an_idle_capture_at_once()
     {
         SkipUnlessCaptureIsPossible();
-        // A long read timeout: only pcap_breakloop can end the wait quickly.
+        // A read timeout of ten minutes: only pcap_breakloop can end the wait before the test's deadline. No
+        // assertion on how long it took (the machine may be loaded); a wait left to the timeout misses the deadline.
         using var capture = LiveCapture.Open(new LiveCaptureOptions
         {
             Interface = "lo",
             Filter = "udp port 9 and host 127.0.0.254",
-            ReadTimeoutMs = 5000,
+            ReadTimeoutMs = 600_000,
         });
         var ring = new FrameRing(16, 256);
         using var cts = new CancellationTokenSource();
@@ -117,11 +115,9 @@ public sealed class LiveCaptureTests
         thread.Start();
         Thread.Sleep(200);
 
-        var clock = Stopwatch.StartNew();
         cts.Cancel();
-        Assert.True(thread.Join(TimeSpan.FromSeconds(10)), "Run did not return");
+        Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "Run did not return: the cancellation did not break the pcap wait");
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"Run took {clock.Elapsed} after cancellation");
         Assert.Equal(0, ring.Written);
     }
 

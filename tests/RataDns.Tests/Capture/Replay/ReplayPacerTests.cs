@@ -5,8 +5,9 @@ using RataDns.Capture.Replay;
 namespace RataDns.Tests.Capture.Replay;
 
 /// <summary>
-/// Replay pacing on synthetic timestamps. Wall-time bounds are loose for a noisy 2-core machine: a frame is never
-/// early (exact), and a run ends within max(10%, 100 ms) of its schedule.
+/// Replay pacing on synthetic timestamps, on a <see cref="FakeClock"/> whose time moves only when the pacer sleeps or
+/// spins (or a test says work took time): every schedule is checked exactly, whatever the load of the machine. One
+/// test runs on the real clock and checks only what load cannot change: no frame is released early.
 /// </summary>
 public sealed class ReplayPacerTests
 {
@@ -20,64 +21,79 @@ public sealed class ReplayPacerTests
     public void A_two_second_capture_takes_its_time_divided_by_speed_and_no_frame_is_early(double speed)
     {
         // 201 frames 10 ms apart: a 2-second capture.
-        var pacer = new ReplayPacer(speed);
-        var released = new long[201];
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < released.Length; i++)
+        var clock = new FakeClock();
+        var pacer = new ReplayPacer(speed, clock);
+        for (int i = 0; i <= 200; i++)
         {
             pacer.WaitFor(Epoch + (i * TenMilliseconds));
-            released[i] = Stopwatch.GetTimestamp();
+            long due = (long)Math.Ceiling(i * TenMilliseconds / speed);
+            Assert.InRange(clock.Now, due, due + FakeClock.SpinStep);
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(start, released[^1]);
-        var expected = TimeSpan.FromSeconds(2 / speed);
-        for (int i = 0; i < released.Length; i++)
+        Assert.Equal(201, pacer.FramesPaced);
+        Assert.True(pacer.MaxLateness <= TimeSpan.FromTicks(FakeClock.SpinStep / 100), $"max lateness {pacer.MaxLateness}");
+        Assert.True(clock.Sleeps > 0, "the pacer slept rather than spinning through the gaps");
+    }
+
+    [Fact]
+    public void On_the_real_clock_no_frame_is_released_early()
+    {
+        // 21 frames 5 ms apart at speed 1. Only lower bounds: how late a frame leaves depends on the machine's load.
+        var pacer = new ReplayPacer(1);
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i <= 20; i++)
         {
-            // The pacer's schedule starts after 'start', so a frame released at its instant is at least this late.
-            var due = TimeSpan.FromTicks((long)(i * TenMilliseconds / 100 / speed));
-            var at = Stopwatch.GetElapsedTime(start, released[i]);
+            pacer.WaitFor(Epoch + (i * TenMilliseconds / 2));
+            var at = Stopwatch.GetElapsedTime(start);
+            var due = TimeSpan.FromMilliseconds(5 * i);
             Assert.True(at >= due, $"frame {i} released at {at.TotalMilliseconds:F3} ms, due at {due.TotalMilliseconds:F3} ms");
         }
-
-        var tolerance = TimeSpan.FromMilliseconds(Math.Max(100, expected.TotalMilliseconds * 0.10));
-        Assert.InRange(elapsed, expected, expected + tolerance);
-        Assert.Equal(201, pacer.FramesPaced);
-        Assert.True(pacer.MaxLateness < TimeSpan.FromMilliseconds(100), $"max lateness {pacer.MaxLateness}");
     }
 
     [Fact]
     public void Work_between_frames_does_not_accumulate_into_drift()
     {
-        // 100 frames 20 ms apart, with 0-12 ms of work after each: a relative "sleep the gap" pacer would take
-        // about 2 s + 0.6 s of work; the absolute schedule still ends at 2 s (plus the last frame's work).
-        var pacer = new ReplayPacer(1);
+        // 101 frames 20 ms apart, with 0-12 ms of work after each: a relative "sleep the gap" pacer would end at about
+        // 2 s + 0.6 s of work; the absolute schedule releases the last frame at 2 s.
+        var clock = new FakeClock();
+        var pacer = new ReplayPacer(1, clock);
         var random = new Random(7);
-        long start = Stopwatch.GetTimestamp();
-        long lastRelease = 0;
         for (int i = 0; i <= 100; i++)
         {
             pacer.WaitFor(Epoch + (i * 2 * TenMilliseconds));
-            lastRelease = Stopwatch.GetTimestamp();
-            Thread.Sleep(random.Next(0, 13));
+            Assert.InRange(clock.Now, i * 2 * TenMilliseconds, (i * 2 * TenMilliseconds) + FakeClock.SpinStep);
+            clock.Work(random.Next(0, 13) * 1_000_000L);
         }
+    }
 
-        var elapsed = Stopwatch.GetElapsedTime(start, lastRelease);
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2.1));
-        Assert.True(pacer.MaxLateness < TimeSpan.FromMilliseconds(100), $"max lateness {pacer.MaxLateness}");
+    [Fact]
+    public void A_frame_due_while_work_ran_long_leaves_at_once_and_counts_as_late()
+    {
+        var clock = new FakeClock();
+        var pacer = new ReplayPacer(1, clock);
+        pacer.WaitFor(Epoch);
+        clock.Work(35_000_000);
+
+        pacer.WaitFor(Epoch + TenMilliseconds);
+
+        Assert.Equal(35_000_000, clock.Now);
+        Assert.Equal(TimeSpan.FromMilliseconds(25), pacer.MaxLateness);
+        Assert.Equal(0, clock.Sleeps);
     }
 
     [Fact]
     public void Speed_zero_does_not_wait()
     {
-        var pacer = new ReplayPacer(0);
-        var clock = Stopwatch.StartNew();
+        var clock = new FakeClock();
+        var pacer = new ReplayPacer(0, clock);
         for (int i = 0; i < 100_000; i++)
         {
             // A second between frames: 27 hours of capture.
             pacer.WaitFor(Epoch + (i * 1_000_000_000L));
         }
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
+        Assert.Equal(0, clock.Now);
+        Assert.Equal(0, clock.Sleeps);
         Assert.Equal(100_000, pacer.FramesPaced);
         Assert.Equal(TimeSpan.Zero, pacer.MaxLateness);
     }
@@ -85,48 +101,55 @@ public sealed class ReplayPacerTests
     [Fact]
     public void Restart_starts_a_new_schedule_at_the_next_frame()
     {
-        var pacer = new ReplayPacer(1);
+        var clock = new FakeClock();
+        var pacer = new ReplayPacer(1, clock);
         pacer.WaitFor(Epoch);
         pacer.WaitFor(Epoch + TenMilliseconds);
+        long before = clock.Now;
 
         pacer.Restart();
-        var clock = Stopwatch.StartNew();
-        // An hour later in capture time (or back to the start, as in a loop): due at once.
+        // An hour later in capture time (or back to the start, as in a loop): due at once, then 10 ms later.
         pacer.WaitFor(Epoch + 3_600_000_000_000);
+        Assert.Equal(before, clock.Now);
         pacer.WaitFor(Epoch + 3_600_000_000_000 + TenMilliseconds);
+        Assert.InRange(clock.Now - before, TenMilliseconds, TenMilliseconds + FakeClock.SpinStep);
+        long second = clock.Now;
         pacer.Restart();
         pacer.WaitFor(Epoch);
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(200));
+        Assert.Equal(second, clock.Now);
         Assert.Equal(5, pacer.FramesPaced);
     }
 
     [Fact]
     public void A_frame_out_of_order_is_due_with_its_predecessor_and_not_counted_late()
     {
-        var pacer = new ReplayPacer(1);
+        var clock = new FakeClock();
+        var pacer = new ReplayPacer(1, clock);
         pacer.WaitFor(Epoch);
         pacer.WaitFor(Epoch + (30 * TenMilliseconds));
-        var clock = Stopwatch.StartNew();
+        long released = clock.Now;
 
         pacer.WaitFor(Epoch + TenMilliseconds);
 
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(50), $"took {clock.Elapsed}");
-        Assert.True(pacer.MaxLateness < TimeSpan.FromMilliseconds(100), $"max lateness {pacer.MaxLateness}");
+        Assert.Equal(released, clock.Now);
+        Assert.True(pacer.MaxLateness <= TimeSpan.FromTicks(FakeClock.SpinStep / 100), $"max lateness {pacer.MaxLateness}");
     }
 
     [Fact]
     public void Cancellation_ends_a_long_wait()
     {
-        var pacer = new ReplayPacer(1);
+        var clock = new FakeClock();
+        var pacer = new ReplayPacer(1, clock);
         pacer.WaitFor(Epoch);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
-        var clock = Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource();
+        clock.CancelAt(100_000_000, cts);
 
         bool due = pacer.WaitFor(Epoch + 3_600_000_000_000, cts.Token);
 
         Assert.False(due);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        // The wait ended at the first sleep that saw the cancellation, not an hour later.
+        Assert.InRange(clock.Now, 100_000_000, 3_600_000_000_000 / 2);
     }
 
     [Theory]
@@ -141,7 +164,7 @@ public sealed class ReplayPacerTests
     [Fact]
     public void PacedFrameHandler_paces_a_capture_file_and_passes_frames_unchanged()
     {
-        // Five frames 50 ms apart, replayed at speed 2: 100 ms.
+        // Five frames 50 ms apart, replayed at speed 2: released 25 ms apart.
         var builder = new PcapBuilder(bigEndian: false, nanoseconds: true, LinkType.Ethernet);
         for (uint i = 0; i < 5; i++)
         {
@@ -152,9 +175,9 @@ public sealed class ReplayPacerTests
         try
         {
             using var reader = CaptureFileReader.Open(path);
+            var clock = new FakeClock();
             var seen = new List<(long Timestamp, long ReleasedAt, byte First)>();
-            var paced = new PacedFrameHandler<RecordingHandler>(new ReplayPacer(2), new RecordingHandler(seen));
-            long start = Stopwatch.GetTimestamp();
+            var paced = new PacedFrameHandler<RecordingHandler>(new ReplayPacer(2, clock), new RecordingHandler(seen, clock));
 
             long delivered = reader.ReadAll(ref paced);
 
@@ -166,11 +189,8 @@ public sealed class ReplayPacerTests
             {
                 Assert.Equal(1_700_000_000_000_000_000 + (i * 50_000_000L), seen[i].Timestamp);
                 Assert.Equal((byte)i, seen[i].First);
-                var at = Stopwatch.GetElapsedTime(start, seen[i].ReleasedAt);
-                Assert.True(at >= TimeSpan.FromMilliseconds(25 * i), $"frame {i} early: {at}");
+                Assert.InRange(seen[i].ReleasedAt, 25_000_000L * i, (25_000_000L * i) + FakeClock.SpinStep);
             }
-
-            Assert.InRange(Stopwatch.GetElapsedTime(start, seen[^1].ReleasedAt), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250));
         }
         finally
         {
@@ -178,14 +198,58 @@ public sealed class ReplayPacerTests
         }
     }
 
-    private struct RecordingHandler(List<(long Timestamp, long ReleasedAt, byte First)> seen) : ICaptureFrameHandler
+    private struct RecordingHandler(List<(long Timestamp, long ReleasedAt, byte First)> seen, FakeClock clock) : ICaptureFrameHandler
     {
         public int Count { get; private set; }
 
         public void OnFrame(in CapturedFrame frame)
         {
-            seen.Add((frame.TimestampNanoseconds, Stopwatch.GetTimestamp(), frame.Data[0]));
+            seen.Add((frame.TimestampNanoseconds, clock.Now, frame.Data[0]));
             Count++;
         }
+    }
+
+    /// <summary>
+    /// Time in nanoseconds that moves only when the pacer sleeps (by the milliseconds asked, plus a scheduler's
+    /// overshoot of 0.3 ms) or spins (by <see cref="SpinStep"/>), or when the test calls <see cref="Work"/>.
+    /// </summary>
+    private sealed class FakeClock : ReplayClock
+    {
+        public const long SpinStep = 10_000;
+        private const long Overshoot = 300_000;
+        private long _cancelAt = long.MaxValue;
+        private CancellationTokenSource? _cancel;
+
+        public long Now { get; private set; }
+
+        public int Sleeps { get; private set; }
+
+        public override long Frequency => 1_000_000_000;
+
+        public override long GetTimestamp() => Now;
+
+        public void Work(long nanoseconds) => Now += nanoseconds;
+
+        public void CancelAt(long nanoseconds, CancellationTokenSource cancel) => (_cancelAt, _cancel) = (nanoseconds, cancel);
+
+        public override bool Sleep(int milliseconds, CancellationToken cancellationToken)
+        {
+            Assert.True(milliseconds >= 1, $"slept {milliseconds} ms");
+            Sleeps++;
+            long end = Now + (milliseconds * 1_000_000L) + Overshoot;
+            if (_cancel is not null && end >= _cancelAt)
+            {
+                Now = _cancelAt;
+                _cancel.Cancel();
+            }
+            else
+            {
+                Now = end;
+            }
+
+            return !cancellationToken.IsCancellationRequested;
+        }
+
+        public override void Spin(ref SpinWait spinner) => Now += SpinStep;
     }
 }
