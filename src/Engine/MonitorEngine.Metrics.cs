@@ -91,7 +91,7 @@ public sealed partial class MonitorEngine
         return (buckets, (double)Volatile.Read(ref _emitLatencySumTicks) / Stopwatch.Frequency);
     }
 
-    private static DnsParseStatus ParseStatusOf(in DnsPacketView view, ref DnsMessageFacts facts, bool walk)
+    private static DnsParseStatus ParseStatusOf(in DnsPacketView view, in DnsMessageFacts facts, bool walk)
     {
         if (facts.Computed)
         {

@@ -546,7 +546,7 @@ public sealed partial class MonitorEngine : IDisposable
         private readonly Thread _thread;
         private Reducer[] _live;
         private IReadOnlyList<Reducer> _prototypes;
-        private DnsMessageFacts _facts;
+        private DnsPacketCache _cache;
         private int _spareSets;
         private WorkerSink _sink;
         private long _messages;
@@ -598,11 +598,11 @@ public sealed partial class MonitorEngine : IDisposable
         /// <summary>Feeds the message to the reducers; returns its parse status when known (see <see cref="MonitorEngineOptions.CountMalformed"/>).</summary>
         public DnsParseStatus Observe(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
         {
-            _facts = default;
+            _cache.Clear();
             var view = new DnsPacketView(
-                message, timestampNanoseconds, packet.Transport, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, ref _facts);
+                message, timestampNanoseconds, packet.Transport, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, ref _cache);
             Observe(in view);
-            return ParseStatusOf(in view, ref _facts, _engine._options.CountMalformed);
+            return ParseStatusOf(in view, _cache.MessageFacts, _engine._options.CountMalformed);
         }
 
         private void Observe(in DnsPacketView packet)

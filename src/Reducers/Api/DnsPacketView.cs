@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RataDns.DnsWire;
 
 namespace RataDns.Reducers;
@@ -10,8 +11,8 @@ namespace RataDns.Reducers;
 /// </summary>
 public readonly ref struct DnsPacketView
 {
-    // Where the message's facts are cached for every reducer of this message (null: computed on each request).
-    private readonly ref DnsMessageFacts _facts;
+    // Where what reducers share is kept for every reducer of this message (null: computed on each request).
+    private readonly ref DnsPacketCache _cache;
 
     /// <summary>
     /// A view from plain values (tests, synthetic traffic). The addresses are 4 (IPv4) or 16 (IPv6) bytes;
@@ -39,9 +40,9 @@ public readonly ref struct DnsPacketView
     }
 
     /// <summary>
-    /// As the view from plain values, with a place to cache <see cref="Facts"/> so the message is walked once for all
-    /// reducers (the engine gives each message one); <paramref name="facts"/> must be <c>default</c> (not yet
-    /// computed) for a new message.
+    /// As the view from plain values, with a place to keep <see cref="Facts"/> and the first question so the message is
+    /// read once for all reducers (the engine gives each message one); <paramref name="cache"/> must be cleared
+    /// (<see cref="DnsPacketCache.Clear"/>) for a new message.
     /// </summary>
     public DnsPacketView(
         ReadOnlySpan<byte> message,
@@ -51,10 +52,10 @@ public readonly ref struct DnsPacketView
         ushort sourcePort,
         ReadOnlySpan<byte> destinationAddress,
         ushort destinationPort,
-        ref DnsMessageFacts facts)
+        ref DnsPacketCache cache)
         : this(message, timestampNanoseconds, transport, sourceAddress, sourcePort, destinationAddress, destinationPort)
     {
-        _facts = ref facts;
+        _cache = ref cache;
     }
 
     /// <summary>The DNS message (for TCP, without its 2-byte length prefix).</summary>
@@ -98,20 +99,66 @@ public readonly ref struct DnsPacketView
     {
         get
         {
-            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref _facts))
+            if (Unsafe.IsNullRef(ref _cache))
             {
                 return DnsMessageFacts.Compute(Message);
             }
 
-            if (!_facts.Computed)
+            if (!_cache.Facts.Computed)
             {
-                _facts = DnsMessageFacts.Compute(Message);
+                _cache.Facts = DnsMessageFacts.Compute(Message);
             }
 
-            return _facts;
+            return _cache.Facts;
         }
+    }
+
+    /// <summary>
+    /// The message's first question, read once for every reducer of the message: its name lowercased in wire form,
+    /// the name's <see cref="KeyHash"/>, type and class. Returns <see cref="QuestionShape.One"/> for the usual single
+    /// question; <see cref="QuestionShape.None"/> when no question could be read (<paramref name="question"/> is then
+    /// empty); <see cref="QuestionShape.Several"/> when there are more questions than the first (a reducer that counts
+    /// every question reads them with <see cref="CreateReader"/>), and always from a view without a cache, whose
+    /// <paramref name="question"/> is then empty: such a reducer's own reading is the reference this shortcut
+    /// agrees with.
+    /// </summary>
+    public QuestionShape ReadQuestion(out SharedQuestion question)
+    {
+        if (Unsafe.IsNullRef(ref _cache))
+        {
+            question = default;
+            return QuestionShape.Several;
+        }
+
+        ref var slot = ref _cache.Question;
+        if (slot.Shape == QuestionShape.Unread)
+        {
+            ReadFirstQuestion(Message, ref slot);
+        }
+
+        question = slot.Shape == QuestionShape.None
+            ? default
+            : new SharedQuestion(((ReadOnlySpan<byte>)slot.Name)[..slot.NameLength], slot.NameHash, slot.Type, slot.Class);
+        return slot.Shape;
     }
 
     /// <summary>A reader positioned after the header: questions, then records. Allocates nothing.</summary>
     public DnsMessageReader CreateReader() => new(Message);
+
+    private static void ReadFirstQuestion(ReadOnlySpan<byte> message, ref DnsPacketCache.QuestionSlot slot)
+    {
+        var reader = new DnsMessageReader(message);
+        if (!reader.TryReadQuestion(out DnsQuestion first))
+        {
+            slot.Shape = QuestionShape.None;
+            return;
+        }
+
+        Span<byte> name = slot.Name;
+        slot.NameLength = first.Name.CopyWireFormTo(name, lowerCase: true);
+        slot.NameHash = KeyHash.Of(name[..slot.NameLength]);
+        slot.Type = first.Type;
+        slot.Class = first.Class;
+        slot.Shape = reader.Header.QuestionCount > 1 ? QuestionShape.Several : QuestionShape.One;
+    }
 }

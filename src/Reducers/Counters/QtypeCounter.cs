@@ -24,6 +24,18 @@ public sealed class QtypeCounter : Reducer
             return;
         }
 
+        var shape = packet.ReadQuestion(out var first);
+        if (shape == QuestionShape.One)
+        {
+            _counts[first.Type]++;
+            return;
+        }
+
+        if (shape == QuestionShape.None)
+        {
+            return;
+        }
+
         var reader = packet.CreateReader();
         while (reader.TryReadQuestion(out var question))
         {

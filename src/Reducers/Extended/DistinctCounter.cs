@@ -64,6 +64,21 @@ public sealed class DistinctCounter : Reducer
         }
 
         _clients.Add(packet.SourceAddress);
+        var shape = packet.ReadQuestion(out var first);
+        if (shape == QuestionShape.One)
+        {
+            _names.Add(first.LowercaseName);
+            return;
+        }
+
+        if (shape == QuestionShape.Several)
+        {
+            AddEveryName(in packet);
+        }
+    }
+
+    private void AddEveryName(in DnsPacketView packet)
+    {
         Span<byte> key = stackalloc byte[DnsName.MaxWireLength];
         var reader = packet.CreateReader();
         while (reader.TryReadQuestion(out DnsQuestion question))

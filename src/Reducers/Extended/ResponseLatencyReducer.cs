@@ -415,8 +415,18 @@ public sealed class ResponseLatencyReducer : Reducer
         n += 2;
         BinaryPrimitives.WriteUInt16BigEndian(key[n..], packet.Header.Id);
         n += 2;
+        var shape = packet.ReadQuestion(out var first);
+        if (first.IsRead)
+        {
+            key[n++] = 1;
+            BinaryPrimitives.WriteUInt16BigEndian(key[n..], first.Type);
+            n += 2;
+            first.LowercaseName.CopyTo(key[n..]);
+            return n + first.LowercaseName.Length;
+        }
+
         var reader = packet.CreateReader();
-        if (reader.TryReadQuestion(out DnsQuestion question))
+        if (shape != QuestionShape.None && reader.TryReadQuestion(out DnsQuestion question))
         {
             key[n++] = 1;
             BinaryPrimitives.WriteUInt16BigEndian(key[n..], question.Type);

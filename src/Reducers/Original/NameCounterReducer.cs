@@ -101,6 +101,21 @@ internal static class NameCounting
 {
     public static void OfferQuestionNames(SpaceSavingSummary summary, in DnsPacketView packet)
     {
+        var shape = packet.ReadQuestion(out var first);
+        if (shape == QuestionShape.One)
+        {
+            summary.OfferHashed(first.LowercaseName, first.NameHash);
+            return;
+        }
+
+        if (shape == QuestionShape.Several)
+        {
+            OfferEveryQuestionName(summary, in packet);
+        }
+    }
+
+    private static void OfferEveryQuestionName(SpaceSavingSummary summary, in DnsPacketView packet)
+    {
         Span<byte> key = stackalloc byte[DnsName.MaxWireLength];
         var reader = packet.CreateReader();
         while (reader.TryReadQuestion(out DnsQuestion question))

@@ -48,6 +48,20 @@ public sealed class QueriesSummaryReducer : Reducer
 
         Span<byte> key = stackalloc byte[ReducerText.KeyBufferLength];
         int prefix = ReducerText.WriteAddress(key, packet.SourceAddress);
+        var shape = packet.ReadQuestion(out var first);
+        if (shape == QuestionShape.One)
+        {
+            int length = prefix + ReducerText.WriteUInt16(key[prefix..], first.Type);
+            first.LowercaseName.CopyTo(key[length..]);
+            _triples.FindOrAdd(key[..(length + first.LowercaseName.Length)]);
+            return;
+        }
+
+        if (shape == QuestionShape.None)
+        {
+            return;
+        }
+
         var reader = packet.CreateReader();
         while (reader.TryReadQuestion(out DnsQuestion question))
         {

@@ -33,6 +33,14 @@ public sealed class QueriesWithUnderscoredNameReducer : Reducer
             return;
         }
 
+        var shape = packet.ReadQuestion(out var first);
+        if (shape == QuestionShape.None || (shape == QuestionShape.One && !UnderscoredQueryLog.Matches(first.Type, first.LowercaseName)))
+        {
+            // The usual query: one question, no underscore. A match (rare) is logged from the message's own
+            // bytes below, with the name's case as sent.
+            return;
+        }
+
         Span<byte> key = stackalloc byte[ReducerText.KeyBufferLength];
         var reader = packet.CreateReader();
         while (reader.TryReadQuestion(out DnsQuestion question))

@@ -54,6 +54,25 @@ internal static class ReducerText
         return false;
     }
 
+    /// <summary>As <see cref="HasUnderscore(DnsName)"/> for a name in wire form (length-prefixed labels, ending with 0).</summary>
+    public static bool HasUnderscore(ReadOnlySpan<byte> wireName)
+    {
+        int at = 0;
+        while (at < wireName.Length && wireName[at] != 0)
+        {
+            int length = wireName[at];
+            var label = wireName.Slice(at + 1, Math.Min(length, wireName.Length - at - 1));
+            if (label.Contains((byte)'_'))
+            {
+                return true;
+            }
+
+            at += 1 + length;
+        }
+
+        return false;
+    }
+
     /// <summary>The text form of an IPv4 or IPv6 address ("192.0.2.1", "2001:db8::1"); hex for other lengths.</summary>
     public static string FormatAddress(ReadOnlySpan<byte> address) =>
         address.Length is 4 or 16 ? new IPAddress(address).ToString() : Convert.ToHexStringLower(address);

@@ -30,6 +30,11 @@ internal sealed class UnderscoredQueryLog
         question.Type is DnsRecordType.A or DnsRecordType.NS or DnsRecordType.SOA or DnsRecordType.MX
         && ReducerText.HasUnderscore(question.Name);
 
+    /// <summary>As <see cref="Matches(in DnsQuestion)"/> for a question type and its name in wire form.</summary>
+    public static bool Matches(ushort type, ReadOnlySpan<byte> wireName) =>
+        type is DnsRecordType.A or DnsRecordType.NS or DnsRecordType.SOA or DnsRecordType.MX
+        && ReducerText.HasUnderscore(wireName);
+
     /// <summary>Records one matching question of a query from <paramref name="packet"/>.</summary>
     public void Add(in DnsPacketView packet, in DnsQuestion question, Span<byte> keyBuffer)
     {

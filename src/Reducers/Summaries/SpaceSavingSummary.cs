@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
 using System.Numerics;
-using System.Security.Cryptography;
-using RataDns.DnsWire;
 
 namespace RataDns.Reducers.Summaries;
 
@@ -41,8 +38,6 @@ public sealed partial class SpaceSavingSummary
     private const int SlotShift = 8;
 
     private readonly int _capacity;
-    private readonly ulong _hashKey0;
-    private readonly ulong _hashKey1;
 
     // Per counter c in [0, _monitored): key bytes at _keyArena[c << SlotShift], its length, its hash, its error.
     private readonly byte[] _keyArena;
@@ -63,11 +58,6 @@ public sealed partial class SpaceSavingSummary
         _keyLengths = new byte[capacity];
         _keyHashes = new ulong[capacity];
         _errors = new long[capacity];
-
-        Span<byte> seed = stackalloc byte[16];
-        RandomNumberGenerator.Fill(seed);
-        _hashKey0 = BinaryPrimitives.ReadUInt64LittleEndian(seed);
-        _hashKey1 = BinaryPrimitives.ReadUInt64LittleEndian(seed[8..]);
 
         _counterBucket = new int[capacity];
         _nextInBucket = new int[capacity];
@@ -106,7 +96,14 @@ public sealed partial class SpaceSavingSummary
     /// when the key is longer than <see cref="MaxKeyLength"/>. Allocates nothing.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="weight"/> is less than 1.</exception>
-    public bool Offer(ReadOnlySpan<byte> key, long weight = 1)
+    public bool Offer(ReadOnlySpan<byte> key, long weight = 1) =>
+        key.Length > MaxKeyLength ? CheckWeight(weight) && false : OfferHashed(key, HashKey(key), weight);
+
+    /// <summary>
+    /// As <see cref="Offer(ReadOnlySpan{byte}, long)"/> for a key whose <see cref="KeyHash.Of"/> is already known
+    /// (<see cref="SharedQuestion.NameHash"/>): the hash is not computed again.
+    /// </summary>
+    public bool OfferHashed(ReadOnlySpan<byte> key, ulong keyHash, long weight = 1)
     {
         if (weight < 1)
         {
@@ -119,7 +116,7 @@ public sealed partial class SpaceSavingSummary
         }
 
         _totalWeight += weight;
-        ulong hash = HashKey(key);
+        ulong hash = keyHash;
         int counter = Find(key, hash);
         if (counter >= 0)
         {
@@ -246,7 +243,7 @@ public sealed partial class SpaceSavingSummary
             ReadOnlySpan<byte> key = KeyOf(c);
             long count = _bucketCount[_counterBucket[c]];
             long error = _errors[c];
-            int theirs = other.Find(key, other.HashKey(key));
+            int theirs = other.Find(key, HashKey(key));
             if (theirs >= 0)
             {
                 count += other._bucketCount[other._counterBucket[theirs]];
@@ -448,7 +445,17 @@ public sealed partial class SpaceSavingSummary
         _totalWeight = 0;
     }
 
-    private ulong HashKey(ReadOnlySpan<byte> key) => SipHash.Hash13(_hashKey0, _hashKey1, key);
+    private static ulong HashKey(ReadOnlySpan<byte> key) => KeyHash.Of(key);
+
+    private static bool CheckWeight(long weight)
+    {
+        if (weight < 1)
+        {
+            ThrowWeightOutOfRange(weight);
+        }
+
+        return true;
+    }
 
     private ReadOnlySpan<byte> KeyOf(int counter) => _keyArena.AsSpan(counter << SlotShift, _keyLengths[counter]);
 
