@@ -162,9 +162,10 @@ public sealed partial class MonitorEngine : IDisposable
         ThrowIfFaulted();
         CountFrameRead();
         uint hash = 0;
+        FrameDecodeHint hint;
         bool dns = _workers.Length == 1
-            ? FlowDispatch.Classify(in frame, _options.Ports)
-            : FlowDispatch.Classify(in frame, _options.Ports, _flowSeed, out hash);
+            ? FlowDispatch.Classify(in frame, _options.Ports, out hint)
+            : FlowDispatch.Classify(in frame, _options.Ports, _flowSeed, out hash, out hint);
         long time = frame.TimestampNanoseconds;
         if (dns && _durationNanoseconds > 0)
         {
@@ -181,7 +182,7 @@ public sealed partial class MonitorEngine : IDisposable
         }
 
         int w = _workers.Length == 1 ? 0 : FlowDispatch.WorkerOf(hash, _workers.Length);
-        if (!Send(w, in frame))
+        if (!Send(w, in frame, in hint))
         {
             _windowDrops++;
             return;
@@ -356,7 +357,7 @@ public sealed partial class MonitorEngine : IDisposable
         _windowDrops = 0;
     }
 
-    private bool Send(int w, in CapturedFrame frame)
+    private bool Send(int w, in CapturedFrame frame, in FrameDecodeHint hint)
     {
         var worker = _workers[w];
         if (worker.PendingMarkers.Count > 0 && !FlushPendingMarkers(worker, wait: !_options.Live))
@@ -367,21 +368,21 @@ public sealed partial class MonitorEngine : IDisposable
 
         if (_options.Live)
         {
-            if (!worker.Ring.TryWrite(in frame))
+            if (!worker.Ring.TryWrite(in frame, in hint))
             {
                 return false;
             }
         }
-        else if (!worker.Ring.TryWriteOrRetry(in frame))
+        else if (!worker.Ring.TryWriteOrRetry(in frame, in hint))
         {
-            WaitForRoom(worker, in frame);
+            WaitForRoom(worker, in frame, in hint);
         }
 
         worker.Signals.WakeConsumer(worker.Ring);
         return true;
     }
 
-    private void WaitForRoom(Worker worker, in CapturedFrame frame)
+    private void WaitForRoom(Worker worker, in CapturedFrame frame, in FrameDecodeHint hint)
     {
         // A file is read faster than a worker reduces it. Waiting for the single slot the worker frees next would
         // keep both threads on the ring's cursors for every frame (spinning, and the cursors' cache line moving
@@ -395,7 +396,7 @@ public sealed partial class MonitorEngine : IDisposable
         }
 
         var spin = default(SpinWait);
-        while (!worker.Ring.TryWriteOrRetry(in frame))
+        while (!worker.Ring.TryWriteOrRetry(in frame, in hint))
         {
             // Slots are free: the arena (large frames) is the limit; the worker frees it as it reads.
             ThrowIfFaulted();
@@ -630,7 +631,7 @@ public sealed partial class MonitorEngine : IDisposable
                     // The stop flag lives on the engine beside fields the capture thread writes for every frame:
                     // reading it for every frame shared their cache line (runs were bimodal, 3.6 s vs 5-6 s of CPU).
                     // It is read when the ring is empty, and every StopCheckFrames frames while it is not.
-                    if (!Ring.TryRead(out var frame))
+                    if (!Ring.TryRead(out var frame, out var hint))
                     {
                         if (_engine._stopping)
                         {
@@ -661,7 +662,7 @@ public sealed partial class MonitorEngine : IDisposable
                     idle.Reset();
                     if (!FrameRing.IsMarker(in frame, out int kind, out long value))
                     {
-                        Pipeline.OnFrame(in frame, ref _sink);
+                        Pipeline.OnFrame(in frame, in hint, ref _sink);
                         Ring.AdvanceRead();
                         Signals.WakeProducer(Ring);
                         continue;

@@ -134,6 +134,30 @@ public sealed class DnsCapturePipeline
     }
 
     /// <summary>
+    /// As <see cref="OnFrame{THandler}(in CapturedFrame, ref THandler)"/> for a frame already decoded by the thread that
+    /// handed it over (<paramref name="hint"/>): the usual UDP datagram is not decoded again; anything else is.
+    /// </summary>
+    public void OnFrame<THandler>(in CapturedFrame frame, in FrameDecodeHint hint, ref THandler handler)
+        where THandler : IDnsMessageHandler
+    {
+        if (!hint.TryRebuild(frame.Data, out var packet))
+        {
+            OnFrame(in frame, ref handler);
+            return;
+        }
+
+        _statistics.Frames++;
+        long time = frame.TimestampNanoseconds;
+        _lastTimestamp = time;
+        if (time >= _nextExpiry)
+        {
+            Expire(time);
+        }
+
+        Deliver(in packet, time, ref handler);
+    }
+
+    /// <summary>
     /// The end of the capture: TCP data held behind gaps is delivered as far as it goes (the gaps count as holes)
     /// and every connection is closed. Fragments still incomplete stay counted as pending, then expire.
     /// </summary>

@@ -28,6 +28,26 @@ public static class FlowDispatch
         return IsDnsPacket(status, in packet);
     }
 
+    /// <summary>
+    /// As <see cref="Classify(in CapturedFrame, DnsPortSet, ulong, out uint)"/>, also keeping what the decode found
+    /// (<paramref name="hint"/>) for the worker, which then does not decode the frame again.
+    /// </summary>
+    public static bool Classify(in CapturedFrame frame, DnsPortSet ports, ulong seed, out uint hash, out FrameDecodeHint hint)
+    {
+        var status = PacketDecoder.Decode(in frame, ports, out var packet);
+        hash = packet.SourceAddress.IsEmpty ? 0 : Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
+        hint = FrameDecodeHint.From(status, in packet, frame.Data);
+        return IsDnsPacket(status, in packet);
+    }
+
+    /// <summary>As <see cref="Classify(in CapturedFrame, DnsPortSet, ulong, out uint, out FrameDecodeHint)"/> without the hash (one worker).</summary>
+    public static bool Classify(in CapturedFrame frame, DnsPortSet ports, out FrameDecodeHint hint)
+    {
+        var status = PacketDecoder.Decode(in frame, ports, out var packet);
+        hint = FrameDecodeHint.From(status, in packet, frame.Data);
+        return IsDnsPacket(status, in packet);
+    }
+
     /// <summary>As <see cref="Classify(in CapturedFrame, DnsPortSet, ulong, out uint)"/> without the hash (one worker).</summary>
     public static bool Classify(in CapturedFrame frame, DnsPortSet ports)
     {

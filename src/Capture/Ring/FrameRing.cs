@@ -18,7 +18,7 @@ namespace RataDns.Capture.Ring;
 /// counted in <see cref="Truncated"/>.
 /// </para>
 /// <para>
-/// The consumer (exactly one thread at a time) calls <see cref="TryRead"/>, uses the frame, then
+/// The consumer (exactly one thread at a time) calls <see cref="TryRead(out CapturedFrame)"/>, uses the frame, then
 /// <see cref="AdvanceRead"/> to give the slot back. The frame's bytes are the slot itself, valid until
 /// <see cref="AdvanceRead"/>. Reading again without advancing returns the same frame.
 /// </para>
@@ -135,28 +135,42 @@ public sealed class FrameRing
     /// ring is full; never blocks, never throws, never allocates.
     /// </summary>
     public bool TryWrite(in CapturedFrame frame) =>
-        TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset);
+        TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset, default);
 
     /// <summary>
     /// As <see cref="TryWrite(in CapturedFrame)"/>, but a full ring is not counted as a drop: for a producer that
     /// waits and tries again (reading a file, where nothing may be lost).
     /// </summary>
     public bool TryWriteOrRetry(in CapturedFrame frame) =>
-        TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset, countDrop: false);
+        TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset, default, countDrop: false);
+
+    /// <summary>
+    /// As <see cref="TryWrite(in CapturedFrame)"/> with what decoding the frame found, which the consumer gets back
+    /// from <see cref="TryRead(out CapturedFrame, out FrameDecodeHint)"/> (dropped when the frame is cut to a slot).
+    /// </summary>
+    public bool TryWrite(in CapturedFrame frame, in FrameDecodeHint hint) =>
+        TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset, hint);
+
+    /// <summary>As <see cref="TryWriteOrRetry(in CapturedFrame)"/> with the frame's decode hint.</summary>
+    public bool TryWriteOrRetry(in CapturedFrame frame, in FrameDecodeHint hint) =>
+        TryWriteCore(frame.Data, frame.TimestampNanoseconds, frame.LinkType, frame.OriginalLength, frame.InterfaceId, frame.FileOffset, hint, countDrop: false);
 
     /// <summary>
     /// Copies one frame's bytes and metadata into the next free slot and publishes it. Producer thread only.
     /// Returns false, and counts a drop, when the ring is full; never blocks, never throws, never allocates.
     /// </summary>
     public bool TryWrite(ReadOnlySpan<byte> data, long timestampNanoseconds, LinkType linkType, uint originalLength) =>
-        TryWriteCore(data, timestampNanoseconds, linkType, originalLength, 0, 0);
+        TryWriteCore(data, timestampNanoseconds, linkType, originalLength, 0, 0, default);
 
     /// <summary>
     /// Gets the oldest published frame without giving its slot back: its <see cref="CapturedFrame.Data"/> is the slot
     /// and stays valid until <see cref="AdvanceRead"/>. Consumer thread only. Returns false (and a default frame)
     /// when the ring is empty; never blocks, never allocates.
     /// </summary>
-    public bool TryRead(out CapturedFrame frame)
+    public bool TryRead(out CapturedFrame frame) => TryRead(out frame, out _);
+
+    /// <summary>As <see cref="TryRead(out CapturedFrame)"/>, with the decode hint the producer wrote with the frame (empty if none).</summary>
+    public bool TryRead(out CapturedFrame frame, out FrameDecodeHint hint)
     {
         long next = _consumer.Next;
         if (next >= _consumer.CachedWritten)
@@ -167,12 +181,14 @@ public sealed class FrameRing
             if (next >= _consumer.CachedWritten)
             {
                 frame = default;
+                hint = default;
                 return false;
             }
         }
 
         int slot = (int)next & _mask;
         ref readonly SlotHeader header = ref _headers[slot];
+        hint = header.Hint;
         frame = new CapturedFrame(
             header.TimestampNanoseconds,
             header.LinkType,
@@ -185,7 +201,7 @@ public sealed class FrameRing
     }
 
     /// <summary>
-    /// Gives back the slot of the frame returned by the last successful <see cref="TryRead"/>, so the producer may
+    /// Gives back the slot of the frame returned by the last successful <see cref="TryRead(out CapturedFrame)"/>, so the producer may
     /// reuse it; that frame's bytes must not be used afterwards. Consumer thread only. Throws
     /// <see cref="InvalidOperationException"/> (API misuse) when there is no frame to give back.
     /// </summary>
@@ -233,6 +249,7 @@ public sealed class FrameRing
         header.Length = 0;
         header.InterfaceId = MarkerInterfaceId;
         header.LinkType = default;
+        header.Hint = default;
 
         // Release: the header is visible before the cursor that publishes it (as in TryWriteCore).
         Volatile.Write(ref _producer.Next, next + 1);
@@ -240,7 +257,7 @@ public sealed class FrameRing
     }
 
     /// <summary>
-    /// Whether <paramref name="frame"/> (from <see cref="TryRead"/>) is a marker written by
+    /// Whether <paramref name="frame"/> (from <see cref="TryRead(out CapturedFrame)"/>) is a marker written by
     /// <see cref="TryWriteMarker"/>, and if so its kind and value.
     /// </summary>
     public static bool IsMarker(in CapturedFrame frame, out int kind, out long value)
@@ -258,7 +275,7 @@ public sealed class FrameRing
     }
 
     private bool TryWriteCore(
-        ReadOnlySpan<byte> data, long timestampNanoseconds, LinkType linkType, uint originalLength, int interfaceId, long fileOffset, bool countDrop = true)
+        ReadOnlySpan<byte> data, long timestampNanoseconds, LinkType linkType, uint originalLength, int interfaceId, long fileOffset, in FrameDecodeHint hint, bool countDrop = true)
     {
         long next = _producer.Next;
         if (next - _producer.CachedRead > _mask)
@@ -315,6 +332,7 @@ public sealed class FrameRing
         header.Length = length;
         header.InterfaceId = interfaceId;
         header.LinkType = linkType;
+        header.Hint = length == data.Length ? hint : default;
 
         // Release: the slot's bytes and header above are visible to the consumer before it can see this cursor
         // value (its acquire in TryRead pairs with this store). This store is also the frame's publication.
@@ -344,6 +362,9 @@ public sealed class FrameRing
         public int Length;
         public int InterfaceId;
         public LinkType LinkType;
+
+        /// <summary>What the producer's decode of the frame found (see <see cref="FrameDecodeHint"/>); empty if nothing.</summary>
+        public FrameDecodeHint Hint;
     }
 
     /// <summary>
