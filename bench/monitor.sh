@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# End to end: `ratadns monitor` (dnsjit's work, the default reducer set, every built-in reducer) on a synthetic
-# capture, next to
+# End to end, with the shipped build (scripts/publish.sh: self-contained single file, ReadyToRun): `ratadns monitor`
+# (dnsjit's work, the default reducer set, every built-in reducer, the default set with 2 workers) and
+# `ratadns serialize --ndjson` on a synthetic capture held in the page cache, next to
 #   - `tcpdump -r FILE -w - > /dev/null`  (reads and rewrites every packet: the practical read limit), and
 #   - dnsjit running bench/dnsjit-topn.lua (header + question parse, queries/s and top-10 names),
-# in one session with interleaved repetitions; then the peak RSS of the monitor during a random-subdomain flood
-# (every query a new name) and, when `ratadns monitor` has --workers, its speed with 1 and 2 workers.
+# in one session with interleaved repetitions: wall time AND CPU seconds (user + sys) of each, medians, ratios to
+# dnsjit. Then the start-up of `monitor` on an empty capture, and the peak RSS of the monitor during a
+# random-subdomain flood (every query a new name).
 #
 # Usage: bench/monitor.sh [PACKETS] [REPS]         (defaults 10000000 and 3)
-# Env:   BENCH_DIR=/tmp/ratadns-bench   where captures, configs and outputs go (captures are reused while present)
+# Env:   BENCH_DIR=/tmp/ratadns-bench   where captures, configs, the published program and outputs go (captures
+#                                       are reused while present)
 #        SEED=42                        seed of both synthetic captures
-# Prints markdown tables. Needs: dotnet, tcpdump, dnsjit (apt-get install -y dnsjit), GNU time, python3.
+#        RATADNS=PATH                   time this program instead of publishing the work tree's
+# Prints markdown tables. Needs: dotnet, tcpdump, dnsjit (apt-get install -y dnsjit), GNU time, python3, fincore
+# (util-linux).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,13 +23,12 @@ REPS=${2:-3}
 BENCH_DIR=${BENCH_DIR:-/tmp/ratadns-bench}
 SEED=${SEED:-42}
 MEMORY_GOAL_MB=300
-APP_DLL="$ROOT/src/RataDns/bin/Release/net10.0/ratadns.dll"
 
 die() { echo "monitor.sh: $*" >&2; exit 1; }
 
 [[ $PACKETS =~ ^[0-9]+$ && $PACKETS -ge 2 ]] || die "PACKETS must be a number of at least 2 (got '$PACKETS')"
 [[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a number of at least 1 (got '$REPS')"
-for tool in dotnet tcpdump dnsjit python3; do
+for tool in dotnet tcpdump dnsjit python3 fincore; do
   command -v "$tool" > /dev/null || die "$tool not found${tool/dnsjit/ (apt-get install -y dnsjit)}"
 done
 [[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) not found (apt-get install -y time)"
@@ -43,9 +47,15 @@ echo "- dnsjit: $(dpkg-query -W -f '${Version}' dnsjit 2>/dev/null || echo 'vers
 echo "- ratadns: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (with local changes)')"
 echo
 
-dotnet build -c Release "$ROOT/src/RataDns" -nologo -v q > "$BENCH_DIR/build.log" 2>&1 \
-  || die "build failed, see $BENCH_DIR/build.log"
-APP=(dotnet "$APP_DLL")
+if [[ -n ${RATADNS:-} ]]; then
+  [[ -x $RATADNS ]] || die "RATADNS=$RATADNS is not an executable"
+  APP=("$RATADNS")
+else
+  "$ROOT/scripts/publish.sh" "$BENCH_DIR/publish" > "$BENCH_DIR/build.log" 2>&1 \
+    || die "publish failed, see $BENCH_DIR/build.log"
+  APP=("$BENCH_DIR/publish/ratadns")
+fi
+echo "- program: ${APP[0]} ($(stat -c %s "${APP[0]}") bytes, the shipped build)"
 
 # Captures: written once to a temporary name, then renamed, so an interrupted run never leaves a short file to reuse.
 capture() { # capture FILE [gen options...]
@@ -126,18 +136,20 @@ RESULTS="$BENCH_DIR/results.tsv"
 ERR="$BENCH_DIR/last.stderr"
 OUT="$BENCH_DIR/last.stdout"
 
-# run NAME REP -- COMMAND...: wall time (ns clock), peak RSS (GNU time), allocated bytes when the app reports them.
+# run NAME REP -- COMMAND...: wall time (ns clock), CPU seconds (user + sys) and peak RSS (GNU time), allocated bytes
+# when the app reports them.
 run() {
   local name=$1 rep=$2; shift 3
-  local start end rss alloc
+  local start end rss cpu alloc
   : > "$MONITOR_OUT"
   start=$(date +%s%N)
-  /usr/bin/time -f '%M' -o "$BENCH_DIR/rss" "$@" > "$OUT" 2> "$ERR" \
+  /usr/bin/time -f '%M %U %S' -o "$BENCH_DIR/rss" "$@" > "$OUT" 2> "$ERR" \
     || die "'$name' failed (exit $?); its stderr: $(tail -3 "$ERR")"
   end=$(date +%s%N)
-  rss=$(tail -1 "$BENCH_DIR/rss")
+  read -r rss user sys < <(tail -1 "$BENCH_DIR/rss")
+  cpu=$(python3 -c "print($user + $sys)")
   alloc=$(sed -n 's/^allocated bytes: //p' "$ERR")
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$rep" "$(( end - start ))" "$rss" "${alloc:--}" >> "$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rep" "$(( end - start ))" "$rss" "${alloc:--}" "$cpu" >> "$RESULTS"
 }
 
 # check_dnsjit / check_monitor: did the run see every packet?
@@ -174,6 +186,8 @@ BASELINES=$(awk -F'\t' '$1 ~ /^baseline: / {sub(/^baseline: /, "", $1); printf "
 : > "$RESULTS"
 
 tcpdump -r "$REALISTIC" -w - 2> /dev/null > /dev/null   # warm the page cache
+cached() { fincore -b -n -o RES,SIZE "$1" | awk '{printf "%.1f%% of %s bytes", ($2 ? 100 * $1 / $2 : 0), $2}'; }
+echo "- page cache before the runs: $(cached "$REALISTIC") resident (fincore)"
 for rep in $(seq 1 "$REPS"); do
   echo "repetition $rep/$REPS ..." >&2
   run "tcpdump -r FILE -w -" "$rep" -- tcpdump -r "$REALISTIC" -w -
@@ -186,12 +200,20 @@ for rep in $(seq 1 "$REPS"); do
   run "ratadns monitor (all reducers)" "$rep" -- "${MONITOR[@]}" --input-source "$REALISTIC"
   check_monitor "$COUNT"
   if [[ $WORKERS == 1 ]]; then
-    for w in 1 2; do
-      run "ratadns monitor, default set, --workers $w" "$rep" -- "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC" --workers "$w"
-      check_monitor "$COUNT" "$OUT"
-    done
+    run "ratadns monitor, default set, --workers 2" "$rep" -- "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC" --workers 2
+    check_monitor "$COUNT" "$OUT"
   fi
+  run "ratadns serialize --ndjson" "$rep" -- "${APP[@]}" serialize --ndjson "$REALISTIC"
 done
+echo "- page cache after the runs: $(cached "$REALISTIC") resident (fincore)"
+
+# Start-up: `monitor` (default set) on a capture with no packet, the median of 11 runs.
+EMPTY="$BENCH_DIR/empty.pcap"
+python3 -c "import struct,sys; open(sys.argv[1],'wb').write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))" "$EMPTY"
+STARTUP=$(for i in $(seq 1 11); do
+  s=$(date +%s%N); "${APP[@]}" monitor -c "$CONFIG_DEFAULT" --input-source "$EMPTY" > /dev/null 2>&1; e=$(date +%s%N)
+  echo $(( (e - s) / 1000000 ))
+done | sort -n | sed -n 6p)
 
 # Memory under a random-subdomain flood: every query a new name; the name tables must stay bounded.
 if [[ -n $FLOOD ]]; then
@@ -210,14 +232,16 @@ else
   echo "flood: ratadns gen has no --unique-names; memory under a flood not measured" >&2
 fi
 
-python3 - "$RESULTS" "$COUNT" "$FLOOD_COUNT" "$BASELINES" "$MEMORY_GOAL_MB" <<'PY'
+python3 - "$RESULTS" "$COUNT" "$FLOOD_COUNT" "$BASELINES" "$MEMORY_GOAL_MB" "$STARTUP" <<'PY'
 import statistics, sys
 from collections import defaultdict
-path, count, flood_count, baseline, goal = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+path, count, flood_count, baseline, goal, startup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6]
 runs = defaultdict(list)
+cpus = defaultdict(list)
 for line in open(path):
-    name, rep, ns, rss, alloc = line.rstrip("\n").split("\t")
+    name, rep, ns, rss, alloc, cpu = line.rstrip("\n").split("\t")
     runs[name].append((int(ns) / 1e9, int(rss) / 1024, None if alloc == "-" else int(alloc)))
+    cpus[name].append(float(cpu))
 
 baselines = dict(b.split("=") for b in baseline.split(",") if "=" in b)
 
@@ -230,27 +254,25 @@ def per_packet(alloc, packets, name=""):
 
 timed = {n: r for n, r in runs.items() if not n.startswith("flood:")}
 median = {n: statistics.median(t for t, _, _ in r) for n, r in timed.items()}
+cpu = {n: statistics.median(cpus[n]) for n in timed}
 base = median.get("tcpdump -r FILE -w -")
 dnsjit = median.get("dnsjit dnsjit-topn.lua FILE")
-print(f"## Throughput ({count:,} packets, median of {len(next(iter(timed.values())))})")
+dnsjit_cpu = cpu.get("dnsjit dnsjit-topn.lua FILE")
+print(f"## Throughput ({count:,} packets in the page cache, median of {len(next(iter(timed.values())))} interleaved runs)")
 print()
-print("| command | median s | min s | max s | packets/s | time vs tcpdump | time vs dnsjit | peak RSS MB | allocated B/packet |")
+print("| command | wall s (min-max) | CPU s | packets/s | speed vs dnsjit | CPU/packet vs dnsjit | wall vs tcpdump | peak RSS MB | allocated B/packet |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name, r in timed.items():
     times = [t for t, _, _ in r]
     m = median[name]
     allocs = [a for _, _, a in r if a is not None]
     alloc = per_packet(statistics.median(allocs) if allocs else None, count, name)
-    if not name.startswith("ratadns"):
+    if not name.startswith("ratadns") or "serialize" in name:
         alloc = "-"
-    print(f"| `{name}` | {m:.3f} | {min(times):.3f} | {max(times):.3f} | {count / m:,.0f} | {m / base:.2f}x | {m / dnsjit:.2f}x | {max(x for _, x, _ in r):,.0f} | {alloc} |")
+    print(f"| `{name}` | {m:.2f} ({min(times):.2f}-{max(times):.2f}) | {cpu[name]:.2f} | {count / m:,.0f} | {dnsjit / m:.2f}x | {cpu[name] / dnsjit_cpu:.2f}x | {m / base:.2f}x | {max(x for _, x, _ in r):,.0f} | {alloc} |")
 
-w1, w2 = median.get("ratadns monitor, default set, --workers 1"), median.get("ratadns monitor, default set, --workers 2")
 print()
-if w1 and w2:
-    print(f"Scaling: 2 workers run at {w1 / w2:.2f}x the speed of 1 worker ({count / w1:,.0f} -> {count / w2:,.0f} packets/s).")
-else:
-    print("Scaling: workers: not available yet.")
+print(f"Start-up: `ratadns monitor` (default set) on a capture with no packet: {startup} ms (median of 11).")
 
 flood = {n: r for n, r in runs.items() if n.startswith("flood:")}
 if flood:
@@ -266,4 +288,4 @@ print()
 print(f"Allocated bytes per packet: GC.GetTotalAllocatedBytes at exit (RATADNS_REPORT_ALLOCATIONS=1, DOTNET_gcServer=0) minus a 2-packet run's start-up bytes with the same reducers ({baseline}), divided by the packets.")
 PY
 echo
-echo "raw runs: $RESULTS (name, repetition, wall ns, peak RSS kB, allocated bytes)"
+echo "raw runs: $RESULTS (name, repetition, wall ns, peak RSS kB, allocated bytes, CPU s)"
