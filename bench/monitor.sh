@@ -137,13 +137,14 @@ ERR="$BENCH_DIR/last.stderr"
 OUT="$BENCH_DIR/last.stdout"
 
 # run NAME REP -- COMMAND...: wall time (ns clock), CPU seconds (user + sys) and peak RSS (GNU time), allocated bytes
-# when the app reports them.
+# when the app reports them. Standard output goes to $OUT, or to /dev/null when STDOUT=/dev/null is set for the call
+# (tcpdump's pcap copy and serialize's JSON are gigabytes: writing them to a file would time the disk).
 run() {
   local name=$1 rep=$2; shift 3
   local start end rss cpu alloc
   : > "$MONITOR_OUT"
   start=$(date +%s%N)
-  /usr/bin/time -f '%M %U %S' -o "$BENCH_DIR/rss" "$@" > "$OUT" 2> "$ERR" \
+  /usr/bin/time -f '%M %U %S' -o "$BENCH_DIR/rss" "$@" > "${STDOUT:-$OUT}" 2> "$ERR" \
     || die "'$name' failed (exit $?); its stderr: $(tail -3 "$ERR")"
   end=$(date +%s%N)
   read -r rss user sys < <(tail -1 "$BENCH_DIR/rss")
@@ -190,7 +191,7 @@ cached() { fincore -b -n -o RES,SIZE "$1" | awk '{printf "%.1f%% of %s bytes", (
 echo "- page cache before the runs: $(cached "$REALISTIC") resident (fincore)"
 for rep in $(seq 1 "$REPS"); do
   echo "repetition $rep/$REPS ..." >&2
-  run "tcpdump -r FILE -w -" "$rep" -- tcpdump -r "$REALISTIC" -w -
+  STDOUT=/dev/null run "tcpdump -r FILE -w - > /dev/null" "$rep" -- tcpdump -r "$REALISTIC" -w -
   run "dnsjit dnsjit-topn.lua FILE" "$rep" -- dnsjit "$ROOT/bench/dnsjit-topn.lua" "$REALISTIC"
   check_dnsjit "$COUNT"
   run "ratadns monitor, qps + TopNQ (dnsjit's work)" "$rep" -- "${MONITOR_DNSJIT[@]}" --input-source "$REALISTIC"
@@ -203,7 +204,7 @@ for rep in $(seq 1 "$REPS"); do
     run "ratadns monitor, default set, --workers 2" "$rep" -- "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC" --workers 2
     check_monitor "$COUNT" "$OUT"
   fi
-  run "ratadns serialize --ndjson" "$rep" -- "${APP[@]}" serialize --ndjson "$REALISTIC"
+  STDOUT=/dev/null run "ratadns serialize --ndjson > /dev/null" "$rep" -- "${APP[@]}" serialize --ndjson "$REALISTIC"
 done
 echo "- page cache after the runs: $(cached "$REALISTIC") resident (fincore)"
 
@@ -255,7 +256,7 @@ def per_packet(alloc, packets, name=""):
 timed = {n: r for n, r in runs.items() if not n.startswith("flood:")}
 median = {n: statistics.median(t for t, _, _ in r) for n, r in timed.items()}
 cpu = {n: statistics.median(cpus[n]) for n in timed}
-base = median.get("tcpdump -r FILE -w -")
+base = median.get("tcpdump -r FILE -w - > /dev/null")
 dnsjit = median.get("dnsjit dnsjit-topn.lua FILE")
 dnsjit_cpu = cpu.get("dnsjit dnsjit-topn.lua FILE")
 print(f"## Throughput ({count:,} packets in the page cache, median of {len(next(iter(timed.values())))} interleaved runs)")
