@@ -51,8 +51,12 @@ public sealed partial class MonitorEngine : IDisposable
     /// <summary>A busy worker looks at the stop flag once per this many frames (an idle one at every empty poll).</summary>
     private const int StopCheckFrames = 1024;
 
-    /// <summary>Polls of an empty ring (spinning, then yielding) before a worker sleeps until the capture thread wakes it.</summary>
-    private const int IdleSpins = 20;
+    /// <summary>
+    /// Polls of an empty ring (spinning briefly) before a worker sleeps until the capture thread wakes it with a batch.
+    /// Few: a worker faster than its capture thread empties the ring often, and 20 polls (spins, then yields) cost
+    /// 11% of the samples of a qps + TopNQ run in pause loops; the capture thread wakes a sleeper within a batch.
+    /// </summary>
+    private const int IdleSpins = 4;
 
     private readonly MonitorEngineOptions _options;
     private IWindowResultSink _sink; // merger thread once started; see SwitchSinkIfDue
