@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace RataDns.DnsWire;
 
@@ -239,6 +240,23 @@ public readonly ref struct DnsName
             throw new ArgumentException("The destination is shorter than the name.", nameof(destination));
         }
 
+        if (EncodedLength == Length)
+        {
+            // No compression pointer: the wire form lies in the message as it is. Its length bytes (0..63) are never
+            // letters, so lowercasing every byte of it lowercases the labels only.
+            var wire = _message.Slice(Offset, Length);
+            if (lowerCase)
+            {
+                CopyAsciiLowercase(wire, destination);
+            }
+            else
+            {
+                wire.CopyTo(destination);
+            }
+
+            return Length;
+        }
+
         int n = 0;
         var labels = EnumerateLabels();
         while (labels.MoveNext())
@@ -299,6 +317,30 @@ public readonly ref struct DnsName
         Span<byte> buffer = stackalloc byte[MaxPresentationLength];
         TryFormat(buffer, out int n);
         return System.Text.Encoding.UTF8.GetString(buffer[..n]);
+    }
+
+    /// <summary>Copies <paramref name="source"/> with ASCII A-Z lowercased (other bytes unchanged), 16 bytes at a time.</summary>
+    private static void CopyAsciiLowercase(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var upperA = Vector128.Create((byte)'A');
+            var letters = Vector128.Create((byte)('Z' - 'A'));
+            var caseBit = Vector128.Create((byte)0x20);
+            for (; i + Vector128<byte>.Count <= source.Length; i += Vector128<byte>.Count)
+            {
+                var bytes = Vector128.Create(source.Slice(i, Vector128<byte>.Count));
+                // (b - 'A') <= 25, unsigned: the upper-case letters.
+                var upper = Vector128.LessThanOrEqual(bytes - upperA, letters);
+                (bytes | (upper & caseBit)).CopyTo(destination[i..]);
+            }
+        }
+
+        for (; i < source.Length; i++)
+        {
+            destination[i] = AsciiToLower(source[i]);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -193,6 +193,65 @@ public class DnsNameTests
         Assert.Equal(Encoding.ASCII.GetBytes("\u0003foo\u0001f\u0003isi\u0004arpa\0"), wire);
     }
 
+    [Fact]
+    public void Lowercasing_an_uncompressed_name_changes_only_the_letters_A_to_Z_of_its_labels()
+    {
+        // Every byte value in labels of every length, uncompressed (copied whole) and the same labels behind a
+        // pointer (copied label by label): both give the wire form with exactly A-Z lowered (RFC 4343: ASCII only).
+        var random = new Random(4343);
+        for (int round = 0; round < 500; round++)
+        {
+            var labels = new List<byte[]>();
+            int total = 1;
+            while (true)
+            {
+                int length = random.Next(1, 64);
+                if (total + 1 + length > DnsName.MaxWireLength)
+                {
+                    break;
+                }
+
+                var label = new byte[length];
+                random.NextBytes(label);
+                labels.Add(label);
+                total += 1 + length;
+                if (random.Next(4) == 0)
+                {
+                    break;
+                }
+            }
+
+            var expected = new List<byte>();
+            foreach (var label in labels)
+            {
+                expected.Add((byte)label.Length);
+                expected.AddRange(label.Select(b => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b));
+            }
+
+            expected.Add(0);
+            var plain = new List<byte>();
+            foreach (var label in labels)
+            {
+                plain.Add((byte)label.Length);
+                plain.AddRange(label);
+            }
+
+            plain.Add(0);
+            byte[] uncompressed = [.. plain];
+            byte[] compressed = [.. plain, 0xC0, 0x00];
+            Assert.Equal(DnsParseStatus.Ok, DnsName.TryRead(uncompressed, 0, out var whole));
+            Assert.Equal(DnsParseStatus.Ok, DnsName.TryRead(compressed, plain.Count, out var pointed));
+            var first = new byte[whole.Length];
+            var second = new byte[pointed.Length];
+            Assert.Equal(expected.Count, whole.CopyWireFormTo(first, lowerCase: true));
+            Assert.Equal(expected.Count, pointed.CopyWireFormTo(second, lowerCase: true));
+            Assert.Equal(expected.ToArray(), first);
+            Assert.Equal(expected.ToArray(), second);
+            whole.CopyWireFormTo(first);
+            Assert.Equal(uncompressed, first);
+        }
+    }
+
     private static byte[] BuildName(params int[] labelLengths)
     {
         var m = new List<byte>();
