@@ -4,7 +4,7 @@
 # far end, one at a time,
 #   - `ratadns monitor` (the shipped build, default reducer set) captures them,
 #   - `tcpdump -i B -w - > /dev/null` captures them (the read-and-copy reference),
-#   - `dnscap -i B` (DNS-OARC's capture tool, no output) captures them.
+#   - `dnscap -i B -w - > /dev/null` (DNS-OARC's capture tool) captures them.
 # For each rate and tool: packets sent (trafgen's count), packets the tool saw, and the drops it reports. The
 # highest rate a tool keeps with 0 drops is its live ceiling here; the sender shares the 2 cores with the capture.
 #
@@ -51,7 +51,7 @@ echo "{\"ServerId\": \"live\", \"InputMethod\": \"interface\", \"InputSource\": 
 send() { # send RATE: trafgen's count of packets sent
   local rate=$1 args=()
   [[ $rate == 0 ]] || args=(-b "${rate}pps")
-  trafgen --dev "$A" --conf "$CONF" -n "$PACKETS" -P 1 "${args[@]}" 2>&1 | awk '/packets outgoing/ {print $1}' | tail -1
+  trafgen --dev "$A" --conf "$CONF" -n "$PACKETS" -P 1 "${args[@]}" 2>&1 | tr -d '\r' | awk '/packets outgoing/ {print $1}' | tail -1
 }
 
 capture() { # capture TOOL RATE: one line of results
@@ -60,12 +60,12 @@ capture() { # capture TOOL RATE: one line of results
   case $tool in
     ratadns) "$APP" monitor -c "$DEFAULT_CONFIG" > /dev/null 2> "$log" & pid=$! ;;
     tcpdump) tcpdump -i "$B" -n -w - > /dev/null 2> "$log" & pid=$! ;;
-    dnscap)  dnscap -N -i "$B" -S > /dev/null 2> "$log" & pid=$! ;;
+    dnscap)  dnscap -N -i "$B" -w - -S > /dev/null 2> "$log" & pid=$! ;;
   esac
   sleep 3
   sent=$(send "$rate")
   sleep 2
-  kill -INT "$pid" 2> /dev/null || true
+  kill -TERM "$pid" 2> /dev/null || true   # not INT: a background job of a script ignores SIGINT
   wait "$pid" 2> /dev/null || true
   case $tool in
     ratadns)
@@ -82,8 +82,9 @@ PY
     tcpdump)
       seen=$(awk '/packets captured/ {print $1}' "$log"); drops=$(awk '/dropped by kernel/ {print $1}' "$log") ;;
     dnscap)
-      seen=$(grep -Eo 'pcap: [0-9]+ recv' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
-      drops=$(grep -Eo '[0-9]+ drop' "$log" | grep -Eo '[0-9]+' | tail -1 || true) ;;
+      # "IF: N recv D drop T total ptdrop P" (-S): packets libpcap handed over (the DNS filter's) and dropped.
+      seen=$(sed -n "s/^$B: \([0-9]*\) recv.*/\1/p" "$log" | tail -1)
+      drops=$(sed -n "s/^$B: [0-9]* recv \([0-9]*\) drop.*/\1/p" "$log" | tail -1) ;;
   esac
   printf '| %s | %s | %s | %s | %s |\n' "$([[ $rate == 0 ]] && echo 'trafgen top speed' || echo "$rate")" "$tool" "${sent:-?}" "${seen:-?}" "${drops:-?}"
 }
