@@ -8,13 +8,13 @@
 # For each rate and tool: packets sent (trafgen's count), packets the tool saw, and the drops it reports. The
 # highest rate a tool keeps with 0 drops is its live ceiling here; the sender shares the 2 cores with the capture.
 #
-# Usage: bench/live-monitor.sh   (env: PACKETS=1000000 RATES="100000 200000 400000 800000 0" (0 = as fast as trafgen
+# Usage: bench/live-monitor.sh   (env: PACKETS=1000000 RATES="200000 400000 800000 1200000 1600000 0" (0 = as fast as trafgen
 #        can), BENCH_DIR=/tmp/ratadns-bench, RATADNS=PATH (default: scripts/publish.sh into BENCH_DIR/publish))
 # Needs: root, ip (iproute2), trafgen and netsniff-ng (apt-get install -y netsniff-ng), tcpdump, dnscap, python3.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PACKETS=${PACKETS:-1000000}
-RATES=${RATES:-"100000 200000 400000 800000 0"}
+RATES=${RATES:-"200000 400000 800000 1200000 1600000 0"}
 BENCH_DIR=${BENCH_DIR:-/tmp/ratadns-bench}
 A=rdnslive0
 B=rdnslive1
@@ -48,10 +48,13 @@ OUTPUT="$BENCH_DIR/live-monitor.ndjson"
 DEFAULT_CONFIG="$BENCH_DIR/live-monitor-default.json"
 echo "{\"ServerId\": \"live\", \"InputMethod\": \"interface\", \"InputSource\": \"$B\", \"Output\": {\"OutputMethod\": \"file\", \"OutputFile\": \"$OUTPUT\"}}" > "$DEFAULT_CONFIG"
 
-send() { # send RATE: trafgen's count of packets sent
-  local rate=$1 args=()
+send() { # send RATE: trafgen's count of packets sent, and the rate it achieved (packets / wall time of the send)
+  local rate=$1 args=() start end sent
   [[ $rate == 0 ]] || args=(-b "${rate}pps")
-  trafgen --dev "$A" --conf "$CONF" -n "$PACKETS" -P 1 "${args[@]}" 2>&1 | tr -d '\r' | awk '/packets outgoing/ {print $1}' | tail -1
+  start=$(date +%s%N)
+  sent=$(trafgen --dev "$A" --conf "$CONF" -n "$PACKETS" -P 1 "${args[@]}" 2>&1 | tr -d '\r' | awk '/packets outgoing/ {print $1}' | tail -1)
+  end=$(date +%s%N)
+  echo "${sent:-0} $(( ${sent:-0} * 1000000000 / (end - start) ))"
 }
 
 capture() { # capture TOOL RATE: one line of results
@@ -63,7 +66,7 @@ capture() { # capture TOOL RATE: one line of results
     dnscap)  dnscap -N -i "$B" -w - -S > /dev/null 2> "$log" & pid=$! ;;
   esac
   sleep 3
-  sent=$(send "$rate")
+  read -r sent achieved < <(send "$rate")
   sleep 2
   kill -TERM "$pid" 2> /dev/null || true   # not INT: a background job of a script ignores SIGINT
   wait "$pid" 2> /dev/null || true
@@ -86,13 +89,13 @@ PY
       seen=$(sed -n "s/^$B: \([0-9]*\) recv.*/\1/p" "$log" | tail -1)
       drops=$(sed -n "s/^$B: [0-9]* recv \([0-9]*\) drop.*/\1/p" "$log" | tail -1) ;;
   esac
-  printf '| %s | %s | %s | %s | %s |\n' "$([[ $rate == 0 ]] && echo 'trafgen top speed' || echo "$rate")" "$tool" "${sent:-?}" "${seen:-?}" "${drops:-?}"
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$([[ $rate == 0 ]] && echo 'top speed' || echo "$rate")" "$achieved" "$tool" "${sent:-?}" "${seen:-?}" "${drops:-?}"
 }
 
 echo "## Live capture on a veth pair, $PACKETS packets per run ($(date -u +%Y-%m-%d), ratadns $(git -C "$ROOT" rev-parse --short HEAD))"
 echo
-echo "| rate (packets/s asked) | tool | sent | seen | dropped |"
-echo "|---|---|---:|---:|---:|"
+echo "| packets/s asked | packets/s sent | tool | sent | seen | dropped |"
+echo "|---|---:|---|---:|---:|---:|"
 for rate in $RATES; do
   for tool in ratadns tcpdump dnscap; do
     capture "$tool" "$rate"
