@@ -30,7 +30,7 @@ public class MonitorEngineTests
     [MemberData(nameof(WorkerCounts))]
     public void Count_windows_are_exact_with_any_number_of_workers(int workers)
     {
-        var capture = CraftedCapture.Make(seed: 7);
+        using var capture = CraftedCapture.Make(seed: 7);
         var windows = Run(capture, WindowConfiguration.OfPackets(97), workers);
         var expected = capture.ExpectedCountWindows(97);
 
@@ -49,7 +49,7 @@ public class MonitorEngineTests
     [MemberData(nameof(WorkerCounts))]
     public void Time_windows_are_aligned_on_packet_time_with_any_number_of_workers(int workers)
     {
-        var capture = CraftedCapture.Make(seed: 11);
+        using var capture = CraftedCapture.Make(seed: 11);
         var windows = Run(capture, WindowConfiguration.OfDuration(TimeSpan.FromMilliseconds(100)), workers);
         var expected = capture.ExpectedTimeWindows(100 * Millisecond);
 
@@ -65,7 +65,7 @@ public class MonitorEngineTests
     [Fact]
     public void One_two_and_four_workers_write_identical_results()
     {
-        var capture = CraftedCapture.Make(seed: 3);
+        using var capture = CraftedCapture.Make(seed: 3);
         var one = Run(capture, WindowConfiguration.OfPackets(250), 1);
         foreach (int workers in new[] { 2, 4 })
         {
@@ -81,7 +81,7 @@ public class MonitorEngineTests
     {
         // Every query of the crafted capture is answered within a second (UDP, split TCP, fragmented responses):
         // summed over windows of 97 packets, ResponseLatency must match them all, with nothing left pending.
-        var capture = CraftedCapture.Make(seed: 17);
+        using var capture = CraftedCapture.Make(seed: 17);
         int exchanges = capture.Messages.Count(m => !m.Response);
         var sink = new CollectingSink();
         var latency = ReducerRegistry.Create(new ReducerConfiguration { Name = "ResponseLatency" });
@@ -103,7 +103,7 @@ public class MonitorEngineTests
     public void A_live_source_drops_and_counts_frames_when_a_worker_falls_behind_and_never_loses_a_window()
     {
         // A reducer that takes 0.2 ms per message and rings of 4 slots: most frames find the ring full.
-        var capture = CraftedCapture.Make(seed: 5, tcpConversations: 0, fragmentedResponses: 0);
+        using var capture = CraftedCapture.Make(seed: 5, tcpConversations: 0, fragmentedResponses: 0);
         var sink = new CollectingSink();
         var options = new MonitorEngineOptions
         {
@@ -129,7 +129,7 @@ public class MonitorEngineTests
     [Fact]
     public void A_failing_sink_stops_the_engine_and_its_error_reaches_the_capture_thread()
     {
-        var capture = CraftedCapture.Make(seed: 9);
+        using var capture = CraftedCapture.Make(seed: 9);
         var sink = new CollectingSink { FailAtWindow = 2 };
         var engine = new MonitorEngine([new RcodeCounter()], sink, new MonitorEngineOptions { Workers = 2, Window = WindowConfiguration.OfPackets(10), PinThreads = false });
         engine.Start();
@@ -146,7 +146,7 @@ public class MonitorEngineTests
     [Fact]
     public void Monitor_command_gives_the_same_file_with_one_and_two_workers()
     {
-        var capture = CraftedCapture.Make(seed: 13);
+        using var capture = CraftedCapture.Make(seed: 13);
         var outputs = new List<string>();
         foreach (int workers in new[] { 1, 2 })
         {
@@ -295,9 +295,12 @@ public class MonitorEngineTests
     internal sealed record CraftedFrame(long Time, bool Packet, List<ExpectedMessage> Completes);
 
     /// <summary>The crafted capture: its file and, frame by frame, what each frame means.</summary>
-    internal sealed class CraftedCapture
+    internal sealed class CraftedCapture : IDisposable
     {
         public required string File { get; init; }
+
+        /// <summary>Deletes the capture's temporary file.</summary>
+        public void Dispose() => System.IO.File.Delete(File);
 
         public required List<CraftedFrame> Frames { get; init; }
 
