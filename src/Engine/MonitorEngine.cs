@@ -301,6 +301,11 @@ public sealed partial class MonitorEngine : IDisposable
             _merger.Join();
         }
 
+        foreach (var worker in _workers)
+        {
+            worker.Signals.Dispose();
+        }
+
         _mergerSignal.Dispose();
     }
 
