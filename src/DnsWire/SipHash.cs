@@ -35,21 +35,9 @@ public static class SipHash
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Hash(ulong k0, ulong k1, ReadOnlySpan<byte> data, int compressionRounds, int finalisationRounds)
     {
-        // Initialisation (paper 2.1): the key XORed with "somepseudorandomlygeneratedbytes".
-        ulong v0 = k0 ^ 0x736f6d6570736575UL;
-        ulong v1 = k1 ^ 0x646f72616e646f6dUL;
-        ulong v2 = k0 ^ 0x6c7967656e657261UL;
-        ulong v3 = k1 ^ 0x7465646279746573UL;
-        Absorb(ref v0, ref v1, ref v2, ref v3, data, compressionRounds);
-
-        // Finalisation.
+        Absorb(k0, k1, v1Tweak: 0, data, compressionRounds, out ulong v0, out ulong v1, out ulong v2, out ulong v3);
         v2 ^= 0xFF;
-        for (int r = 0; r < finalisationRounds; r++)
-        {
-            Round(ref v0, ref v1, ref v2, ref v3);
-        }
-
-        return v0 ^ v1 ^ v2 ^ v3;
+        return Finalise(ref v0, ref v1, ref v2, ref v3, finalisationRounds);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -57,31 +45,33 @@ public static class SipHash
     {
         // The 128-bit mode differs in three constants: 0xee into v1 at the start and into v2 before the first
         // finalisation, 0xdd into v1 before the second.
-        ulong v0 = k0 ^ 0x736f6d6570736575UL;
-        ulong v1 = k1 ^ 0x646f72616e646f6dUL ^ 0xEE;
-        ulong v2 = k0 ^ 0x6c7967656e657261UL;
-        ulong v3 = k1 ^ 0x7465646279746573UL;
-        Absorb(ref v0, ref v1, ref v2, ref v3, data, compressionRounds);
-
+        Absorb(k0, k1, v1Tweak: 0xEE, data, compressionRounds, out ulong v0, out ulong v1, out ulong v2, out ulong v3);
         v2 ^= 0xEE;
-        for (int r = 0; r < finalisationRounds; r++)
-        {
-            Round(ref v0, ref v1, ref v2, ref v3);
-        }
-
-        low = v0 ^ v1 ^ v2 ^ v3;
+        low = Finalise(ref v0, ref v1, ref v2, ref v3, finalisationRounds);
         v1 ^= 0xDD;
-        for (int r = 0; r < finalisationRounds; r++)
-        {
-            Round(ref v0, ref v1, ref v2, ref v3);
-        }
-
-        high = v0 ^ v1 ^ v2 ^ v3;
+        high = Finalise(ref v0, ref v1, ref v2, ref v3, finalisationRounds);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Absorb(ref ulong v0, ref ulong v1, ref ulong v2, ref ulong v3, ReadOnlySpan<byte> data, int compressionRounds)
+    private static ulong Finalise(ref ulong v0, ref ulong v1, ref ulong v2, ref ulong v3, int rounds)
     {
+        for (int r = 0; r < rounds; r++)
+        {
+            Round(ref v0, ref v1, ref v2, ref v3);
+        }
+
+        return v0 ^ v1 ^ v2 ^ v3;
+    }
+
+    /// <summary>Initialisation (paper 2.1: the key XORed with "somepseudorandomlygeneratedbytes") and compression.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Absorb(
+        ulong k0, ulong k1, ulong v1Tweak, ReadOnlySpan<byte> data, int compressionRounds, out ulong v0, out ulong v1, out ulong v2, out ulong v3)
+    {
+        v0 = k0 ^ 0x736f6d6570736575UL;
+        v1 = k1 ^ 0x646f72616e646f6dUL ^ v1Tweak;
+        v2 = k0 ^ 0x6c7967656e657261UL;
+        v3 = k1 ^ 0x7465646279746573UL;
 
         // Compression: the message as little-endian 64-bit words.
         int whole = data.Length & ~7;

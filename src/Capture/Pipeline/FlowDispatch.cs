@@ -21,12 +21,8 @@ public static class FlowDispatch
     /// when the response is fragmented. The price: the traffic of a single client (a load generator) stays on one
     /// worker; a server's many clients spread over all of them.
     /// </summary>
-    public static bool Classify(in CapturedFrame frame, DnsPortSet ports, ulong seed, out uint hash)
-    {
-        var status = PacketDecoder.Decode(in frame, ports, out var packet);
-        hash = packet.SourceAddress.IsEmpty ? 0 : Conversation(packet.SourceAddress, 0, packet.DestinationAddress, 0, seed);
-        return IsDnsPacket(status, in packet);
-    }
+    public static bool Classify(in CapturedFrame frame, DnsPortSet ports, ulong seed, out uint hash) =>
+        Classify(in frame, ports, seed, out hash, out _);
 
     /// <summary>
     /// As <see cref="Classify(in CapturedFrame, DnsPortSet, ulong, out uint)"/>, also keeping what the decode found
@@ -49,11 +45,7 @@ public static class FlowDispatch
     }
 
     /// <summary>As <see cref="Classify(in CapturedFrame, DnsPortSet, ulong, out uint)"/> without the hash (one worker).</summary>
-    public static bool Classify(in CapturedFrame frame, DnsPortSet ports)
-    {
-        var status = PacketDecoder.Decode(in frame, ports, out var packet);
-        return IsDnsPacket(status, in packet);
-    }
+    public static bool Classify(in CapturedFrame frame, DnsPortSet ports) => Classify(in frame, ports, out _);
 
     private static bool IsDnsPacket(PacketDecodeStatus status, in DecodedPacket packet)
     {

@@ -97,7 +97,7 @@ public sealed partial class SpaceSavingSummary
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="weight"/> is less than 1.</exception>
     public bool Offer(ReadOnlySpan<byte> key, long weight = 1) =>
-        key.Length > MaxKeyLength ? CheckWeight(weight) && false : OfferHashed(key, HashKey(key), weight);
+        OfferHashed(key, key.Length > MaxKeyLength ? 0 : HashKey(key), weight);
 
     /// <summary>
     /// As <see cref="Offer(ReadOnlySpan{byte}, long)"/> for a key whose <see cref="KeyHash.Of"/> is already known
@@ -447,15 +447,6 @@ public sealed partial class SpaceSavingSummary
 
     private static ulong HashKey(ReadOnlySpan<byte> key) => KeyHash.Of(key);
 
-    private static bool CheckWeight(long weight)
-    {
-        if (weight < 1)
-        {
-            ThrowWeightOutOfRange(weight);
-        }
-
-        return true;
-    }
 
     private ReadOnlySpan<byte> KeyOf(int counter) => _keyArena.AsSpan(counter << SlotShift, _keyLengths[counter]);
 
