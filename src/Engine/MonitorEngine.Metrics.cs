@@ -91,11 +91,11 @@ public sealed partial class MonitorEngine
         return (buckets, (double)Volatile.Read(ref _emitLatencySumTicks) / Stopwatch.Frequency);
     }
 
-    private static DnsParseStatus ParseStatusOf(in DnsPacketView view, in DnsMessageFacts facts, bool walk)
+    private static DnsParseStatus ParseStatusOf(in DnsPacketView view, DnsParseStatus? walked, bool walk)
     {
-        if (facts.Computed)
+        if (walked is { } status)
         {
-            return facts.Status;
+            return status;
         }
 
         // No reducer walked the message: walk it (once; the facts are cached) only when malformed ones are counted.

@@ -612,7 +612,7 @@ public sealed partial class MonitorEngine : IDisposable
             var view = new DnsPacketView(
                 message, timestampNanoseconds, packet.Transport, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, ref _cache);
             Observe(in view);
-            return ParseStatusOf(in view, _cache.MessageFacts, _engine._options.CountMalformed);
+            return ParseStatusOf(in view, _cache.WalkedStatus, _engine._options.CountMalformed);
         }
 
         private void Observe(in DnsPacketView packet)

@@ -21,8 +21,8 @@ public struct DnsPacketCache
         Question.Shape = QuestionShape.Unread;
     }
 
-    /// <summary>The whole-message facts, when a reducer already asked for them (<see cref="DnsMessageFacts.Computed"/>).</summary>
-    public readonly DnsMessageFacts MessageFacts => Facts;
+    /// <summary>The message's parse status when a reducer already walked it (<see cref="DnsPacketView.Facts"/>); null otherwise.</summary>
+    public readonly DnsParseStatus? WalkedStatus => Facts.Computed ? Facts.Status : null;
 
     internal struct QuestionSlot
     {
