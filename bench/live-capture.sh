@@ -18,15 +18,9 @@ dotnet build -c Release "$ROOT/src/RataDns" -nologo -v q > /dev/null
 APP="dotnet $ROOT/src/RataDns/bin/Release/net10.0/ratadns.dll"
 [[ -s "$FILE" ]] || dotnet run -c Release "$ROOT/bench/gen-capture.cs" -- "$FILE" 1000000 42
 
-cleanup() { ip link del "$A" 2> /dev/null || true; }
-trap cleanup EXIT
-cleanup
-ip link add "$A" type veth peer name "$B"
-ip link set "$A" up
-ip link set "$B" up
-# Keep the kernel quiet on the pair (no IPv6 router solicitations in the measurements).
-sysctl -qw "net.ipv6.conf.$A.disable_ipv6=1" "net.ipv6.conf.$B.disable_ipv6=1"
-sleep 1
+# shellcheck source=bench/veth-pair.sh
+source "$ROOT/bench/veth-pair.sh"
+veth_pair "$A" "$B"
 
 replay() {
   local rate=$1

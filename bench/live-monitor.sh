@@ -35,14 +35,9 @@ SOURCE="$BENCH_DIR/live-source.pcap"
 CONF="$BENCH_DIR/live-source.cfg"
 netsniff-ng --in "$SOURCE" --out "$CONF" -n 1000 -s > /dev/null 2>&1 || die "netsniff-ng could not convert $SOURCE"
 
-cleanup() { ip link del "$A" 2> /dev/null || true; }
-trap cleanup EXIT
-cleanup
-ip link add "$A" type veth peer name "$B"
-ip link set "$A" up
-ip link set "$B" up
-sysctl -qw "net.ipv6.conf.$A.disable_ipv6=1" "net.ipv6.conf.$B.disable_ipv6=1"
-sleep 1
+# shellcheck source=bench/veth-pair.sh
+source "$ROOT/bench/veth-pair.sh"
+veth_pair "$A" "$B"
 
 OUTPUT="$BENCH_DIR/live-monitor.ndjson"
 DEFAULT_CONFIG="$BENCH_DIR/live-monitor-default.json"
