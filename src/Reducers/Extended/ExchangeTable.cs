@@ -5,14 +5,25 @@ namespace RataDns.Reducers.Extended;
 /// <summary>
 /// A fixed-capacity map from a 128-bit exchange fingerprint to a packet time, for <see cref="ResponseLatencyReducer"/>.
 /// Entries live in preallocated arrays and are chained oldest to newest in a doubly linked list, so expiry looks
-/// only at the oldest; a free list reuses removed entries. Lookup is open addressing with linear probing over a
-/// power-of-two index of at least twice the capacity (load &lt;= 1/2), with backward-shift deletion (Knuth, TAOCP
-/// vol. 3, 6.4, algorithm R), so constant insert/remove churn leaves no tombstones. Nothing is allocated after
-/// construction except by <see cref="SortByTime"/>.
+/// only at the oldest; removed entries are reused newest-first (a free list), and untouched ones are handed out in
+/// order, so a table that holds few entries at a time keeps touching the same few cache lines. Lookup is open
+/// addressing with linear probing and backward-shift deletion (Knuth, TAOCP vol. 3, 6.4, algorithm R), so constant
+/// insert/remove churn leaves no tombstones.
+/// <para>
+/// The index array is allocated once, at twice the capacity rounded up to a power of two, but only a power-of-two
+/// prefix of it is in use: at least <see cref="MinIndexSlots"/>, doubled when the load would pass 1/2 and halved when
+/// it falls under 1/8 (the prefix is rebuilt from the entry list). Most queries are answered within milliseconds,
+/// so a busy server's pending table holds few entries and its index stays in the first level caches instead of
+/// costing a cache miss per packet in a 512 KiB array; a flood of unanswered queries grows it to the full size, and
+/// it shrinks again once they expire. Nothing is allocated after construction except by <see cref="SortByTime"/>.
+/// </para>
 /// </summary>
 internal sealed class ExchangeTable
 {
     public const int None = -1;
+
+    /// <summary>The smallest index prefix in use (or the whole index of a table with fewer slots).</summary>
+    public const int MinIndexSlots = 256;
 
     private readonly int _capacity;
     private readonly ulong[] _hash1;
@@ -21,13 +32,17 @@ internal sealed class ExchangeTable
     private readonly int[] _older;
     private readonly int[] _newer;
 
-    // Entry + 1 per slot; 0 is an empty slot.
+    // Entry + 1 per slot; 0 is an empty slot. Only _index[0.._indexMask] is in use.
     private readonly int[] _index;
-    private readonly int _indexMask;
+    private readonly int _minIndexMask;
+    private int _indexMask;
 
     private int _oldest;
     private int _newest;
+
+    // Removed entries, newest first, chained through _newer; then the never-used entries from _unused on.
     private int _free;
+    private int _unused;
     private int _count;
 
     public ExchangeTable(int capacity)
@@ -42,6 +57,7 @@ internal sealed class ExchangeTable
         _newer = new int[capacity];
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2);
         _index = new int[size];
+        _minIndexMask = Math.Min(size, MinIndexSlots) - 1;
         _indexMask = size - 1;
         Clear();
     }
@@ -50,8 +66,11 @@ internal sealed class ExchangeTable
 
     public int Count => _count;
 
-    /// <summary>Slots of the lookup index (fixed at construction).</summary>
-    public int IndexSlots => _index.Length;
+    /// <summary>Slots of the lookup index in use now (a power of two, at most <see cref="MaxIndexSlots"/>).</summary>
+    public int IndexSlots => _indexMask + 1;
+
+    /// <summary>Slots of the whole lookup index, allocated at construction: the capacity times two, rounded up to a power of two.</summary>
+    public int MaxIndexSlots => _index.Length;
 
     public bool IsFull => _count == _capacity;
 
@@ -96,19 +115,27 @@ internal sealed class ExchangeTable
             return None;
         }
 
-        int entry = _free;
-        _free = _newer[entry];
+        if (2 * (_count + 1) > _indexMask + 1 && _indexMask + 1 < _index.Length)
+        {
+            Reindex(2 * (_indexMask + 1));
+        }
+
+        int entry;
+        if (_free != None)
+        {
+            entry = _free;
+            _free = _newer[entry];
+        }
+        else
+        {
+            entry = _unused++;
+        }
+
         _hash1[entry] = hash1;
         _hash2[entry] = hash2;
         _times[entry] = time;
         LinkNewest(entry);
-        int slot = (int)hash1 & _indexMask;
-        while (_index[slot] != 0)
-        {
-            slot = (slot + 1) & _indexMask;
-        }
-
-        _index[slot] = entry + 1;
+        Place(entry);
         _count++;
         return entry;
     }
@@ -148,6 +175,10 @@ internal sealed class ExchangeTable
         _newer[entry] = _free;
         _free = entry;
         _count--;
+        if (8 * _count < _indexMask + 1 && _indexMask > _minIndexMask)
+        {
+            Reindex((_indexMask + 1) / 2);
+        }
     }
 
     /// <summary>Re-chains the entries by time ascending (ties keep their order). Allocates scratch; for merges.</summary>
@@ -178,16 +209,36 @@ internal sealed class ExchangeTable
 
     public void Clear()
     {
-        Array.Clear(_index);
+        Array.Clear(_index, 0, _indexMask + 1);
+        _indexMask = _minIndexMask;
         _oldest = None;
         _newest = None;
         _count = 0;
-        for (int i = 0; i < _capacity; i++)
+        _free = None;
+        _unused = 0;
+    }
+
+    /// <summary>Puts an entry in the index at the first empty slot from its home slot.</summary>
+    private void Place(int entry)
+    {
+        int slot = (int)_hash1[entry] & _indexMask;
+        while (_index[slot] != 0)
         {
-            _newer[i] = i + 1 < _capacity ? i + 1 : None;
+            slot = (slot + 1) & _indexMask;
         }
 
-        _free = 0;
+        _index[slot] = entry + 1;
+    }
+
+    /// <summary>Rebuilds the index over its first <paramref name="slots"/> (a power of two) from the entry list.</summary>
+    private void Reindex(int slots)
+    {
+        Array.Clear(_index, 0, Math.Max(slots, _indexMask + 1));
+        _indexMask = slots - 1;
+        for (int entry = _oldest; entry != None; entry = _newer[entry])
+        {
+            Place(entry);
+        }
     }
 
     private void LinkNewest(int entry)

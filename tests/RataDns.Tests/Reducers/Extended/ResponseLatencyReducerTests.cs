@@ -121,7 +121,7 @@ public class ResponseLatencyReducerTests
     public void A_flood_of_unanswered_queries_stays_within_the_pending_table()
     {
         var reducer = new ResponseLatencyReducer(timeoutMilliseconds: 60_000, pendingCapacity: 4096);
-        int slots = reducer.PendingIndexSlots;
+        Assert.Equal(256, reducer.PendingIndexSlots);
         var template = Q("10.0.0.1", "flood.example");
         for (int i = 0; i < 200_000; i++)
         {
@@ -133,12 +133,128 @@ public class ResponseLatencyReducerTests
 
         Assert.Equal(4096, reducer.Pending);
         Assert.Equal(200_000 - 4096, reducer.Untracked);
-        Assert.Equal(slots, reducer.PendingIndexSlots);
+        // The index grew to twice the capacity (load 1/2) and no further.
+        Assert.Equal(8192, reducer.PendingIndexSlots);
 
-        // Once the clock passes the timeout, the flood expires and the table takes queries again.
+        // Once the clock passes the timeout, the flood expires, the table takes queries again and its index is
+        // back to the smallest size.
         Q("10.0.0.2", "later.example", time: 61 * Second).ObserveIn(reducer);
         Assert.Equal(4096, reducer.Unanswered);
         Assert.Equal(1, reducer.Pending);
+        Assert.Equal(256, reducer.PendingIndexSlots);
+    }
+
+    /// <summary>
+    /// The matching against a plain model of what the class documents (pending queries by exchange key in age
+    /// order, at most PendingCapacity of them, expired oldest first once the packet clock is TimeoutMs past them;
+    /// a retransmitted query keeps its first time; a response matches and removes its query or is unsolicited),
+    /// over traffic that swings between a few and thousands of pending queries so the pending index grows and
+    /// shrinks many times. Keys are drawn from a small pool, so retransmissions and unsolicited responses occur.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Matching_agrees_with_a_model_while_the_pending_table_grows_and_shrinks(int seed)
+    {
+        const int capacity = 3000;
+        const long timeout = 50 * 1_000_000L;
+        var reducer = new ResponseLatencyReducer(timeoutMilliseconds: 50, pendingCapacity: capacity);
+        var random = new Random(seed);
+
+        var pending = new Dictionary<(int Client, ushort Id), long>();
+        var age = new LinkedList<(int Client, ushort Id)>();
+        var nodes = new Dictionary<(int Client, ushort Id), LinkedListNode<(int Client, ushort Id)>>();
+        long clock = 0, matched = 0, unanswered = 0, unsolicited = 0, untracked = 0, maxLatency = 0;
+        var outstanding = new List<(int Client, ushort Id)>();
+        long now = 1 * Second;
+        int largestIndex = 0;
+        for (int i = 0; i < 60_000; i++)
+        {
+            // Phases of 6,000 packets: quiet (answered at once), flood (queries only), and after each flood a jump
+            // of the clock past the timeout.
+            int phase = (i / 6000) % 3;
+            // Time moves slower in a flood, so it outgrows the capacity before the timeout expires it.
+            now += random.Next(0, phase == 1 ? 8 : 30) * Microsecond;
+            if (i % 6000 == 0 && phase == 0)
+            {
+                now += timeout;
+            }
+
+            bool query = phase == 1 ? random.Next(10) != 0 : random.Next(2) == 0;
+            (int Client, ushort Id) key;
+            if (!query && outstanding.Count > 0 && random.Next(8) != 0)
+            {
+                int at = random.Next(outstanding.Count);
+                key = outstanding[at];
+                outstanding[at] = outstanding[^1];
+                outstanding.RemoveAt(outstanding.Count - 1);
+            }
+            else
+            {
+                key = (random.Next(64), (ushort)random.Next(400));
+                if (query)
+                {
+                    outstanding.Add(key);
+                }
+            }
+
+            string client = $"10.0.{key.Client}.1";
+            (query ? Q(client, "model.example", id: key.Id, time: now) : R(client, "model.example", id: key.Id, time: now)).ObserveIn(reducer);
+
+            if (now > clock)
+            {
+                clock = now;
+                while (age.First is { } oldest && clock - pending[oldest.Value] >= timeout)
+                {
+                    pending.Remove(oldest.Value);
+                    nodes.Remove(oldest.Value);
+                    age.RemoveFirst();
+                    unanswered++;
+                }
+            }
+
+            if (query)
+            {
+                if (!pending.ContainsKey(key))
+                {
+                    if (pending.Count == capacity)
+                    {
+                        untracked++;
+                    }
+                    else
+                    {
+                        pending[key] = now;
+                        nodes[key] = age.AddLast(key);
+                    }
+                }
+            }
+            else if (pending.Remove(key, out long sent))
+            {
+                age.Remove(nodes[key]);
+                nodes.Remove(key);
+                matched++;
+                maxLatency = Math.Max(maxLatency, (now - sent) / Microsecond);
+            }
+            else
+            {
+                unsolicited++;
+            }
+
+            largestIndex = Math.Max(largestIndex, reducer.PendingIndexSlots);
+            if (i % 997 == 0 || i == 59_999)
+            {
+                Assert.Equal(
+                    (matched, unanswered, unsolicited, untracked, (long)pending.Count),
+                    (reducer.Matched, reducer.Unanswered, reducer.Unsolicited, reducer.Untracked, (long)reducer.Pending));
+                var max = System.Text.Json.JsonDocument.Parse(Data(reducer)).RootElement.GetProperty("latencyUs").GetProperty("max");
+                Assert.Equal(matched == 0 ? (long?)null : maxLatency, max.ValueKind == System.Text.Json.JsonValueKind.Null ? (long?)null : max.GetInt64());
+                Assert.InRange(reducer.PendingIndexSlots, 2 * reducer.Pending, 8192);
+            }
+        }
+
+        Assert.True(untracked > 0 && unanswered > 0 && unsolicited > 0 && matched > 0, $"the traffic must reach every outcome: {untracked} untracked, {unanswered} unanswered, {unsolicited} unsolicited, {matched} matched");
+        Assert.Equal(8192, largestIndex);
     }
 
     [Fact]
