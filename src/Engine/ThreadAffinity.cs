@@ -20,6 +20,7 @@ internal static partial class ThreadAffinity
         }
 
         Span<byte> mask = stackalloc byte[MaskBytes];
+        mask.Clear();
         try
         {
             if (SchedGetAffinity(0, MaskBytes, ref MemoryMarshal.GetReference(mask)) != 0)
