@@ -25,6 +25,19 @@ public sealed class QclassCounter : Reducer
             return;
         }
 
+        // The usual single question is read once for every reducer (the view's cache); several are read here.
+        var shape = packet.ReadQuestion(out var first);
+        if (shape == QuestionShape.One)
+        {
+            _counts[first.Class]++;
+            return;
+        }
+
+        if (shape == QuestionShape.None)
+        {
+            return;
+        }
+
         var reader = packet.CreateReader();
         while (reader.TryReadQuestion(out var question))
         {

@@ -42,8 +42,22 @@ public sealed class DomainLevelCounter : HeavyHitterReducer
             return;
         }
 
-        Span<byte> key = stackalloc byte[DnsName.MaxWireLength];
         int labelsKept = _level == DomainLevel.TopLevel ? 1 : 2;
+
+        // The usual single question: the suffix is a slice of the name every reducer shares (already lowercased).
+        var shape = packet.ReadQuestion(out var first);
+        if (shape == QuestionShape.One)
+        {
+            Summary.Offer(first.LowercaseName[SuffixStart(first.LowercaseName, labelsKept)..]);
+            return;
+        }
+
+        if (shape == QuestionShape.None)
+        {
+            return;
+        }
+
+        Span<byte> key = stackalloc byte[DnsName.MaxWireLength];
         var reader = packet.CreateReader();
         while (reader.TryReadQuestion(out DnsQuestion question))
         {
@@ -57,6 +71,24 @@ public sealed class DomainLevelCounter : HeavyHitterReducer
 
     /// <inheritdoc />
     protected override int FormatKey(ReadOnlySpan<byte> key, Span<byte> text) => ReducerText.FormatWireName(key, text);
+
+    /// <summary>Where the last <paramref name="labelsKept"/> labels of an uncompressed wire-form name start (0 if it has fewer).</summary>
+    internal static int SuffixStart(ReadOnlySpan<byte> wireName, int labelsKept)
+    {
+        int labels = 0;
+        for (int at = 0; at < wireName.Length && wireName[at] != 0; at += wireName[at] + 1)
+        {
+            labels++;
+        }
+
+        int start = 0;
+        for (int skip = labels - labelsKept; skip > 0; skip--)
+        {
+            start += wireName[start] + 1;
+        }
+
+        return start;
+    }
 
     /// <summary>
     /// Writes the last <paramref name="labelsKept"/> labels of <paramref name="name"/> (fewer if it has fewer)

@@ -12,8 +12,12 @@ namespace RataDns.Reducers.Original;
 /// new key is refused and counted in <see cref="Refused"/>, so memory never grows with traffic.
 /// <para>
 /// Keys are found through open addressing (linear probing, load &lt;= 1/2) under SipHash-1-3 with a per-instance
-/// random key, so a sender choosing names cannot pile them into one probe run. All memory is allocated at
-/// construction; <see cref="FindOrAdd"/> allocates nothing.
+/// random key, so a sender choosing names cannot pile them into one probe run. Each index slot holds the entry and
+/// the upper 32 bits of its key's hash, so a probe past another key rarely reads that key's bytes. The index is
+/// allocated at its full size (twice the capacity, rounded up to a power of two) but only a power-of-two prefix of
+/// it is in use: at least 256 slots, doubled (and rebuilt from the entries' stored hashes) when the load would pass
+/// 1/2. A window with few keys therefore probes, and <see cref="Reset"/> clears, a few KiB instead of the whole
+/// index. All memory is allocated at construction; <see cref="FindOrAdd"/> allocates nothing.
 /// </para>
 /// </summary>
 internal sealed class BoundedKeyTable
@@ -22,7 +26,8 @@ internal sealed class BoundedKeyTable
     public const int MaxKeyLength = SlotBytes;
 
     private const int SlotBytes = 320;
-    private const int Empty = 0;
+    private const ulong Empty = 0;
+    private const int MinIndexSlots = 256;
 
     private readonly int _capacity;
     private readonly ulong _hashKey0;
@@ -30,10 +35,13 @@ internal sealed class BoundedKeyTable
     private readonly byte[] _arena;
     private readonly ushort[] _lengths;
     private readonly long[] _values;
+    private readonly ulong[] _hashes;
 
-    // Entry index + 1 per slot; 0 is an empty slot.
-    private readonly int[] _index;
-    private readonly int _indexMask;
+    // Per slot: the upper 32 bits of the key's hash, then entry + 1 in the lower 32; 0 is an empty slot. Only
+    // _index[0.._indexMask] is in use.
+    private readonly ulong[] _index;
+    private readonly int _minIndexMask;
+    private int _indexMask;
     private int _count;
 
     public BoundedKeyTable(int capacity)
@@ -44,9 +52,11 @@ internal sealed class BoundedKeyTable
         _arena = new byte[capacity * SlotBytes];
         _lengths = new ushort[capacity];
         _values = new long[capacity];
+        _hashes = new ulong[capacity];
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2);
-        _index = new int[size];
-        _indexMask = size - 1;
+        _index = new ulong[size];
+        _minIndexMask = Math.Min(size, MinIndexSlots) - 1;
+        _indexMask = _minIndexMask;
 
         Span<byte> seed = stackalloc byte[16];
         RandomNumberGenerator.Fill(seed);
@@ -71,18 +81,20 @@ internal sealed class BoundedKeyTable
             return -1;
         }
 
-        int slot = (int)SipHash.Hash13(_hashKey0, _hashKey1, key) & _indexMask;
+        ulong hash = SipHash.Hash13(_hashKey0, _hashKey1, key);
+        ulong tag = hash & 0xFFFF_FFFF_0000_0000UL;
+        int slot = (int)hash & _indexMask;
         while (true)
         {
-            int stored = _index[slot];
+            ulong stored = _index[slot];
             if (stored == Empty)
             {
                 break;
             }
 
-            if (KeyAt(stored - 1).SequenceEqual(key))
+            if ((stored & 0xFFFF_FFFF_0000_0000UL) == tag && KeyAt((int)(uint)stored - 1).SequenceEqual(key))
             {
-                return stored - 1;
+                return (int)(uint)stored - 1;
             }
 
             slot = (slot + 1) & _indexMask;
@@ -98,8 +110,35 @@ internal sealed class BoundedKeyTable
         key.CopyTo(_arena.AsSpan(entry * SlotBytes, SlotBytes));
         _lengths[entry] = (ushort)key.Length;
         _values[entry] = 0;
-        _index[slot] = entry + 1;
+        _hashes[entry] = hash;
+        if (2 * _count > _indexMask + 1 && _indexMask + 1 < _index.Length)
+        {
+            // Past load 1/2: double the prefix in use and place every entry again, this one included.
+            Array.Clear(_index, 0, 2 * (_indexMask + 1));
+            _indexMask = (2 * (_indexMask + 1)) - 1;
+            for (int e = 0; e < _count; e++)
+            {
+                Place(e);
+            }
+        }
+        else
+        {
+            _index[slot] = tag | (uint)(entry + 1);
+        }
+
         return entry;
+    }
+
+    private void Place(int entry)
+    {
+        ulong hash = _hashes[entry];
+        int slot = (int)hash & _indexMask;
+        while (_index[slot] != Empty)
+        {
+            slot = (slot + 1) & _indexMask;
+        }
+
+        _index[slot] = (hash & 0xFFFF_FFFF_0000_0000UL) | (uint)(entry + 1);
     }
 
     public ReadOnlySpan<byte> KeyAt(int entry) => _arena.AsSpan(entry * SlotBytes, _lengths[entry]);
@@ -111,7 +150,8 @@ internal sealed class BoundedKeyTable
 
     public void Reset()
     {
-        Array.Clear(_index);
+        Array.Clear(_index, 0, _indexMask + 1);
+        _indexMask = _minIndexMask;
         _count = 0;
         Refused = 0;
     }

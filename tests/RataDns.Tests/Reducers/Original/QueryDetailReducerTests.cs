@@ -54,6 +54,47 @@ public class QueryDetailReducerTests
         Assert.Equal("PacketSummary", new QueriesSummaryReducer(type: "PacketSummary").Type);
     }
 
+    /// <summary>
+    /// QueriesSummary against a plain model (the distinct sender, type and name triples in the order first seen, the
+    /// first Capacity of them kept), over thousands of queries that repeat 1,500 triples in random order, so the
+    /// key table passes its capacity and its index grows several times while keys keep coming back.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1000)]
+    [InlineData(2, 2000)]
+    public void QueriesSummary_keeps_the_first_distinct_triples_up_to_its_capacity(int seed, int capacity)
+    {
+        var random = new Random(seed);
+        var pool = Enumerable.Range(0, 1500)
+            .Select(_ => (Sender: $"10.0.{random.Next(50)}.1", Type: new ushort[] { 1, 28, 15 }[random.Next(3)], Name: $"n{random.Next(40)}.Example"))
+            .ToList();
+        var reducer = new QueriesSummaryReducer(capacity);
+        var kept = new List<(string Sender, string Type, string Name)>();
+        var seen = new HashSet<(string, string, string)>();
+        for (int i = 0; i < 8000; i++)
+        {
+            var (sender, type, name) = pool[random.Next(pool.Count)];
+            Query((ushort)i, sender, 5000, i, (name, type)).ObserveIn(reducer);
+            var triple = (sender, type == 1 ? "A" : type == 28 ? "AAAA" : "MX", name.ToLowerInvariant() + ".");
+            if (kept.Count < capacity && seen.Add(triple))
+            {
+                kept.Add(triple);
+            }
+        }
+
+        var written = new List<(string, string, string)>();
+        foreach (var sender in ParseData(reducer).EnumerateObject())
+        {
+            foreach (var type in sender.Value.EnumerateObject())
+            {
+                written.AddRange(type.Value.EnumerateArray().Select(n => (sender.Name, type.Name, n.GetString()!)));
+            }
+        }
+
+        Assert.Equal(written.Count, written.Distinct().Count());
+        Assert.Equal(kept.OrderBy(t => t).ToList(), written.OrderBy(t => t).ToList());
+    }
+
     [Fact]
     public void AlonePackets_matches_by_id_client_port_and_name()
     {
