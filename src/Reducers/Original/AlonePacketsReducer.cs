@@ -66,6 +66,15 @@ public sealed class AlonePacketsReducer : Reducer
             prefix += ReducerText.WriteAddress(key[prefix..], packet.SourceAddress);
         }
 
+        // The usual single question comes lowercased from the view's cache, read once for every reducer.
+        var shape = packet.ReadQuestion(out var first);
+        if (shape != QuestionShape.Several)
+        {
+            first.LowercaseName.CopyTo(key[prefix..]);
+            AddBalance(key[..(prefix + first.LowercaseName.Length)], delta);
+            return;
+        }
+
         var reader = packet.CreateReader();
         bool any = false;
         while (reader.TryReadQuestion(out DnsQuestion question))
