@@ -13,6 +13,8 @@
 #                                       are reused while present)
 #        SEED=42                        seed of both synthetic captures
 #        RATADNS=PATH                   time this program instead of publishing the work tree's
+#        BEFORE=PATH                    also time this (older) program's default and all-reducer runs, interleaved
+#                                       with the others, as rows "before: ..." (before/after figures of a change)
 # Prints markdown tables. Needs: dotnet, tcpdump, dnsjit (apt-get install -y dnsjit), GNU time, python3, fincore
 # (util-linux).
 set -euo pipefail
@@ -177,6 +179,10 @@ PY
 MONITOR=(env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "${APP[@]}" monitor -c "$CONFIG")
 MONITOR_DEFAULT=(env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "${APP[@]}" monitor -c "$CONFIG_DEFAULT")
 MONITOR_DNSJIT=(env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "${APP[@]}" monitor -c "$CONFIG_DNSJIT")
+if [[ -n ${BEFORE:-} ]]; then
+  [[ -x $BEFORE ]] || die "BEFORE=$BEFORE is not an executable"
+  echo "- before: $BEFORE ($(stat -c %s "$BEFORE") bytes), timed in the same repetitions"
+fi
 
 # Start-up allocations (config, reducer tables, JIT, one window) of each reducer set, to subtract from its
 # per-packet figure.
@@ -200,6 +206,15 @@ for rep in $(seq 1 "$REPS"); do
   check_monitor "$COUNT" "$OUT"
   run "ratadns monitor (all reducers)" "$rep" -- "${MONITOR[@]}" --input-source "$REALISTIC"
   check_monitor "$COUNT"
+  # The tiered compiler's thread (PGO instrumentation, then tier 1) is a CPU cost of its own on 2 cores.
+  run "ratadns monitor, default set, DOTNET_TieredPGO=0" "$rep" -- env DOTNET_TieredPGO=0 "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC"
+  check_monitor "$COUNT" "$OUT"
+  if [[ -n ${BEFORE:-} ]]; then
+    run "before: ratadns monitor, default set" "$rep" -- env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "$BEFORE" monitor -c "$CONFIG_DEFAULT" --input-source "$REALISTIC"
+    check_monitor "$COUNT" "$OUT"
+    run "before: ratadns monitor (all reducers)" "$rep" -- env DOTNET_gcServer=0 RATADNS_REPORT_ALLOCATIONS=1 "$BEFORE" monitor -c "$CONFIG" --input-source "$REALISTIC"
+    check_monitor "$COUNT"
+  fi
   if [[ $WORKERS == 1 ]]; then
     run "ratadns monitor, default set, --workers 2" "$rep" -- "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC" --workers 2
     check_monitor "$COUNT" "$OUT"
