@@ -29,7 +29,9 @@ public partial class MonitorMetricsTests
     {
         // The sample goes in through standard input in two halves, cut between records: the first scrape comes
         // while the monitor waits for the second half (its input still open, so it is surely running), the second
-        // once that half is read. Nothing depends on how fast the machine reads; every wait is a hang guard.
+        // once that half is read. Each waits until the workers have taken every frame read (they count DNS
+        // messages after the capture thread counts frames). Nothing depends on how fast the machine reads; every
+        // wait is a hang guard.
         byte[] sample = File.ReadAllBytes(Sample);
         var (cut, firstHalfFrames, frames) = PcapRecords.Boundary(sample, sample.Length / 2);
         using var run = MonitorRun.StartOnStdin("--metrics", "0", "--metrics-linger", "120s");
@@ -43,12 +45,12 @@ public partial class MonitorMetricsTests
 
             await run.Input.WriteAsync(sample.AsMemory(0, cut));
             await run.Input.FlushAsync();
-            var first = await ScrapeUntil(http, url, m => m.Value("ratadns_frames_read_total") == firstHalfFrames, run);
+            var first = await ScrapeUntil(http, url, m => m.Value("ratadns_frames_read_total") == firstHalfFrames && m.Sum("ratadns_worker_frames_total") == firstHalfFrames, run);
             Assert.Equal(1, first.Value("ratadns_capture_running"));
 
             await run.Input.WriteAsync(sample.AsMemory(cut));
             await run.Input.FlushAsync();
-            var second = await ScrapeUntil(http, url, m => m.Value("ratadns_frames_read_total") == frames, run);
+            var second = await ScrapeUntil(http, url, m => m.Value("ratadns_frames_read_total") == frames && m.Sum("ratadns_worker_frames_total") == frames, run);
             Assert.Equal(1, second.Value("ratadns_capture_running"));
             Assert.True(second.Value("ratadns_dns_messages_total") > first.Value("ratadns_dns_messages_total"), "dns messages did not grow with the second half");
 
