@@ -23,7 +23,10 @@ public sealed class AggregatorWebOptions
     /// <summary>ASP.NET Core's own log lines below this level are not written.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;
 
-    /// <summary>The clock behind <c>/api/history</c>'s default range when no window has been received.</summary>
+    /// <summary>
+    /// The clock behind <c>/api/history</c>'s default range when no window has been received, and behind the event
+    /// stream's <see cref="UpdateInterval"/> and <see cref="KeepAliveInterval"/> (tests give one they move by hand).
+    /// </summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Loopback on a free port: for tests and for tools that read the address back.</summary>

@@ -10,7 +10,7 @@ namespace RataDns.Aggregator.Web;
 /// <summary>
 /// <c>GET /api/events</c>: server-sent events. A <c>state</c> event at once, then an <c>update</c> event when results
 /// arrive, at most one per <see cref="AggregatorWebOptions.UpdateInterval"/>, and a comment line when idle for
-/// <see cref="AggregatorWebOptions.KeepAliveInterval"/>.
+/// <see cref="AggregatorWebOptions.KeepAliveInterval"/>, both on <see cref="AggregatorWebOptions.TimeProvider"/>'s time.
 /// </summary>
 internal static class EventStream
 {
@@ -35,10 +35,10 @@ internal static class EventStream
             await WriteEvent(response, "state", state, WebJson.Default.StateEvent, token);
             while (true)
             {
-                if (await pending.WaitAsync(options.KeepAliveInterval, token))
+                if (await pending.WaitAsync(options.KeepAliveInterval, options.TimeProvider, token))
                 {
                     await WriteEvent(response, "update", pending.Take(), WebJson.Default.UpdateEvent, token);
-                    await Task.Delay(options.UpdateInterval, token);
+                    await Task.Delay(options.UpdateInterval, options.TimeProvider, token);
                 }
                 else
                 {
@@ -115,11 +115,11 @@ internal static class EventStream
             _signal.Writer.TryWrite(true);
         }
 
-        /// <summary>True when updates are pending; false when <paramref name="timeout"/> passed with none.</summary>
-        public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken token)
+        /// <summary>True when updates are pending; false when <paramref name="timeout"/> passed (on <paramref name="time"/>) with none.</summary>
+        public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken token)
         {
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(token);
-            wait.CancelAfter(timeout);
+            using var timedOut = new CancellationTokenSource(timeout, time);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(token, timedOut.Token);
             try
             {
                 await _signal.Reader.WaitToReadAsync(wait.Token);

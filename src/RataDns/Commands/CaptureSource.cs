@@ -26,6 +26,12 @@ internal sealed class CaptureSourceSettings
     /// <summary>Replay speed for files: 0 as fast as possible, 1 capture timing, n times faster.</summary>
     public double Speed { get; init; }
 
+    /// <summary>
+    /// The clock a paced replay (<see cref="Speed"/> &gt; 0) reads and sleeps on: the machine's in the program; tests
+    /// give one whose time moves only when the pacer waits, to check a replay's pace without timing it.
+    /// </summary>
+    public ReplayClock ReplayClock { get; init; } = ReplayClock.System;
+
     /// <summary>How many times a file is read (soak tests).</summary>
     public int Loop { get; init; } = 1;
 
@@ -210,7 +216,7 @@ internal static class CaptureSourceRunner
             return null;
         }
 
-        var pacer = source.Speed > 0 ? new ReplayPacer(source.Speed) : null;
+        var pacer = source.Speed > 0 ? new ReplayPacer(source.Speed, source.ReplayClock) : null;
         long passStart = 0;
         for (int pass = 0; pass < source.Loop && !cancellation.IsCancellationRequested; pass++)
         {

@@ -177,6 +177,7 @@ public sealed class NativeZeroMqPublisher : IResultChannel
         {
             while (_ring.TryPeek(out var slot))
             {
+                _options.BeforeSend?.Invoke();
                 Send(socket, slot, encoder);
                 _ring.ReleaseHead();
             }

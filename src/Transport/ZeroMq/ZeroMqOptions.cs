@@ -55,4 +55,10 @@ public sealed record ZeroMqOptions
     /// cref="NativeZeroMqPublisher"/> over the system libzmq, whose ZAP handler admits only the listed keys.
     /// </summary>
     public string? AllowedClientKeysFile { get; init; }
+
+    /// <summary>
+    /// Tests only (not configurable): runs on the socket thread before each queued result is sent. A test holds the
+    /// thread here to show, without measuring time, that <c>Publish</c> never waits for it (a full queue drops).
+    /// </summary>
+    internal Action? BeforeSend { get; init; }
 }

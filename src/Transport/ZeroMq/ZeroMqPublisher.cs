@@ -146,6 +146,7 @@ public sealed class ZeroMqPublisher : IResultChannel
             {
                 while (_ring.TryPeek(out var slot))
                 {
+                    _options.BeforeSend?.Invoke();
                     try
                     {
                         Send(socket, slot, encoder);

@@ -1,3 +1,5 @@
+using System.IO.Pipes;
+using System.Text;
 using System.Text.Json;
 using RataDns.App.Commands;
 using RataDns.Configuration;
@@ -15,6 +17,9 @@ public class MonitorRedisTests
 {
     private static readonly string Sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");
 
+    /// <summary>How long a test waits for something that must happen: a hang guard, not a measure of anything.</summary>
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
+
     [SkippableFact]
     public void Every_window_result_is_published_on_its_reducers_channel()
     {
@@ -26,7 +31,7 @@ public class MonitorRedisTests
         Assert.True(exit == 0, errors.ToString());
 
         // 2,000 packets in windows of 100: 20 windows, each with a result of both reducers.
-        var received = subscriber.WaitFor(40, TimeSpan.FromSeconds(10));
+        var received = subscriber.WaitFor(40, HangGuard);
         Assert.Equal(40, received.Count);
         Assert.Equal(20, received.Count(m => m.Channel == "qps"));
         foreach (var (channel, payload) in received)
@@ -44,36 +49,124 @@ public class MonitorRedisTests
     [SkippableFact]
     public async Task A_redis_restart_mid_run_loses_counted_results_only_and_the_monitor_reconnects_by_itself()
     {
+        // The sample goes in through standard input in three parts, each once the publisher is where the test
+        // wants it: sending (Redis up), in an outage (Redis killed), connected again (Redis restarted). A fixed
+        // schedule against a real-time replay used to decide this (kill at 0.7 s, restart 0.5 s later, in a 2.5 s
+        // run); now nothing depends on the machine's pace, and every wait is a hang guard.
         Skip.IfNot(RedisServer.IsAvailable, RedisServer.MissingReason);
         int port = RedisServer.FreePort();
         var redis = RedisServer.Start(port);
-        var errors = new StringWriter();
+        var log = new LockedLog();
+        byte[] sample = File.ReadAllBytes(Sample);
+        int third = PcapRecords.Boundary(sample, sample.Length / 3).Offset;
+        int twoThirds = PcapRecords.Boundary(sample, 2 * sample.Length / 3).Offset;
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var input = new AnonymousPipeClientStream(PipeDirection.In, pipe.ClientSafePipeHandle);
+        RedisTestSubscriber? subscriber = null;
+        try
+        {
+            var monitor = Task.Run(() => MonitorCommand.Run(StdinConfig(port), input, log, default, new MonitorRunOptions { PinThreads = false, Statistics = true }));
+            using (var before = new RedisTestSubscriber(port, "qps", "RcodeCounter"))
+            {
+                await pipe.WriteAsync(sample.AsMemory(0, third));
+                Assert.NotEmpty(before.WaitFor(1, HangGuard));
+            }
 
-        // The sample replayed 4x faster: 2.5 s, a window of 100 packets every 0.125 s.
-        var monitor = Task.Run(() => MonitorCommand.Run(Config(port, speed: 4), null, errors, default, new MonitorRunOptions { PinThreads = false, Statistics = true }));
-        await Task.Delay(700);
-        redis.Dispose(); // killed mid-run
-        await Task.Delay(500);
-        redis = RedisServer.Start(port);
-        using var subscriber = new RedisTestSubscriber(port, "qps", "RcodeCounter");
-        int exit = await monitor;
-        redis.Dispose();
+            redis.Dispose(); // killed mid-run (and gone once this returns)
+            await pipe.WriteAsync(sample.AsMemory(third, twoThirds - third));
+            await WaitFor(() => log.Text.Contains("results are dropped until the server accepts again", StringComparison.Ordinal), "no outage: " + log.Text);
 
-        string report = errors.ToString();
-        Assert.True(exit == 0, report);
-        var line = report.Split('\n').Single(l => l.StartsWith($"output redis 127.0.0.1:{port}:", StringComparison.Ordinal));
-        var counts = System.Text.RegularExpressions.Regex.Match(line, @": (\d+) results sent, (\d+) dropped");
-        Assert.True(counts.Success, line);
-        long sent = long.Parse(counts.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        long dropped = long.Parse(counts.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(40, sent + dropped); // every result of the 20 windows is accounted for
-        Assert.True(dropped > 0, "the restart should have cost some results: " + report);
-        Assert.True(sent > 0, "nothing was sent: " + report);
+            // No server listens until the restart: a reconnection counted after it is to the new server.
+            int reconnections = Count(log.Text, "connected again");
+            redis = RedisServer.Start(port);
+            subscriber = new RedisTestSubscriber(port, "qps", "RcodeCounter");
+            await WaitFor(() => Count(log.Text, "connected again") > reconnections, "no reconnection: " + log.Text);
+            await pipe.WriteAsync(sample.AsMemory(twoThirds));
+            pipe.Close(); // the end of the capture
+            int exit = await monitor.WaitAsync(HangGuard);
 
-        // After the restart the monitor reconnected by itself: the new subscriber got the later windows.
-        var after = subscriber.WaitFor(1, TimeSpan.FromSeconds(5));
-        Assert.NotEmpty(after);
-        Assert.Contains("redis", report, StringComparison.Ordinal);
+            string report = log.Text;
+            Assert.True(exit == 0, report);
+            var line = report.Split('\n').Single(l => l.StartsWith($"output redis 127.0.0.1:{port}:", StringComparison.Ordinal));
+            var counts = System.Text.RegularExpressions.Regex.Match(line, @": (\d+) results sent, (\d+) dropped");
+            Assert.True(counts.Success, line);
+            long sent = long.Parse(counts.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            long dropped = long.Parse(counts.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(40, sent + dropped); // every result of the 20 windows is accounted for
+            Assert.True(dropped > 0, "the restart should have cost some results: " + report);
+            Assert.True(sent > 0, "nothing was sent: " + report);
+
+            // After the restart the monitor reconnected by itself: the new subscriber got the later windows.
+            Assert.NotEmpty(subscriber.WaitFor(1, HangGuard));
+        }
+        finally
+        {
+            subscriber?.Dispose();
+            redis.Dispose();
+        }
+    }
+
+    private static int Count(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static async Task WaitFor(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + HangGuard;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(20);
+        }
+    }
+
+    private static MonitorConfiguration StdinConfig(int port) => MonitorConfigurationLoader.Parse($$"""
+        {"ServerId": "redis-test", "WindowSize": 100, "InputMethod": "stdin",
+         "PreliminarReducers": [
+           {"Name": "QueriesPerSecond", "OutputMethod": "redis", "RedisServer": "127.0.0.1", "RedisPort": {{port}}, "RedisChannel": "qps"},
+           {"Name": "RcodeCounter", "OutputMethod": "redis", "RedisServer": "127.0.0.1", "RedisPort": {{port}}}]}
+        """, "redis-test.json");
+
+    /// <summary>The monitor's log, written by its threads (the publisher's among them) and read by the test meanwhile.</summary>
+    private sealed class LockedLog : TextWriter
+    {
+        private readonly StringBuilder _text = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public string Text
+        {
+            get
+            {
+                lock (_text)
+                {
+                    return _text.ToString();
+                }
+            }
+        }
+
+        public override void Write(char value)
+        {
+            lock (_text)
+            {
+                _text.Append(value);
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            lock (_text)
+            {
+                _text.Append(value);
+            }
+        }
     }
 
     private static MonitorConfiguration Config(int port, double speed) => MonitorConfigurationLoader.Parse($$"""

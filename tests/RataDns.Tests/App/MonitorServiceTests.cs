@@ -29,37 +29,48 @@ public class MonitorServiceTests
         string config = Path.GetTempFileName();
         try
         {
-            // 16,000 packets at 800 per second: 20 s replayed in real time, 80 windows of 200 packets. (A 10 s replay
-            // once ended before a loaded CI machine let this test see its sixth window and signal.)
+            // 16,000 packets, 80 windows of 200, fed through standard input in two halves: the monitor cannot reach
+            // the end of its input before the test has signalled it (a real-time replay once ended before a loaded CI
+            // machine let this test see its sixth window and signal).
             SyntheticCapture.Write(pcap, 16000, seed: 5, packetsPerSecond: 800);
+            byte[] capture = File.ReadAllBytes(pcap);
+            var (half, _, _) = PcapRecords.Boundary(capture, capture.Length / 2);
             ExternalTool.Run(Tshark, ["-r", pcap, "-Y", "dns", "-T", "fields", "-e", "dns.flags.response"], out var tsv, out _);
             var isResponse = tsv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim() == "1").ToList();
             long dnsPackets = isResponse.Count;
             Assert.True(dnsPackets > 14000, $"tshark sees {dnsPackets} DNS packets");
 
-            string Config(string second, int speed = 1) => $$"""
-                {"ServerId": "s", "WindowSize": 200, "Workers": 2, "InputMethod": "capture_file", "InputSource": "{{pcap}}", "Speed": {{speed}},
+            string Config(string second, int speed = 0) => $$"""
+                {"ServerId": "s", "WindowSize": 200, "Workers": 2, "InputMethod": "stdin", "Speed": {{speed}},
                  "PreliminarReducers": [
                    {"Name": "PacketsPerSecond", "OutputMethod": "file", "OutputFile": "{{output}}"},
                    {"Name": "{{second}}", "OutputMethod": "file", "OutputFile": "{{output}}"}]}
                 """;
             File.WriteAllText(config, Config("QueriesPerSecond"));
-            using var monitor = MonitorProcess.Start(["monitor", "-c", config]);
+            using var monitor = MonitorProcess.Start(["monitor", "-c", config], hangUpIgnored: false, standardInput: true);
+            var input = monitor.Process.StandardInput.BaseStream;
+            await input.WriteAsync(capture.AsMemory(0, half));
+            await input.FlushAsync();
 
             Assert.True(await WaitFor(() => Windows(output).Count(w => w.Type == "PacketsPerSecond") >= 6), "no windows: " + monitor.Errors);
-            Assert.False(monitor.Process.HasExited, "the replay ended before the test could signal it (a starved test thread): " + monitor.Errors);
-            // The reducers change; so does Speed, which needs a new capture: it is kept, and said so.
+            Assert.False(monitor.Process.HasExited, "the monitor ended with its input still open: " + monitor.Errors);
+            // The reducers change; so does Speed, which needs a new capture: it is kept, and said so. The second half
+            // goes in once the reload is staged, so a window boundary surely comes after it.
             File.WriteAllText(config, Config("AnswersPerSecond", speed: 2));
             monitor.Signal("HUP");
-            Assert.True(await WaitFor(() => monitor.Errors.Contains("reload: from window", StringComparison.Ordinal)), "no reload: " + monitor.Errors);
+            Assert.True(await WaitFor(() => monitor.Errors.Contains("reload: configuration valid", StringComparison.Ordinal)), "no reload: " + monitor.Errors);
+            await input.WriteAsync(capture.AsMemory(half));
+            await input.FlushAsync();
+            Assert.True(await WaitFor(() => monitor.Errors.Contains("reload: from window", StringComparison.Ordinal)), "no swap: " + monitor.Errors);
             Assert.Contains("ratadns monitor: reload: restart needed for Speed (the running value is kept).", monitor.Errors, StringComparison.Ordinal);
-            Assert.False(monitor.Process.HasExited, "the capture ended before the second reload: " + monitor.Errors);
+            Assert.False(monitor.Process.HasExited, "the monitor ended with its input still open: " + monitor.Errors);
 
             // A reducer that does not exist: the error names it, and the run goes on with the reducers it has.
             File.WriteAllText(config, Config("NoSuchReducer"));
             monitor.Signal("HUP");
             Assert.True(await WaitFor(() => monitor.Errors.Contains("reload failed", StringComparison.Ordinal)), "no reload error: " + monitor.Errors);
-            Assert.True(monitor.Process.WaitForExit(120_000), "the replay did not end");
+            input.Close(); // the end of the capture
+            Assert.True(monitor.Process.WaitForExit(120_000), "the run did not end with its input");
             Assert.True(monitor.Process.ExitCode == 0, monitor.Errors);
             Assert.Contains("NoSuchReducer", monitor.Errors, StringComparison.Ordinal);
 
@@ -115,9 +126,9 @@ public class MonitorServiceTests
         {
             string sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");
             string Config(string reducer) => $$"""
-                {"ServerId": "s", "WindowSize": 100, "InputMethod": "capture_file", "InputSource": "{{sample}}", "Speed": 1,
+                {"ServerId": "s", "WindowSize": 100, "InputMethod": "capture_file", "InputSource": "{{sample}}", "Speed": 1, "Loop": 1000,
                  "PreliminarReducers": [{"Name": "{{reducer}}", "OutputMethod": "file", "OutputFile": "{{output}}"}]}
-                """;
+                """; // looped: hours of replay, so it is still running whenever the test signals it
             File.WriteAllText(config, Config("QueriesPerSecond"));
             using var monitor = MonitorProcess.Start(["monitor", "-c", config], hangUpIgnored: true);
             Assert.True(await WaitFor(() => Windows(output).Count >= 2), "no windows: " + monitor.Errors);
@@ -230,9 +241,9 @@ public class MonitorServiceTests
             listener.Bind(new UnixDomainSocketEndPoint(abstractName ? "\0" + name : path));
             string sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");
             File.WriteAllText(config, $$"""
-                {"ServerId": "s", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{sample}}", "Speed": 1,
+                {"ServerId": "s", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{sample}}", "Speed": 1, "Loop": 1000,
                  "PreliminarReducers": [{"Name": "PacketsPerSecond", "OutputMethod": "file", "OutputFile": "{{output}}"}]}
-                """);
+                """); // looped: hours of replay, so SIGTERM surely comes mid-replay
             using var monitor = MonitorProcess.Start(["monitor", "-c", config], ("NOTIFY_SOCKET", abstractName ? "@" + name : path));
 
             string ready = await Receive(listener, TimeSpan.FromSeconds(60));
@@ -245,7 +256,7 @@ public class MonitorServiceTests
             monitor.Signal("TERM");
             string stopping = await Receive(listener, TimeSpan.FromSeconds(30));
             Assert.Contains("STOPPING=1", stopping.Split('\n'));
-            Assert.True(monitor.Process.WaitForExit(30_000), "did not stop on SIGTERM");
+            Assert.True(monitor.Process.WaitForExit(60_000), "did not stop on SIGTERM");
             Assert.True(monitor.Process.ExitCode == 0, monitor.Errors);
             Assert.True(Windows(output)[^1].Partial, "the window in progress is written, marked partial");
         }
@@ -330,13 +341,14 @@ public class MonitorServiceTests
         public string Output => string.Join('\n', _output);
 
         public static MonitorProcess Start(string[] arguments, params (string Name, string Value)[] environment) =>
-            Start(arguments, hangUpIgnored: false, environment);
+            Start(arguments, hangUpIgnored: false, standardInput: false, environment);
 
         /// <summary>With <paramref name="hangUpIgnored"/>, the monitor starts with SIGHUP ignored, as under nohup
-        /// (python3 sets the disposition and execs it: same process id).</summary>
-        public static MonitorProcess Start(string[] arguments, bool hangUpIgnored, params (string Name, string Value)[] environment)
+        /// (python3 sets the disposition and execs it: same process id); with <paramref name="standardInput"/>, the
+        /// test writes its standard input.</summary>
+        public static MonitorProcess Start(string[] arguments, bool hangUpIgnored, bool standardInput = false, params (string Name, string Value)[] environment)
         {
-            var info = new ProcessStartInfo(hangUpIgnored ? "/usr/bin/python3" : "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            var info = new ProcessStartInfo(hangUpIgnored ? "/usr/bin/python3" : "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = standardInput, UseShellExecute = false };
             if (hangUpIgnored)
             {
                 info.ArgumentList.Add("-c");

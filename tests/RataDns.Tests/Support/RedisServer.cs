@@ -28,7 +28,7 @@ internal sealed class RedisServer : IDisposable
 
     public static bool IsAvailable => File.Exists(Executable);
 
-    /// <summary>Starts a server on <paramref name="port"/> and returns once it answers PING.</summary>
+    /// <summary>Starts a server on <paramref name="port"/> and returns once it answers PING (within a minute).</summary>
     public static RedisServer Start(int port)
     {
         var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -42,7 +42,9 @@ internal sealed class RedisServer : IDisposable
         server._process.ErrorDataReceived += server.Collect;
         server._process.BeginOutputReadLine();
         server._process.BeginErrorReadLine();
-        for (int i = 0; i < 100; i++)
+        // A hang guard, not a timing: a loaded machine may take seconds to start it; one that never answers fails.
+        long deadline = Environment.TickCount64 + 60_000;
+        while (Environment.TickCount64 < deadline)
         {
             if (server.AnswersPing())
             {
@@ -55,7 +57,7 @@ internal sealed class RedisServer : IDisposable
         server.Dispose();
         lock (server._output)
         {
-            throw new InvalidOperationException($"redis-server did not answer PING on port {port} within 5 s: {server._output}");
+            throw new InvalidOperationException($"redis-server did not answer PING on port {port} within 60 s: {server._output}");
         }
     }
 

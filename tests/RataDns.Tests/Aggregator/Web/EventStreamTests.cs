@@ -2,13 +2,21 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using RataDns.Aggregator.Web;
+using RataDns.Tests.Support;
 
 namespace RataDns.Tests.Aggregator.Web;
 
-/// <summary><c>GET /api/events</c>: the state at once, coalesced updates, keep-alives, and a clean end.</summary>
+/// <summary>
+/// <c>GET /api/events</c>: the state at once, coalesced updates, keep-alives, and a clean end. The update interval
+/// and the keep-alive run on a <see cref="ManualTimeProvider"/> that only the test moves, so what falls within an
+/// interval does not depend on how fast this machine runs the test; every other wait is a hang guard.
+/// </summary>
 public sealed class EventStreamTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan UpdateInterval = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromMilliseconds(400);
+    private readonly ManualTimeProvider _time = new();
     private readonly FakeAggregatorView _view = new();
     private WebApplication _app = null!;
     private HttpClient _http = null!;
@@ -18,8 +26,9 @@ public sealed class EventStreamTests : IAsyncLifetime
         var options = new AggregatorWebOptions
         {
             Urls = ["http://127.0.0.1:0"],
-            UpdateInterval = TimeSpan.FromMilliseconds(300),
-            KeepAliveInterval = TimeSpan.FromMilliseconds(400),
+            UpdateInterval = UpdateInterval,
+            KeepAliveInterval = KeepAliveInterval,
+            TimeProvider = _time,
         };
         _app = AggregatorWeb.Build(_view, options);
         await _app.StartAsync();
@@ -70,12 +79,15 @@ public sealed class EventStreamTests : IAsyncLifetime
         _view.Receive("TopNQ", "ns1");
         Assert.Equal("update", (await stream.NextEvent(Patience)).Name);
 
-        // The stream now holds back for the update interval: everything raised meanwhile comes as one event.
+        // The stream now holds back for the update interval, which ends when the test moves its clock: everything
+        // raised meanwhile comes as one event, however long raising it takes.
+        await WaitUntilArmed(UpdateInterval);
         for (int i = 0; i < 50; i++)
         {
             _view.Receive(i % 2 == 0 ? "RcodeCounter" : "QtypeCounter", i % 3 == 0 ? "ns1" : "ns2");
         }
 
+        _time.Advance(UpdateInterval);
         var coalesced = await stream.NextEvent(Patience);
         Assert.Equal("update", coalesced.Name);
         Assert.Equal(["QtypeCounter", "RcodeCounter"], coalesced.Data.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
@@ -88,6 +100,8 @@ public sealed class EventStreamTests : IAsyncLifetime
     {
         using var stream = await EventReader.Open(_http);
         Assert.Equal("state", (await stream.NextEvent(Patience)).Name);
+        await WaitUntilArmed(KeepAliveInterval);
+        _time.Advance(KeepAliveInterval);
         Assert.Equal(":keep-alive", await stream.NextComment(Patience));
     }
 
@@ -103,8 +117,9 @@ public sealed class EventStreamTests : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         while (_view.Subscribers != 0 && clock.Elapsed < Patience)
         {
-            // The server notices at its next write (an update or a keep-alive).
+            // The server notices at its next write (an update, written once the update interval has passed).
             _view.Receive("TopNQ", "ns1");
+            _time.Advance(UpdateInterval);
             await Task.Delay(50);
         }
 
@@ -112,7 +127,7 @@ public sealed class EventStreamTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Stopping_the_host_ends_open_streams_promptly()
+    public async Task Stopping_the_host_ends_open_streams_before_its_shutdown_timeout()
     {
         using var stream = await EventReader.Open(_http);
         Assert.Equal("state", (await stream.NextEvent(Patience)).Name);
@@ -121,6 +136,17 @@ public sealed class EventStreamTests : IAsyncLifetime
         var stopping = _app.StopAsync();
         Assert.Same(stopping, await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(25))));
         Assert.Equal(0, _view.Subscribers);
+    }
+
+    /// <summary>Waits (up to the hang guard) until the stream has armed a timer for <paramref name="interval"/>.</summary>
+    private async Task WaitUntilArmed(TimeSpan interval)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!_time.IsArmed(interval))
+        {
+            Assert.True(clock.Elapsed < Patience, $"the stream never waited {interval.TotalMilliseconds} ms");
+            await Task.Delay(10);
+        }
     }
 
     /// <summary>A minimal text/event-stream reader: events (<c>event:</c>, <c>data:</c>, blank line) and comments.</summary>

@@ -15,6 +15,9 @@ namespace RataDns.Tests.Capture.Live;
 /// </summary>
 public sealed class LiveCaptureTests
 {
+    /// <summary>How long a test waits for something that must happen; a hang guard, not a measure of anything.</summary>
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
+
     [SkippableFact]
     public void Captures_exactly_the_datagrams_sent_on_loopback_with_their_payloads()
     {
@@ -54,9 +57,10 @@ public sealed class LiveCaptureTests
             }
         }
 
+        // Up to a minute for them to arrive: a hang guard; the count is what is asserted.
         var received = new List<(byte[] Data, long Timestamp, uint OriginalLength, LinkType LinkType)>();
         var clock = Stopwatch.StartNew();
-        while (received.Count < Count && clock.Elapsed < TimeSpan.FromSeconds(10))
+        while (received.Count < Count && clock.Elapsed < HangGuard)
         {
             Drain(ring, received);
             Thread.Sleep(5);
@@ -67,7 +71,7 @@ public sealed class LiveCaptureTests
         Drain(ring, received);
         var statistics = capture.ReadStatistics();
         cts.Cancel();
-        Assert.True(captureThread.Join(TimeSpan.FromSeconds(30)), "Run did not return after cancellation");
+        Assert.True(captureThread.Join(HangGuard), "Run did not return after cancellation");
 
         Assert.Null(captureError);
         Assert.Equal(Count, received.Count);
@@ -116,7 +120,7 @@ public sealed class LiveCaptureTests
         Thread.Sleep(200);
 
         cts.Cancel();
-        Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "Run did not return: the cancellation did not break the pcap wait");
+        Assert.True(thread.Join(HangGuard), "Run did not return: the cancellation did not break the pcap wait");
 
         Assert.Equal(0, ring.Written);
     }
@@ -185,14 +189,14 @@ public sealed class LiveCaptureTests
         }
 
         var clock = Stopwatch.StartNew();
-        while (ring.Written + ring.Dropped < 40 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        while (ring.Written + ring.Dropped < 40 && clock.Elapsed < HangGuard)
         {
             Thread.Sleep(10);
         }
 
         var statistics = capture.ReadStatistics();
         cts.Cancel();
-        Assert.True(thread.Join(TimeSpan.FromSeconds(5)));
+        Assert.True(thread.Join(HangGuard), "Run did not return after cancellation");
 
         Assert.Equal(4, ring.Written);
         Assert.Equal(36, ring.Dropped);
@@ -200,19 +204,42 @@ public sealed class LiveCaptureTests
     }
 
     [SkippableFact]
-    public void Disposing_while_Run_is_running_stops_it()
+    public async Task Disposing_while_Run_is_running_stops_it()
     {
         SkipUnlessCaptureIsPossible();
-        var capture = LiveCapture.Open(new LiveCaptureOptions { Interface = "lo", Filter = "udp port 9 and host 127.0.0.254" });
-        var ring = new FrameRing(4, 256);
-        var thread = new Thread(() => capture.Run(ring, CancellationToken.None));
+        using var receiver = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)receiver.Client.LocalEndPoint!).Port;
+        // Immediate delivery and a read timeout of ten minutes: once Run has handed over a frame (so it is surely in
+        // its loop), only Dispose's pcap_breakloop can end its next wait before the hang guard, and Dispose itself
+        // would wait up to 40 minutes for a loop it failed to wake.
+        var capture = LiveCapture.Open(new LiveCaptureOptions { Interface = "lo", Filter = $"udp port {port}", Immediate = true, ReadTimeoutMs = 600_000 });
+        var running = new ManualResetEventSlim(false);
+        var thread = new Thread(() =>
+        {
+            var handler = new SignallingHandler(running);
+            capture.Run(ref handler, CancellationToken.None);
+        });
         thread.Start();
-        Thread.Sleep(200);
+        using (var sender = new UdpClient())
+        {
+            sender.Send(Payload(0), Payload(0).Length, new IPEndPoint(IPAddress.Loopback, port));
+        }
 
-        capture.Dispose();
+        Assert.True(running.Wait(HangGuard), "Run never handed over the datagram");
+        await Task.Run(capture.Dispose).WaitAsync(HangGuard);
 
-        Assert.True(thread.Join(TimeSpan.FromSeconds(5)), "Run did not return after Dispose");
+        Assert.True(thread.Join(HangGuard), "Run did not return after Dispose");
         Assert.Throws<ObjectDisposedException>(() => capture.ReadStatistics());
+    }
+
+    /// <summary>Sets <c>running</c> at the first frame: Run is then in its capture loop.</summary>
+    private readonly struct SignallingHandler(ManualResetEventSlim running) : ILiveFrameHandler
+    {
+        public void OnFrame(in CapturedFrame frame) => running.Set();
+
+        public void OnIdle(long nowNanoseconds)
+        {
+        }
     }
 
     private static void Drain(FrameRing ring, List<(byte[] Data, long Timestamp, uint OriginalLength, LinkType LinkType)> received)

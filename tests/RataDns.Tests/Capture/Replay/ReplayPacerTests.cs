@@ -5,7 +5,7 @@ using RataDns.Capture.Replay;
 namespace RataDns.Tests.Capture.Replay;
 
 /// <summary>
-/// Replay pacing on synthetic timestamps, on a <see cref="FakeClock"/> whose time moves only when the pacer sleeps or
+/// Replay pacing on synthetic timestamps, on a <see cref="FakeReplayClock"/> whose time moves only when the pacer sleeps or
 /// spins (or a test says work took time): every schedule is checked exactly, whatever the load of the machine. The
 /// program's clock is checked without measuring time (what it reads, and a cancelled sleep).
 /// </summary>
@@ -21,17 +21,17 @@ public sealed class ReplayPacerTests
     public void A_two_second_capture_takes_its_time_divided_by_speed_and_no_frame_is_early(double speed)
     {
         // 201 frames 10 ms apart: a 2-second capture.
-        var clock = new FakeClock();
+        var clock = new FakeReplayClock();
         var pacer = new ReplayPacer(speed, clock);
         for (int i = 0; i <= 200; i++)
         {
             pacer.WaitFor(Epoch + (i * TenMilliseconds));
             long due = (long)Math.Ceiling(i * TenMilliseconds / speed);
-            Assert.InRange(clock.Now, due, due + FakeClock.SpinStep);
+            Assert.InRange(clock.Now, due, due + FakeReplayClock.SpinStep);
         }
 
         Assert.Equal(201, pacer.FramesPaced);
-        Assert.True(pacer.MaxLateness <= TimeSpan.FromTicks(FakeClock.SpinStep / 100), $"max lateness {pacer.MaxLateness}");
+        Assert.True(pacer.MaxLateness <= TimeSpan.FromTicks(FakeReplayClock.SpinStep / 100), $"max lateness {pacer.MaxLateness}");
         Assert.True(clock.Sleeps > 0, "the pacer slept rather than spinning through the gaps");
     }
 
@@ -55,13 +55,13 @@ public sealed class ReplayPacerTests
     {
         // 101 frames 20 ms apart, with 0-12 ms of work after each: a relative "sleep the gap" pacer would end at about
         // 2 s + 0.6 s of work; the absolute schedule releases the last frame at 2 s.
-        var clock = new FakeClock();
+        var clock = new FakeReplayClock();
         var pacer = new ReplayPacer(1, clock);
         var random = new Random(7);
         for (int i = 0; i <= 100; i++)
         {
             pacer.WaitFor(Epoch + (i * 2 * TenMilliseconds));
-            Assert.InRange(clock.Now, i * 2 * TenMilliseconds, (i * 2 * TenMilliseconds) + FakeClock.SpinStep);
+            Assert.InRange(clock.Now, i * 2 * TenMilliseconds, (i * 2 * TenMilliseconds) + FakeReplayClock.SpinStep);
             clock.Work(random.Next(0, 13) * 1_000_000L);
         }
     }
@@ -69,7 +69,7 @@ public sealed class ReplayPacerTests
     [Fact]
     public void A_frame_due_while_work_ran_long_leaves_at_once_and_counts_as_late()
     {
-        var clock = new FakeClock();
+        var clock = new FakeReplayClock();
         var pacer = new ReplayPacer(1, clock);
         pacer.WaitFor(Epoch);
         clock.Work(35_000_000);
@@ -84,7 +84,7 @@ public sealed class ReplayPacerTests
     [Fact]
     public void Speed_zero_does_not_wait()
     {
-        var clock = new FakeClock();
+        var clock = new FakeReplayClock();
         var pacer = new ReplayPacer(0, clock);
         for (int i = 0; i < 100_000; i++)
         {
@@ -101,7 +101,7 @@ public sealed class ReplayPacerTests
     [Fact]
     public void Restart_starts_a_new_schedule_at_the_next_frame()
     {
-        var clock = new FakeClock();
+        var clock = new FakeReplayClock();
         var pacer = new ReplayPacer(1, clock);
         pacer.WaitFor(Epoch);
         pacer.WaitFor(Epoch + TenMilliseconds);
@@ -112,7 +112,7 @@ public sealed class ReplayPacerTests
         pacer.WaitFor(Epoch + 3_600_000_000_000);
         Assert.Equal(before, clock.Now);
         pacer.WaitFor(Epoch + 3_600_000_000_000 + TenMilliseconds);
-        Assert.InRange(clock.Now - before, TenMilliseconds, TenMilliseconds + FakeClock.SpinStep);
+        Assert.InRange(clock.Now - before, TenMilliseconds, TenMilliseconds + FakeReplayClock.SpinStep);
         long second = clock.Now;
         pacer.Restart();
         pacer.WaitFor(Epoch);
@@ -124,7 +124,7 @@ public sealed class ReplayPacerTests
     [Fact]
     public void A_frame_out_of_order_is_due_with_its_predecessor_and_not_counted_late()
     {
-        var clock = new FakeClock();
+        var clock = new FakeReplayClock();
         var pacer = new ReplayPacer(1, clock);
         pacer.WaitFor(Epoch);
         pacer.WaitFor(Epoch + (30 * TenMilliseconds));
@@ -133,13 +133,13 @@ public sealed class ReplayPacerTests
         pacer.WaitFor(Epoch + TenMilliseconds);
 
         Assert.Equal(released, clock.Now);
-        Assert.True(pacer.MaxLateness <= TimeSpan.FromTicks(FakeClock.SpinStep / 100), $"max lateness {pacer.MaxLateness}");
+        Assert.True(pacer.MaxLateness <= TimeSpan.FromTicks(FakeReplayClock.SpinStep / 100), $"max lateness {pacer.MaxLateness}");
     }
 
     [Fact]
     public void Cancellation_ends_a_long_wait()
     {
-        var clock = new FakeClock();
+        var clock = new FakeReplayClock();
         var pacer = new ReplayPacer(1, clock);
         pacer.WaitFor(Epoch);
         using var cts = new CancellationTokenSource();
@@ -175,7 +175,7 @@ public sealed class ReplayPacerTests
         try
         {
             using var reader = CaptureFileReader.Open(path);
-            var clock = new FakeClock();
+            var clock = new FakeReplayClock();
             var seen = new List<(long Timestamp, long ReleasedAt, byte First)>();
             var paced = new PacedFrameHandler<RecordingHandler>(new ReplayPacer(2, clock), new RecordingHandler(seen, clock));
 
@@ -189,7 +189,7 @@ public sealed class ReplayPacerTests
             {
                 Assert.Equal(1_700_000_000_000_000_000 + (i * 50_000_000L), seen[i].Timestamp);
                 Assert.Equal((byte)i, seen[i].First);
-                Assert.InRange(seen[i].ReleasedAt, 25_000_000L * i, (25_000_000L * i) + FakeClock.SpinStep);
+                Assert.InRange(seen[i].ReleasedAt, 25_000_000L * i, (25_000_000L * i) + FakeReplayClock.SpinStep);
             }
         }
         finally
@@ -198,7 +198,7 @@ public sealed class ReplayPacerTests
         }
     }
 
-    private struct RecordingHandler(List<(long Timestamp, long ReleasedAt, byte First)> seen, FakeClock clock) : ICaptureFrameHandler
+    private struct RecordingHandler(List<(long Timestamp, long ReleasedAt, byte First)> seen, FakeReplayClock clock) : ICaptureFrameHandler
     {
         public int Count { get; private set; }
 
@@ -207,49 +207,5 @@ public sealed class ReplayPacerTests
             seen.Add((frame.TimestampNanoseconds, clock.Now, frame.Data[0]));
             Count++;
         }
-    }
-
-    /// <summary>
-    /// Time in nanoseconds that moves only when the pacer sleeps (by the milliseconds asked, plus a scheduler's
-    /// overshoot of 0.3 ms) or spins (by <see cref="SpinStep"/>), or when the test calls <see cref="Work"/>.
-    /// </summary>
-    private sealed class FakeClock : ReplayClock
-    {
-        public const long SpinStep = 10_000;
-        private const long Overshoot = 300_000;
-        private long _cancelAt = long.MaxValue;
-        private CancellationTokenSource? _cancel;
-
-        public long Now { get; private set; }
-
-        public int Sleeps { get; private set; }
-
-        public override long Frequency => 1_000_000_000;
-
-        public override long GetTimestamp() => Now;
-
-        public void Work(long nanoseconds) => Now += nanoseconds;
-
-        public void CancelAt(long nanoseconds, CancellationTokenSource cancel) => (_cancelAt, _cancel) = (nanoseconds, cancel);
-
-        public override bool Sleep(int milliseconds, CancellationToken cancellationToken)
-        {
-            Assert.True(milliseconds >= 1, $"slept {milliseconds} ms");
-            Sleeps++;
-            long end = Now + (milliseconds * 1_000_000L) + Overshoot;
-            if (_cancel is not null && end >= _cancelAt)
-            {
-                Now = _cancelAt;
-                _cancel.Cancel();
-            }
-            else
-            {
-                Now = end;
-            }
-
-            return !cancellationToken.IsCancellationRequested;
-        }
-
-        public override void Spin(ref SpinWait spinner) => Now += SpinStep;
     }
 }

@@ -100,22 +100,44 @@ public class MonitorEngineTests
     }
 
     [Fact]
-    public void A_live_source_drops_and_counts_frames_when_a_worker_falls_behind_and_never_loses_a_window()
+    public async Task A_live_source_drops_and_counts_frames_when_a_worker_falls_behind_and_never_loses_a_window()
     {
-        // A reducer that takes 0.2 ms per message and rings of 4 slots: most frames find the ring full.
+        // The workers are held in their first message until the capture thread has fed half the capture (rings of
+        // 4 slots): for that half, most frames find the ring full, however fast or slow this machine is. A live
+        // source that waited for room would never get to the half that lets the workers go: the feed runs under
+        // a hang guard. The second half runs at whatever pace the workers keep; it may drop or not.
         using var capture = CraftedCapture.Make(seed: 5, tcpConversations: 0, fragmentedResponses: 0);
         var sink = new CollectingSink();
         var options = new MonitorEngineOptions
         {
             Workers = 2, Window = WindowConfiguration.OfPackets(50), Live = true, PinThreads = false, RingSlots = 4, RingBytes = 1 << 16,
         };
-        using (var engine = new MonitorEngine([new SlowReducer(), new RcodeCounter()], sink, options))
+        var release = new ManualResetEventSlim(false); // not disposed: a held worker may still wait on it if the test fails
+        using (var engine = new MonitorEngine([new HeldReducer(release), new RcodeCounter()], sink, options))
         {
-            engine.Start();
-            Feed(capture.File, engine);
-            engine.Complete();
+            try
+            {
+                // Start, the feed and Complete on one thread, the capture thread.
+                await Task.Run(() =>
+                {
+                    engine.Start();
+                    using (var reader = CaptureFileReader.Open(capture.File))
+                    {
+                        var handler = new ReleasingFrameHandler(engine, capture.FrameCount / 2, release);
+                        reader.ReadAll(ref handler);
+                        Assert.Null(reader.Error);
+                    }
+
+                    engine.Complete();
+                }).WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            finally
+            {
+                release.Set();
+            }
+
             var statistics = engine.Statistics();
-            Assert.True(statistics.RingDropped > 0, "the test needs the rings to overflow");
+            Assert.True(statistics.RingDropped > 0, "frames fed while the workers were held were not dropped");
             Assert.Equal(statistics.RingDropped, sink.Windows.Sum(w => w.Summary.Drops));
         }
 
@@ -260,31 +282,44 @@ public class MonitorEngineTests
         }
     }
 
-    /// <summary>Takes 0.2 ms per message (a worker that cannot keep up); counts what it saw.</summary>
-    private sealed class SlowReducer : Reducer
+    /// <summary>
+    /// Waits in every message until <paramref name="release"/> is set (a worker that cannot keep up, for as long as
+    /// the test says, not for a time); counts what it saw.
+    /// </summary>
+    private sealed class HeldReducer(ManualResetEventSlim release) : Reducer
     {
         private long _seen;
 
-        public override string Type => "Slow";
+        public override string Type => "Held";
 
         public override void Observe(in DnsPacketView packet)
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (clock.Elapsed.TotalMilliseconds < 0.2)
-            {
-                Thread.SpinWait(10);
-            }
-
+            release.Wait();
             _seen++;
         }
 
-        public override void Merge(Reducer other) => _seen += RequireMergeable<SlowReducer>(other)._seen;
+        public override void Merge(Reducer other) => _seen += RequireMergeable<HeldReducer>(other)._seen;
 
         public override void WriteData(Utf8JsonWriter writer, in ReducerWindow window) => writer.WriteNumberValue(_seen);
 
         public override void Reset() => _seen = 0;
 
-        public override Reducer CreateEmpty() => new SlowReducer();
+        public override Reducer CreateEmpty() => new HeldReducer(release);
+    }
+
+    /// <summary>Feeds frames to the engine as the capture thread does, and sets <c>release</c> once it has fed <c>releaseAt</c> of them.</summary>
+    private struct ReleasingFrameHandler(MonitorEngine engine, long releaseAt, ManualResetEventSlim release) : ICaptureFrameHandler
+    {
+        private long _fed;
+
+        public void OnFrame(in CapturedFrame frame)
+        {
+            engine.OnFrame(in frame);
+            if (++_fed == releaseAt)
+            {
+                release.Set();
+            }
+        }
     }
 
     internal sealed record ExpectedMessage(bool Response, string Name, int Rcode);

@@ -8,15 +8,17 @@ namespace RataDns.Tests.Transport.ZeroMq;
 /// A pyzmq SUB socket in a child process (<c>/usr/bin/python3</c> with python3-zmq and python3-msgpack): it connects,
 /// prints <c>ready</c> at the first <c>warmup/...</c> message (so the test knows the subscription is in place), then
 /// prints every other message as one JSON line <c>{"topic","data"}</c> decoded with msgpack or json, and
-/// <c>done N</c> after <c>expected</c> messages or a quiet second. With a server key it is a CurveZMQ client, with a
-/// fresh key pair or the one given (Z85).
+/// <c>done N</c> after <c>expected</c> messages, or when nothing came for 15 s before the warm-up, for a minute after
+/// it, or for <c>quietSeconds</c> after a first result (a minute by default). These are hang guards, so a loaded
+/// machine cannot end a stream early; a test that needs the end of a stream it cannot count sets a short quiet.
+/// With a server key it is a CurveZMQ client, with a fresh key pair or the one given (Z85).
 /// </summary>
 internal sealed class PythonSubscriber : IDisposable
 {
     private const string Script = """
         import json, sys, time, zmq, msgpack
-        endpoint, encoding, expected, quiet, first_sleep, server_key, rcvhwm, client_public, client_secret = sys.argv[1:10]
-        expected, first_sleep, rcvhwm = int(expected), float(first_sleep), int(rcvhwm)
+        endpoint, encoding, expected, quiet, first_sleep, server_key, rcvhwm, client_public, client_secret, quiet_after = sys.argv[1:11]
+        expected, first_sleep, rcvhwm, quiet_after = int(expected), float(first_sleep), int(rcvhwm), int(float(quiet_after) * 1000)
         ctx = zmq.Context()
         s = ctx.socket(zmq.SUB)
         s.setsockopt(zmq.RCVHWM, rcvhwm)
@@ -34,7 +36,7 @@ internal sealed class PythonSubscriber : IDisposable
         ready = False
         count = 0
         while count < expected:
-            if not s.poll(1000 if ready else 15000):
+            if not s.poll(quiet_after if count > 0 else 60000 if ready else 15000):
                 break
             topic, payload = s.recv_multipart()
             if topic.startswith(b"warmup/"):
@@ -63,7 +65,7 @@ internal sealed class PythonSubscriber : IDisposable
 
     public PythonSubscriber(string endpoint, string encoding = "msgpack", int expected = int.MaxValue, bool quiet = false,
         double firstSleepSeconds = 0, string? serverKey = null, int receiveHighWatermark = 1000,
-        string? clientPublicKey = null, string? clientSecretKey = null)
+        string? clientPublicKey = null, string? clientSecretKey = null, double quietSeconds = 60)
     {
         if ((clientPublicKey is null) != (clientSecretKey is null) || (clientPublicKey is not null && serverKey is null))
         {
@@ -85,6 +87,7 @@ internal sealed class PythonSubscriber : IDisposable
             firstSleepSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), serverKey ?? "-",
             receiveHighWatermark.ToString(System.Globalization.CultureInfo.InvariantCulture),
             clientPublicKey ?? "-", clientSecretKey ?? "-",
+            quietSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         })
         {
             info.ArgumentList.Add(a);
@@ -123,9 +126,10 @@ internal sealed class PythonSubscriber : IDisposable
     /// <summary>Publishes warm-up messages through <paramref name="publishWarmup"/> until the subscriber reports one.</summary>
     public void WaitUntilSubscribed(Action publishWarmup)
     {
-        Assert.Equal("connected", NextLine(TimeSpan.FromSeconds(30)));
+        Assert.Equal("connected", NextLine(TimeSpan.FromSeconds(60)));
+        // A hang guard: the subscription normally lands within milliseconds; one that never does fails here.
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(20))
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
             publishWarmup();
             if (_lines.TryTake(out var line, 50))
