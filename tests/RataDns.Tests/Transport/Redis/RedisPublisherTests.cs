@@ -74,18 +74,13 @@ public sealed class RedisPublisherTests
         // timeout is an hour. A Publish that waited on the socket (or for the sender thread, stuck on that reply)
         // would wait an hour: the hang guard fails long before. What Publish promises instead, exactly: the queue
         // takes QueueCapacity results, every other one is refused and counted as dropped.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var options = Options(((IPEndPoint)listener.LocalEndpoint).Port) with { QueueCapacity = 16, ReplyTimeout = Hour };
+        using var peer = new SilentPeer();
         var log = new LineLog();
-        using var publisher = new RedisPublisher(options, log);
-        using var connection = listener.AcceptTcpClient();
-        var stream = connection.GetStream();
+        using var publisher = new RedisPublisher(Options(peer.Port) with { QueueCapacity = 16, ReplyTimeout = Hour }, log);
 
         // The first result goes on the wire; once the peer has read it, the sender thread waits for its reply and
         // takes nothing more from the queue.
-        Assert.True(PublishOn(publisher, "a", "first"u8));
-        ReadExactly(stream, "*3\r\n$7\r\nPUBLISH\r\n$1\r\na\r\n$5\r\nfirst\r\n".Length);
+        peer.TakeFirstPublish(publisher);
 
         const int Published = 10_000;
         int taken = await Task.Run(() =>
@@ -107,7 +102,7 @@ public sealed class RedisPublisherTests
         Assert.Empty(log.Lines());
 
         // The peer goes away: the unconfirmed result and the 16 queued are dropped, one outage, one error.
-        connection.Dispose();
+        peer.Dispose();
         WaitUntil(() => publisher.Statistics.Dropped == Published + 1);
         Assert.Equal(0, publisher.Statistics.Sent);
         Assert.Equal(1, publisher.Statistics.Errors);
@@ -119,16 +114,10 @@ public sealed class RedisPublisherTests
     {
         // The reply timeout is what is tested here, so it is short; nothing depends on when it fires, the test
         // waits (up to its hang guard) until the outage has begun.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var options = Options(((IPEndPoint)listener.LocalEndpoint).Port) with { ReplyTimeout = TimeSpan.FromMilliseconds(500) };
+        using var peer = new SilentPeer();
         var log = new LineLog();
-        using var publisher = new RedisPublisher(options, log);
-        using var connection = listener.AcceptTcpClient();
-        var stream = connection.GetStream();
-
-        Assert.True(PublishOn(publisher, "a", "first"u8));
-        ReadExactly(stream, "*3\r\n$7\r\nPUBLISH\r\n$1\r\na\r\n$5\r\nfirst\r\n".Length);
+        using var publisher = new RedisPublisher(Options(peer.Port) with { ReplyTimeout = TimeSpan.FromMilliseconds(500) }, log);
+        peer.TakeFirstPublish(publisher);
 
         // No reply: the timeout ends the connection, the unconfirmed result is dropped, one error counted.
         WaitUntil(() => publisher.Statistics.Errors == 1 && publisher.Statistics.Dropped == 1);
@@ -382,6 +371,34 @@ public sealed class RedisPublisherTests
     }
 
     /// <summary>The publisher's log as lines, written by its sender thread and read by the test.</summary>
+    /// <summary>
+    /// A TCP peer on loopback that accepts the publisher, reads its first PUBLISH and then neither reads nor replies.
+    /// Disposing it closes the connection (the publisher sees the peer go away).
+    /// </summary>
+    private sealed class SilentPeer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private TcpClient? _connection;
+
+        public SilentPeer() => _listener.Start();
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        /// <summary>Accepts the publisher's connection, publishes "first" on channel "a" and reads exactly that command.</summary>
+        public void TakeFirstPublish(RedisPublisher publisher)
+        {
+            _connection = _listener.AcceptTcpClient();
+            Assert.True(PublishOn(publisher, "a", "first"u8));
+            ReadExactly(_connection.GetStream(), "*3\r\n$7\r\nPUBLISH\r\n$1\r\na\r\n$5\r\nfirst\r\n".Length);
+        }
+
+        public void Dispose()
+        {
+            _connection?.Dispose();
+            _listener.Stop();
+        }
+    }
+
     private sealed class LineLog : TextWriter
     {
         private readonly List<string> _lines = [];

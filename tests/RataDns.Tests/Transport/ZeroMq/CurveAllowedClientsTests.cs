@@ -148,26 +148,10 @@ public sealed class CurveAllowedClientsTests : IDisposable
         // As ZeroMqPublisherTests' test of the same name: the socket thread is held before its first send, so the
         // 2-slot queue stays full; a Publish that waited for room or for the socket would hit the hang guard.
         const int n = 100_000;
-        var hold = new ManualResetEventSlim(false); // not disposed: the socket thread may still wait on it if the test fails
-        var publisher = new NativeZeroMqPublisher(new ZeroMqOptions { Endpoints = [AnyPort], QueueCapacity = 2, BeforeSend = () => hold.Wait() });
-        int refused;
-        try
-        {
-            refused = await Task.Run(() =>
-            {
-                int count = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    count += Publish(publisher, "QueriesPerSecond", """{"type":"QueriesPerSecond","data":{"qps":1}}""") ? 0 : 1;
-                }
-
-                return count;
-            }).WaitAsync(ZeroMqPublisherTests.HangGuard);
-        }
-        finally
-        {
-            hold.Set();
-        }
+        var (publisher, refused) = await ZeroMqPublisherTests.PublishWhileTheSocketThreadIsHeld(
+            options => new NativeZeroMqPublisher(options),
+            p => Publish(p, "QueriesPerSecond", """{"type":"QueriesPerSecond","data":{"qps":1}}"""),
+            n);
 
         Assert.Equal(n - 2, refused);
         Assert.Equal(refused, publisher.Statistics.Dropped);

@@ -26,6 +26,36 @@ public sealed class ZeroMqPublisherTests(ITestOutputHelper output)
 
     private static void Warmup(ZeroMqPublisher publisher) => Publish(publisher, "warmup", "x", "{}");
 
+    /// <summary>
+    /// Creates a publisher with a 2-slot queue whose socket thread is held before its first send, publishes
+    /// <paramref name="n"/> results from another thread within <see cref="HangGuard"/>, then lets the socket thread go.
+    /// Returns the publisher and how many results it refused.
+    /// </summary>
+    internal static async Task<(T Publisher, int Refused)> PublishWhileTheSocketThreadIsHeld<T>(
+        Func<ZeroMqOptions, T> create, Func<T, bool> publishOne, int n)
+    {
+        var hold = new ManualResetEventSlim(false); // not disposed: the socket thread may still wait on it if the test fails
+        var publisher = create(new ZeroMqOptions { Endpoints = [AnyPort], QueueCapacity = 2, BeforeSend = () => hold.Wait() });
+        try
+        {
+            int refused = await Task.Run(() =>
+            {
+                int count = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    count += publishOne(publisher) ? 0 : 1;
+                }
+
+                return count;
+            }).WaitAsync(HangGuard);
+            return (publisher, refused);
+        }
+        finally
+        {
+            hold.Set();
+        }
+    }
+
     internal static readonly string[] Types = ["QueriesPerSecond", "TopN", "NameCounter", "QueriesSummary"];
 
     /// <summary>The n-th test result: the envelope with data that exercises every JSON kind and the integer boundaries.</summary>
@@ -152,26 +182,10 @@ public sealed class ZeroMqPublisherTests(ITestOutputHelper output)
         // queue is full after two results and stays full: a Publish that waited for room, or for its result to be
         // sent, would wait until the hang guard fails. Every other result is refused at once and counted.
         const int n = 100_000;
-        var hold = new ManualResetEventSlim(false); // not disposed: the socket thread may still wait on it if the test fails
-        var publisher = new ZeroMqPublisher(new ZeroMqOptions { Endpoints = [AnyPort], QueueCapacity = 2, BeforeSend = () => hold.Wait() });
-        int refused;
-        try
-        {
-            refused = await Task.Run(() =>
-            {
-                int count = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    count += Publish(publisher, "QueriesPerSecond", ServerId, """{"type":"QueriesPerSecond","data":{"qps":1}}""") ? 0 : 1;
-                }
-
-                return count;
-            }).WaitAsync(HangGuard);
-        }
-        finally
-        {
-            hold.Set();
-        }
+        var (publisher, refused) = await PublishWhileTheSocketThreadIsHeld(
+            options => new ZeroMqPublisher(options),
+            p => Publish(p, "QueriesPerSecond", ServerId, """{"type":"QueriesPerSecond","data":{"qps":1}}"""),
+            n);
 
         Assert.Equal(n - 2, refused);
         Assert.Equal(refused, publisher.Statistics.Dropped);
