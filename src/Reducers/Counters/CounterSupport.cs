@@ -43,6 +43,32 @@ internal static class CounterSupport
     }
 
     /// <summary>
+    /// Counts every question of <paramref name="packet"/> in <paramref name="counts"/> by its QCLASS
+    /// (<paramref name="byClass"/>) or QTYPE: the usual single question from the view's shared read, several with
+    /// a reader of their own.
+    /// </summary>
+    public static void CountQuestions(in DnsPacketView packet, long[] counts, bool byClass)
+    {
+        var shape = packet.ReadQuestion(out var first);
+        if (shape == QuestionShape.One)
+        {
+            counts[byClass ? first.Class : first.Type]++;
+            return;
+        }
+
+        if (shape == QuestionShape.None)
+        {
+            return;
+        }
+
+        var reader = packet.CreateReader();
+        while (reader.TryReadQuestion(out var question))
+        {
+            counts[byClass ? question.Class : question.Type]++;
+        }
+    }
+
+    /// <summary>
     /// Adds <paramref name="source"/> into <paramref name="destination"/> element by element, each sum at most
     /// <see cref="long.MaxValue"/> (<see cref="SaturatingCount"/>: counts read from states can be that large).
     /// </summary>

@@ -20,28 +20,9 @@ public sealed class QclassCounter : Reducer
     /// <inheritdoc />
     public override void Observe(in DnsPacketView packet)
     {
-        if (!packet.IsQuery)
+        if (packet.IsQuery)
         {
-            return;
-        }
-
-        // The usual single question is read once for every reducer (the view's cache); several are read here.
-        var shape = packet.ReadQuestion(out var first);
-        if (shape == QuestionShape.One)
-        {
-            _counts[first.Class]++;
-            return;
-        }
-
-        if (shape == QuestionShape.None)
-        {
-            return;
-        }
-
-        var reader = packet.CreateReader();
-        while (reader.TryReadQuestion(out var question))
-        {
-            _counts[question.Class]++;
+            CounterSupport.CountQuestions(in packet, _counts, byClass: true);
         }
     }
 

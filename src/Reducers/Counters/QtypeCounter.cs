@@ -19,27 +19,9 @@ public sealed class QtypeCounter : Reducer
     /// <inheritdoc />
     public override void Observe(in DnsPacketView packet)
     {
-        if (!packet.IsQuery)
+        if (packet.IsQuery)
         {
-            return;
-        }
-
-        var shape = packet.ReadQuestion(out var first);
-        if (shape == QuestionShape.One)
-        {
-            _counts[first.Type]++;
-            return;
-        }
-
-        if (shape == QuestionShape.None)
-        {
-            return;
-        }
-
-        var reader = packet.CreateReader();
-        while (reader.TryReadQuestion(out var question))
-        {
-            _counts[question.Type]++;
+            CounterSupport.CountQuestions(in packet, _counts, byClass: false);
         }
     }
 

@@ -233,7 +233,8 @@ internal sealed class ExchangeTable
     /// <summary>Rebuilds the index over its first <paramref name="slots"/> (a power of two) from the entry list.</summary>
     private void Reindex(int slots)
     {
-        Array.Clear(_index, 0, Math.Max(slots, _indexMask + 1));
+        // Slots beyond the new prefix are never read; a later growth clears them before use.
+        Array.Clear(_index, 0, slots);
         _indexMask = slots - 1;
         for (int entry = _oldest; entry != None; entry = _newer[entry])
         {
