@@ -95,8 +95,14 @@ public sealed unsafe partial class CaptureFileReader : IDisposable
 
         offset += consumed;
         long released = 0;
+        long populated = 0;
         while (offset < _length)
         {
+            if (offset >= populated - PopulateAheadBytes / 2)
+            {
+                populated = PopulateAhead(populated);
+            }
+
             status = _parser.ReadRecord(SpanAtUnsafe(offset), offset, out consumed, out _, out var frame);
             if (status == CaptureParseStatus.Frame)
             {
@@ -150,7 +156,45 @@ public sealed unsafe partial class CaptureFileReader : IDisposable
         return upTo;
     }
 
+    /// <summary>
+    /// Maps the next <see cref="PopulateAheadBytes"/> of the file into the page tables in one call (Linux 5.14+
+    /// <c>madvise(MADV_POPULATE_READ)</c>) instead of a page fault every 64 KiB as the reader reaches them: on a
+    /// virtual machine each fault is an exit to the hypervisor, about 6% of the capture thread's time over a cached
+    /// 1.4 GB file. Returns the new populated mark; on a kernel without it (EINVAL), the faults happen as before.
+    /// </summary>
+    private long PopulateAhead(long from)
+    {
+        long to = Math.Min(_length, from + PopulateAheadBytes);
+        if (!OperatingSystem.IsLinux() || !_populate || to <= from)
+        {
+            return long.MaxValue / 2;
+        }
+
+        const long page = 4096;
+        long start = (long)(nint)(_base + from) & ~(page - 1);
+        long end = ((long)(nint)(_base + to) + page - 1) & ~(page - 1);
+        try
+        {
+            if (Madvise((nint)start, (nuint)(end - start), MadvisePopulateRead) != 0)
+            {
+                _populate = false; // not supported here (or the range is gone): fault as before
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _populate = false;
+        }
+
+        return to;
+    }
+
     private const int MadviseDontNeed = 4;
+    private const int MadvisePopulateRead = 22;
+
+    /// <summary>Bytes mapped ahead of the reader by one <see cref="PopulateAhead"/>.</summary>
+    private const long PopulateAheadBytes = 8L << 20;
+
+    private bool _populate = true;
 
     /// <summary>Bytes read between two releases of the pages behind.</summary>
     private const long ReleaseBehindBytes = 32L << 20;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using RataDns.Capture;
 using RataDns.Capture.Pipeline;
 using RataDns.Capture.Ring;
@@ -69,6 +70,7 @@ public sealed partial class MonitorEngine : IDisposable
     private readonly int _packetCount;
     private readonly long _durationNanoseconds;
     private readonly IReadOnlyList<int> _cpus;
+    private readonly bool _live; // the options' flag, read for every frame: kept here, beside the capture thread's fields
 
     // Capture-thread state.
     private long _packets;
@@ -99,6 +101,7 @@ public sealed partial class MonitorEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
         _options = options;
+        _live = options.Live;
         _sink = sink;
         _packetCount = options.Window.PacketCount ?? 0;
         _durationNanoseconds = options.Window.Duration is { } d ? d.Ticks * 100 : 0;
@@ -369,25 +372,26 @@ public sealed partial class MonitorEngine : IDisposable
     private bool Send(int w, in CapturedFrame frame, in FrameDecodeHint hint)
     {
         var worker = _workers[w];
-        if (worker.PendingMarkers.Count > 0 && !FlushPendingMarkers(worker, wait: !_options.Live))
+        if (_anyPendingMarker && worker.PendingMarkers.Count > 0 && !FlushPendingMarkers(worker, wait: !_live))
         {
             _dispatchDrops++;
             return false; // live: the worker is behind its window marker; the frame cannot overtake it
         }
 
-        if (_options.Live)
+        var ring = worker.Ring;
+        if (_live)
         {
-            if (!worker.Ring.TryWrite(in frame, in hint))
+            if (!ring.TryWrite(in frame, in hint))
             {
                 return false;
             }
         }
-        else if (!worker.Ring.TryWriteOrRetry(in frame, in hint))
+        else if (!ring.TryWriteOrRetry(in frame, in hint))
         {
             WaitForRoom(worker, in frame, in hint);
         }
 
-        worker.Signals.WakeConsumer(worker.Ring);
+        worker.Signals.WakeConsumer(ring);
         return true;
     }
 
@@ -424,7 +428,7 @@ public sealed partial class MonitorEngine : IDisposable
 
         worker.PendingMarkers.Enqueue((kind, value));
         _anyPendingMarker = true;
-        if (!_options.Live)
+        if (!_live)
         {
             FlushPendingMarkers(worker, wait: true);
         }
@@ -556,16 +560,19 @@ public sealed partial class MonitorEngine : IDisposable
         private readonly Thread _thread;
         private Reducer[] _live;
         private IReadOnlyList<Reducer> _prototypes;
-        private DnsPacketCache _cache;
+        // Written for every message, so kept off this object, whose fields the capture thread reads for every frame
+        // (Ring, Signals, PendingMarkers): sharing a cache line with them cost both threads a miss per frame.
+        private readonly MessageState _state = new();
+        private readonly bool _countMalformed;
         private int _spareSets;
         private WorkerSink _sink;
-        private long _messages;
 
         public Worker(MonitorEngine engine, int index, IReadOnlyList<Reducer> prototypes)
         {
             _engine = engine;
             Index = index;
             var options = engine._options;
+            _countMalformed = options.CountMalformed; // the engine's own fields change with every frame: read once
             Ring = new FrameRing(options.RingSlots, options.SlotCapacity, options.RingBytes);
             Pipeline = new DnsCapturePipeline(options.Ports);
             _prototypes = prototypes;
@@ -608,16 +615,17 @@ public sealed partial class MonitorEngine : IDisposable
         /// <summary>Feeds the message to the reducers; returns its parse status when known (see <see cref="MonitorEngineOptions.CountMalformed"/>).</summary>
         public DnsParseStatus Observe(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds)
         {
-            _cache.Clear();
+            var state = _state;
+            state.Cache.Clear();
             var view = new DnsPacketView(
-                message, timestampNanoseconds, packet.Transport, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, ref _cache);
+                message, timestampNanoseconds, packet.Transport, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, ref state.Cache);
             Observe(in view);
-            return ParseStatusOf(in view, _cache.WalkedStatus, _engine._options.CountMalformed);
+            return ParseStatusOf(in view, state.Cache.WalkedStatus, _countMalformed);
         }
 
         private void Observe(in DnsPacketView packet)
         {
-            _messages++;
+            _state.Messages++;
             foreach (var reducer in _live)
             {
                 reducer.Observe(in packet);
@@ -744,10 +752,32 @@ public sealed partial class MonitorEngine : IDisposable
                 }
             }
 
-            Done.Enqueue(new Handoff(sequence, set, _messages));
-            _messages = 0;
+            Done.Enqueue(new Handoff(sequence, set, _state.Messages));
+            _state.Messages = 0;
             _engine._mergerSignal.Release();
         }
+    }
+
+    /// <summary>
+    /// What a worker writes for every message (its count and the view's cache), alone on its cache lines: a line of
+    /// padding on each side keeps any other object, and the fields other threads read, off them.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private sealed class MessageState
+    {
+#pragma warning disable IDE0044, IDE0051, CS0169 // padding: never read or written
+        private CacheLinePadding _before;
+#pragma warning restore IDE0044, IDE0051, CS0169
+        public long Messages;
+        public DnsPacketCache Cache;
+#pragma warning disable IDE0044, IDE0051, CS0169
+        private CacheLinePadding _after;
+#pragma warning restore IDE0044, IDE0051, CS0169
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 64)]
+    private struct CacheLinePadding
+    {
     }
 
     /// <summary>Feeds every DNS message a worker's pipeline finds to that worker's reducers.</summary>

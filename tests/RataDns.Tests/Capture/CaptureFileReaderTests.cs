@@ -172,6 +172,43 @@ public sealed class CaptureFileReaderTests
     };
 
     /// <summary>
+    /// A capture of 48 MB, read past several of the reader's populate-ahead chunks (8 MB) and its release-behind step
+    /// (32 MB): every frame arrives once, in order, with the bytes and timestamp it was written with.
+    /// </summary>
+    [Fact]
+    public void A_capture_larger_than_the_read_ahead_and_release_steps_is_read_whole()
+    {
+        const int frameLength = 1500;
+        const int count = 48 * 1024 * 1024 / (frameLength + 16);
+        var builder = new PcapBuilder(bigEndian: false, nanoseconds: false, LinkType.Ethernet);
+        var frame = new byte[frameLength];
+        for (int i = 0; i < count; i++)
+        {
+            FillFrame(frame, i);
+            builder.Add(1_700_000_000 + (uint)(i / 1000), (uint)(i % 1000) * 1000, frame);
+        }
+
+        var (frames, error, _) = CaptureTestIo.ReadFile(builder.ToArray());
+
+        Assert.Null(error);
+        Assert.Equal(count, frames.Count);
+        for (int i = 0; i < count; i++)
+        {
+            FillFrame(frame, i);
+            Assert.True(frame.AsSpan().SequenceEqual(frames[i].Data), $"frame {i + 1} differs from what was written");
+            Assert.Equal((1_700_000_000L + (i / 1000)) * 1_000_000_000L + (i % 1000) * 1_000_000L, frames[i].TimestampNanoseconds);
+        }
+    }
+
+    private static void FillFrame(byte[] frame, int index)
+    {
+        for (int j = 0; j < frame.Length; j++)
+        {
+            frame[j] = (byte)((index * 31) + j);
+        }
+    }
+
+    /// <summary>
     /// Cutting the file at every byte offset delivers exactly the frames that end before the cut; a cut inside a
     /// record (or the file header) sets Error at that record's offset; a cut on a boundary is a clean end.
     /// </summary>
