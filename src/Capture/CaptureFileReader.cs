@@ -192,12 +192,12 @@ public sealed unsafe partial class CaptureFileReader : IDisposable
     private const int MadvisePopulateRead = 22;
 
     /// <summary>Bytes mapped ahead of the reader by one <see cref="PopulateAhead"/>.</summary>
-    private const long PopulateAheadBytes = 8L << 20;
+    private const long PopulateAheadBytes = 4L << 20;
 
     private bool _populate = true;
 
     /// <summary>Bytes read between two releases of the pages behind.</summary>
-    private const long ReleaseBehindBytes = 32L << 20;
+    private const long ReleaseBehindBytes = 16L << 20;
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(nint address, nuint length, int advice);

@@ -105,6 +105,29 @@ public sealed class CaptureStatistics
     /// <summary>DNS messages whose parse found a fault, for a status.</summary>
     public long Malformed(DnsParseStatus status) => _malformed[(int)status & 15];
 
+    /// <summary>
+    /// Replaces the parse-status tally of the messages counted so far with <paramref name="counts"/> (indexed by
+    /// <see cref="DnsParseStatus"/>), for a handler that learns each message's status only after the pipeline counted
+    /// it (the serializer formatting on other threads answers Ok, then tallies the real statuses). The counts must
+    /// cover exactly the messages counted.
+    /// </summary>
+    public void RecountParseStatuses(ReadOnlySpan<long> counts)
+    {
+        long total = 0;
+        foreach (long count in counts)
+        {
+            total += count;
+        }
+
+        if (counts.Length > _malformed.Length || total != DnsMessages)
+        {
+            throw new ArgumentException($"{total} statuses for {DnsMessages} messages counted", nameof(counts));
+        }
+
+        Array.Clear(_malformed);
+        counts.CopyTo(_malformed);
+    }
+
     /// <summary>Frames that were not DNS, for a decoder status.</summary>
     public long NotDecoded(PacketDecodeStatus status) => _undecoded[(int)status & 31];
 

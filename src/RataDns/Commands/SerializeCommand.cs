@@ -65,9 +65,15 @@ public static class SerializeCommand
             Description = "Print the capture statistics to standard error at the end.",
         };
 
+        var threads = new Option<int?>("--threads")
+        {
+            Description = "Threads formatting JSON, the output in input order whatever the number (default: one per CPU, at most "
+                + $"{SerializeRunner.MaxThreads}, for a file; 1 for standard input and live capture, whose messages then come out as they arrive).",
+        };
+
         var command = new Command("serialize", "Write one JSON message per DNS packet (Speedy's format).")
         {
-            output, ndjson, sections, addresses, anonKey, anonKeyFile, mnemonics, timestamps, counts, ports, mdns, llmnr, stats,
+            output, ndjson, sections, addresses, anonKey, anonKeyFile, mnemonics, timestamps, counts, ports, mdns, llmnr, stats, threads,
         };
 
         source.AddTo(command);
@@ -82,6 +88,9 @@ public static class SerializeCommand
                     Output = parse.GetValue(output),
                     Ports = BuildPorts(parse.GetValue(ports), parse.GetValue(mdns), parse.GetValue(llmnr)),
                     PrintStatistics = parse.GetValue(stats),
+                    Threads = parse.GetValue(threads) is { } n && n is < 1 or > 64
+                        ? throw new ArgumentException($"--threads {n}: between 1 and 64.")
+                        : parse.GetValue(threads),
                     Log = GlobalOptions.Read(parse),
                     Speedy = new SpeedyOptions
                     {

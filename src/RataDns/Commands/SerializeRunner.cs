@@ -16,6 +16,12 @@ internal sealed class SerializeSettings
     public required SpeedyOptions Speedy { get; init; }
     public bool PrintStatistics { get; init; }
 
+    /// <summary>
+    /// Threads formatting JSON (<c>--threads</c>); null: one per CPU (at most <see cref="SerializeRunner.MaxThreads"/>)
+    /// for a file, 1 for standard input and live capture, whose messages should come out as they arrive.
+    /// </summary>
+    public int? Threads { get; init; }
+
     /// <summary>Log level, format and <c>--quiet</c> (null: information, text).</summary>
     public LogSettings? Log { get; init; }
 
@@ -67,18 +73,23 @@ internal static class SerializeRunner
         using var log = new CommandLog("ratadns serialize", errors, settings.Log);
         using var report = FileRunReport.Start(settings.Source, log, settings.IsTerminal);
         string? stopped;
-        using (var writer = new SpeedyStreamWriter(output, settings.Speedy))
+        int threads = ThreadsFor(settings);
+        if (threads > 1)
         {
-            var handler = new PipelineFrameHandler<SpeedyMessageSink>(pipeline, new SpeedyMessageSink(writer));
-            try
+            using var writer = new SpeedyParallelWriter(output, settings.Speedy, threads);
+            if (!Read(settings, input, pipeline, new SpeedyParallelSink(writer), writer.Flush, report, log, cancellation, out stopped))
             {
-                stopped = CaptureSourceRunner.RunToEnd(settings.Source, input, ref handler, pipeline.Statistics, cancellation, report.Counter);
+                return ExitCodes.Usage;
             }
-            catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
+
+            writer.Flush();
+            pipeline.Statistics.RecountParseStatuses(writer.StatusCounts);
+        }
+        else
+        {
+            using var writer = new SpeedyStreamWriter(output, settings.Speedy);
+            if (!Read(settings, input, pipeline, new SpeedyMessageSink(writer), writer.Flush, report, log, cancellation, out stopped))
             {
-                writer.Flush();
-                report.Abandon();
-                log.Logger.LogError("{Reason}", e.Message);
                 return ExitCodes.Usage;
             }
         }
@@ -97,10 +108,46 @@ internal static class SerializeRunner
 
         return ExitCodes.Ok;
     }
+
+    /// <summary>The most formatter threads the default gives (beyond that the reader thread is the limit).</summary>
+    public const int MaxThreads = 8;
+
+    /// <summary>The formatter threads a run uses: <see cref="SerializeSettings.Threads"/>, or the default for its source.</summary>
+    public static int ThreadsFor(SerializeSettings settings) =>
+        settings.Threads ?? (settings.Source.Interface is null && settings.Source.Input != "-"
+            ? Math.Clamp(Environment.ProcessorCount, 1, MaxThreads)
+            : 1);
+
+    /// <summary>Reads the whole source into <paramref name="sink"/>; false (said on the log) when it cannot be read at all.</summary>
+    private static bool Read<TSink>(SerializeSettings settings, Stream? input, DnsCapturePipeline pipeline, TSink sink, Action flush, FileRunReport report, CommandLog log, CancellationToken cancellation, out string? stopped)
+        where TSink : IDnsMessageHandler
+    {
+        var handler = new PipelineFrameHandler<TSink>(pipeline, sink);
+        try
+        {
+            stopped = CaptureSourceRunner.RunToEnd(settings.Source, input, ref handler, pipeline.Statistics, cancellation, report.Counter);
+            return true;
+        }
+        catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException)
+        {
+            flush();
+            report.Abandon();
+            log.Logger.LogError("{Reason}", e.Message);
+            stopped = null;
+            return false;
+        }
+    }
 }
 
 /// <summary>Writes each DNS message the pipeline finds as one Speedy JSON message.</summary>
 internal readonly struct SpeedyMessageSink(SpeedyStreamWriter writer) : IDnsMessageHandler
+{
+    public DnsParseStatus OnDnsMessage(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds) =>
+        writer.Write(packet.SourceAddress, packet.DestinationAddress, message, timestampNanoseconds);
+}
+
+/// <summary>Hands each DNS message the pipeline finds to the formatter threads (its status is tallied there).</summary>
+internal readonly struct SpeedyParallelSink(SpeedyParallelWriter writer) : IDnsMessageHandler
 {
     public DnsParseStatus OnDnsMessage(in DecodedPacket packet, ReadOnlySpan<byte> message, long timestampNanoseconds) =>
         writer.Write(packet.SourceAddress, packet.DestinationAddress, message, timestampNanoseconds);

@@ -172,8 +172,8 @@ public sealed class CaptureFileReaderTests
     };
 
     /// <summary>
-    /// A capture of 48 MB, read past several of the reader's populate-ahead chunks (8 MB) and its release-behind step
-    /// (32 MB): every frame arrives once, in order, with the bytes and timestamp it was written with.
+    /// A capture of 48 MB, read past many of the reader's populate-ahead chunks (4 MB) and its release-behind steps
+    /// (16 MB): every frame arrives once, in order, with the bytes and timestamp it was written with.
     /// </summary>
     [Fact]
     public void A_capture_larger_than_the_read_ahead_and_release_steps_is_read_whole()
