@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using RataDns.DnsWire;
 
 namespace RataDns.Transport.Speedy;
@@ -17,26 +15,17 @@ namespace RataDns.Transport.Speedy;
 /// </summary>
 public sealed class SpeedyMessageWriter
 {
-    private static readonly JsonWriterOptions JsonOptions = new()
-    {
-        // Names and RDATA are already escaped to printable ASCII; keep them readable (no \u003C for '<').
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
     private readonly SpeedyOptions _options;
-    private readonly ArrayBufferWriter<byte> _json = new(4096);
-    private readonly Utf8JsonWriter _writer;
+    private readonly SpeedyJsonBuffer _writer = new();
     private readonly byte[] _text = new byte[DnsPresentation.MaxRdataLength];
 
     public SpeedyMessageWriter(SpeedyOptions options)
     {
         _options = options;
-        _writer = new Utf8JsonWriter(_json, JsonOptions);
     }
 
     /// <summary>The JSON of the last message written by <see cref="Write"/>, valid until the next call.</summary>
-    public ReadOnlySpan<byte> Json => _json.WrittenSpan;
+    public ReadOnlySpan<byte> Json => _writer.Written;
 
     /// <summary>Builds the JSON of one message; read it from <see cref="Json"/>.</summary>
     /// <param name="source">Source address, 4 or 16 bytes.</param>
@@ -46,14 +35,13 @@ public sealed class SpeedyMessageWriter
     /// <returns>The message's parse status.</returns>
     public DnsParseStatus Write(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, ReadOnlySpan<byte> message, long timestampNanoseconds)
     {
-        _json.ResetWrittenCount();
-        _writer.Reset(_json);
         var w = _writer;
+        w.Reset();
         var sections = _options.Sections;
         var reader = new DnsMessageReader(message);
         var header = reader.Header;
 
-        w.WriteStartObject();
+        w.StartObject();
         if (_options.Timestamps)
         {
             WriteTimestamp(timestampNanoseconds);
@@ -92,7 +80,7 @@ public sealed class SpeedyMessageWriter
             bool inArray = false;
             if ((sections & SpeedySections.Queries) != 0)
             {
-                w.WriteStartArray(Keys.KeyQueries);
+                w.StartArray(Keys.KeyQueries);
                 inArray = true;
             }
 
@@ -100,11 +88,11 @@ public sealed class SpeedyMessageWriter
             {
                 if (inArray)
                 {
-                    w.WriteStartObject();
+                    w.StartObject();
                     WriteName(Keys.KeyQname, question.Name);
                     WriteType(Keys.KeyQtype, question.Type);
                     WriteClass(Keys.KeyQclass, question.Class);
-                    w.WriteEndObject();
+                    w.EndObject();
                 }
             }
 
@@ -120,10 +108,10 @@ public sealed class SpeedyMessageWriter
                 {
                     if (inArray)
                     {
-                        w.WriteEndArray();
+                        w.EndArray();
                     }
 
-                    w.WriteStartArray(SectionKey(record.Section));
+                    w.StartArray(SectionKey(record.Section));
                     inArray = true;
                     open = record.Section;
                 }
@@ -133,21 +121,20 @@ public sealed class SpeedyMessageWriter
 
             if (inArray)
             {
-                w.WriteEndArray();
+                w.EndArray();
             }
         }
 
         if (reader.Status != DnsParseStatus.Ok)
         {
-            w.WriteStartObject(Keys.KeyMalformed);
-            w.WriteString(Keys.KeyReason, DnsParseStatusNames.Name(reader.Status));
-            w.WriteString(Keys.KeySection, DnsParseStatusNames.Name(reader.FaultSection));
+            w.StartObject(Keys.KeyMalformed);
+            WriteAscii(Keys.KeyReason, DnsParseStatusNames.Name(reader.Status));
+            WriteAscii(Keys.KeySection, DnsParseStatusNames.Name(reader.FaultSection));
             WriteDecimal(Keys.KeyOffset, (ulong)Math.Max(0, reader.FaultOffset));
-            w.WriteEndObject();
+            w.EndObject();
         }
 
-        w.WriteEndObject();
-        w.Flush();
+        w.EndObject();
         return reader.Status;
     }
 
@@ -159,7 +146,7 @@ public sealed class SpeedyMessageWriter
         _ => false,
     };
 
-    private static JsonEncodedText SectionKey(DnsSection section) => section switch
+    private static ReadOnlySpan<byte> SectionKey(DnsSection section) => section switch
     {
         DnsSection.Answer => Keys.KeyAnswers,
         DnsSection.Authority => Keys.KeyAuthorities,
@@ -169,39 +156,45 @@ public sealed class SpeedyMessageWriter
     private void WriteRecord(in DnsRecord record)
     {
         var w = _writer;
-        w.WriteStartObject();
+        w.StartObject();
         WriteName(Keys.KeyName, record.Name);
         WriteType(Keys.KeyType, record.Type);
         WriteClass(Keys.KeyClass, record.Class);
         WriteDecimal(Keys.KeyTtl, record.Ttl);
         if (DnsPresentation.TryFormatRdata(record, _text, out int n))
         {
-            w.WriteString(Keys.KeyRdata, _text.AsSpan(0, n));
+            w.String(Keys.KeyRdata, _text.AsSpan(0, n));
         }
 
         if (record.Type == DnsRecordType.NS && DnsRdata.TryReadTargetName(record, out var target))
         {
-            w.WriteStartArray(Keys.KeyNs);
+            w.StartArray(Keys.KeyNs);
             target.TryFormat(_text, out int m);
-            w.WriteStringValue(_text.AsSpan(0, m));
-            w.WriteEndArray();
+            w.StringValue(_text.AsSpan(0, m));
+            w.EndArray();
         }
 
-        w.WriteEndObject();
+        w.EndObject();
     }
 
-    private void WriteName(JsonEncodedText key, DnsName name)
+    private void WriteAscii(ReadOnlySpan<byte> key, string text)
+    {
+        int n = System.Text.Encoding.ASCII.GetBytes(text, _text);
+        _writer.String(key, _text.AsSpan(0, n));
+    }
+
+    private void WriteName(ReadOnlySpan<byte> key, DnsName name)
     {
         name.TryFormat(_text, out int n);
-        _writer.WriteString(key, _text.AsSpan(0, n));
+        _writer.String(key, _text.AsSpan(0, n));
     }
 
-    private void WriteType(JsonEncodedText key, ushort type)
+    private void WriteType(ReadOnlySpan<byte> key, ushort type)
     {
         if (_options.Mnemonics)
         {
             DnsRecordType.TryFormat(type, _text, out int n);
-            _writer.WriteString(key, _text.AsSpan(0, n));
+            _writer.String(key, _text.AsSpan(0, n));
         }
         else
         {
@@ -209,12 +202,12 @@ public sealed class SpeedyMessageWriter
         }
     }
 
-    private void WriteClass(JsonEncodedText key, ushort @class)
+    private void WriteClass(ReadOnlySpan<byte> key, ushort @class)
     {
         if (_options.Mnemonics)
         {
             DnsClass.TryFormat(@class, _text, out int n);
-            _writer.WriteString(key, _text.AsSpan(0, n));
+            _writer.String(key, _text.AsSpan(0, n));
         }
         else
         {
@@ -222,21 +215,21 @@ public sealed class SpeedyMessageWriter
         }
     }
 
-    private void WriteDecimal(JsonEncodedText key, ulong value)
+    private void WriteDecimal(ReadOnlySpan<byte> key, ulong value)
     {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, digits, out int n);
-        _writer.WriteString(key, digits[..n]);
+        _writer.String(key, digits[..n]);
     }
 
-    private void WriteHex(JsonEncodedText key, ushort value)
+    private void WriteHex(ReadOnlySpan<byte> key, ushort value)
     {
         Span<byte> digits = stackalloc byte[4];
         Utf8Formatter.TryFormat(value, digits, out int n, new StandardFormat('x'));
-        _writer.WriteString(key, digits[..n]);
+        _writer.String(key, digits[..n]);
     }
 
-    private void WriteAddress(JsonEncodedText key, ReadOnlySpan<byte> address)
+    private void WriteAddress(ReadOnlySpan<byte> key, ReadOnlySpan<byte> address)
     {
         Span<byte> text = stackalloc byte[64];
         int n;
@@ -250,7 +243,7 @@ public sealed class SpeedyMessageWriter
             DnsPresentation.TryFormatAddress(address, text, out n);
         }
 
-        _writer.WriteString(key, text[..n]);
+        _writer.String(key, text[..n]);
     }
 
     private void WriteTimestamp(long nanoseconds)
@@ -266,37 +259,37 @@ public sealed class SpeedyMessageWriter
         Utf8Formatter.TryFormat(seconds, text, out int n);
         text[n++] = (byte)'.';
         Utf8Formatter.TryFormat(fraction, text[n..], out int m, new StandardFormat('D', 9));
-        _writer.WriteString(Keys.KeyTs, text[..(n + m)]);
+        _writer.String(Keys.KeyTs, text[..(n + m)]);
     }
 
-    /// <summary>Property names, encoded once (the writer then neither validates nor escapes them per message).</summary>
+    /// <summary>Property names, quoted and followed by their colon, as written.</summary>
     private static class Keys
     {
-        public static readonly JsonEncodedText KeyAdditionals = JsonEncodedText.Encode("additionals");
-        public static readonly JsonEncodedText KeyAncount = JsonEncodedText.Encode("ancount");
-        public static readonly JsonEncodedText KeyAnswers = JsonEncodedText.Encode("answers");
-        public static readonly JsonEncodedText KeyArcount = JsonEncodedText.Encode("arcount");
-        public static readonly JsonEncodedText KeyAuthorities = JsonEncodedText.Encode("authorities");
-        public static readonly JsonEncodedText KeyClass = JsonEncodedText.Encode("class");
-        public static readonly JsonEncodedText KeyDest = JsonEncodedText.Encode("dest");
-        public static readonly JsonEncodedText KeyFlags = JsonEncodedText.Encode("flags");
-        public static readonly JsonEncodedText KeyId = JsonEncodedText.Encode("id");
-        public static readonly JsonEncodedText KeyMalformed = JsonEncodedText.Encode("malformed");
-        public static readonly JsonEncodedText KeyName = JsonEncodedText.Encode("name");
-        public static readonly JsonEncodedText KeyNs = JsonEncodedText.Encode("ns");
-        public static readonly JsonEncodedText KeyNscount = JsonEncodedText.Encode("nscount");
-        public static readonly JsonEncodedText KeyOffset = JsonEncodedText.Encode("offset");
-        public static readonly JsonEncodedText KeyQclass = JsonEncodedText.Encode("qclass");
-        public static readonly JsonEncodedText KeyQdcount = JsonEncodedText.Encode("qdcount");
-        public static readonly JsonEncodedText KeyQname = JsonEncodedText.Encode("qname");
-        public static readonly JsonEncodedText KeyQtype = JsonEncodedText.Encode("qtype");
-        public static readonly JsonEncodedText KeyQueries = JsonEncodedText.Encode("queries");
-        public static readonly JsonEncodedText KeyRdata = JsonEncodedText.Encode("rdata");
-        public static readonly JsonEncodedText KeyReason = JsonEncodedText.Encode("reason");
-        public static readonly JsonEncodedText KeySection = JsonEncodedText.Encode("section");
-        public static readonly JsonEncodedText KeySource = JsonEncodedText.Encode("source");
-        public static readonly JsonEncodedText KeyTs = JsonEncodedText.Encode("ts");
-        public static readonly JsonEncodedText KeyTtl = JsonEncodedText.Encode("ttl");
-        public static readonly JsonEncodedText KeyType = JsonEncodedText.Encode("type");
+        public static ReadOnlySpan<byte> KeyAdditionals => "\"additionals\":"u8;
+        public static ReadOnlySpan<byte> KeyAncount => "\"ancount\":"u8;
+        public static ReadOnlySpan<byte> KeyAnswers => "\"answers\":"u8;
+        public static ReadOnlySpan<byte> KeyArcount => "\"arcount\":"u8;
+        public static ReadOnlySpan<byte> KeyAuthorities => "\"authorities\":"u8;
+        public static ReadOnlySpan<byte> KeyClass => "\"class\":"u8;
+        public static ReadOnlySpan<byte> KeyDest => "\"dest\":"u8;
+        public static ReadOnlySpan<byte> KeyFlags => "\"flags\":"u8;
+        public static ReadOnlySpan<byte> KeyId => "\"id\":"u8;
+        public static ReadOnlySpan<byte> KeyMalformed => "\"malformed\":"u8;
+        public static ReadOnlySpan<byte> KeyName => "\"name\":"u8;
+        public static ReadOnlySpan<byte> KeyNs => "\"ns\":"u8;
+        public static ReadOnlySpan<byte> KeyNscount => "\"nscount\":"u8;
+        public static ReadOnlySpan<byte> KeyOffset => "\"offset\":"u8;
+        public static ReadOnlySpan<byte> KeyQclass => "\"qclass\":"u8;
+        public static ReadOnlySpan<byte> KeyQdcount => "\"qdcount\":"u8;
+        public static ReadOnlySpan<byte> KeyQname => "\"qname\":"u8;
+        public static ReadOnlySpan<byte> KeyQtype => "\"qtype\":"u8;
+        public static ReadOnlySpan<byte> KeyQueries => "\"queries\":"u8;
+        public static ReadOnlySpan<byte> KeyRdata => "\"rdata\":"u8;
+        public static ReadOnlySpan<byte> KeyReason => "\"reason\":"u8;
+        public static ReadOnlySpan<byte> KeySection => "\"section\":"u8;
+        public static ReadOnlySpan<byte> KeySource => "\"source\":"u8;
+        public static ReadOnlySpan<byte> KeyTs => "\"ts\":"u8;
+        public static ReadOnlySpan<byte> KeyTtl => "\"ttl\":"u8;
+        public static ReadOnlySpan<byte> KeyType => "\"type\":"u8;
     }
 }
