@@ -23,6 +23,7 @@ internal sealed class PythonSubscriber : IDisposable
         s = ctx.socket(zmq.SUB)
         s.setsockopt(zmq.RCVHWM, rcvhwm)
         s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RECONNECT_IVL, 10)  # a publisher that binds later is joined within ~10 ms, not 100
         if server_key != "-":
             public, secret = zmq.curve_keypair()
             if client_public != "-":
