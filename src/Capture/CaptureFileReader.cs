@@ -138,22 +138,12 @@ public sealed unsafe partial class CaptureFileReader : IDisposable
             return upTo;
         }
 
-        const long page = 4096;
-        long start = ((long)(nint)(_base + from) + page - 1) & ~(page - 1);
-        long end = (long)(nint)(_base + upTo) & ~(page - 1);
-        if (end > start)
-        {
-            try
-            {
-                _ = Madvise((nint)start, (nuint)(end - start), MadviseDontNeed);
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                return long.MaxValue / 2; // no madvise: stop trying
-            }
-        }
-
-        return upTo;
+        // Whole pages only: the page holding the next record stays.
+        long start = ((long)(nint)(_base + from) + Page - 1) & ~(Page - 1);
+        long end = (long)(nint)(_base + upTo) & ~(Page - 1);
+        return Advise(start, end, MadviseDontNeed) is null
+            ? long.MaxValue / 2 // no madvise: stop trying
+            : upTo;
     }
 
     /// <summary>
@@ -170,23 +160,36 @@ public sealed unsafe partial class CaptureFileReader : IDisposable
             return long.MaxValue / 2;
         }
 
-        const long page = 4096;
-        long start = (long)(nint)(_base + from) & ~(page - 1);
-        long end = ((long)(nint)(_base + to) + page - 1) & ~(page - 1);
-        try
+        // Every page the range touches.
+        long start = (long)(nint)(_base + from) & ~(Page - 1);
+        long end = ((long)(nint)(_base + to) + Page - 1) & ~(Page - 1);
+        if (Advise(start, end, MadvisePopulateRead) != 0)
         {
-            if (Madvise((nint)start, (nuint)(end - start), MadvisePopulateRead) != 0)
-            {
-                _populate = false; // not supported here (or the range is gone): fault as before
-            }
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            _populate = false;
+            _populate = false; // not supported here, or no libc madvise: fault as before
         }
 
         return to;
     }
+
+    /// <summary><c>madvise</c> over the pages from <paramref name="start"/> to <paramref name="end"/> (page-aligned addresses): its result, or null without a libc madvise.</summary>
+    private static int? Advise(long start, long end, int advice)
+    {
+        if (end <= start)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return Madvise((nint)start, (nuint)(end - start), advice);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private const long Page = 4096;
 
     private const int MadviseDontNeed = 4;
     private const int MadvisePopulateRead = 22;

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using RataDns.DnsWire;
@@ -268,24 +267,16 @@ public sealed class SpeedyParallelWriter : IDisposable
 
         public void Format(SpeedyMessageWriter messages, SpeedyFraming framing)
         {
-            Span<byte> length = stackalloc byte[11];
+            Span<byte> scratch = stackalloc byte[SpeedyStreamWriter.FrameScratchLength];
             for (int i = 0; i < Count; i++)
             {
                 ref readonly var entry = ref _entries[i];
                 var status = messages.Write(Slice(entry.Source), Slice(entry.Destination), Slice(entry.Message), entry.Timestamp);
                 Statuses[(int)status & 15]++;
                 var json = messages.Json;
-                if (framing == SpeedyFraming.LengthPrefixed)
-                {
-                    Utf8Formatter.TryFormat(json.Length, length, out int n);
-                    AppendOutput(length[..n]);
-                    AppendOutput(json);
-                }
-                else
-                {
-                    AppendOutput(json);
-                    AppendOutput("\n"u8);
-                }
+                AppendOutput(SpeedyStreamWriter.FrameStart(framing, json.Length, scratch));
+                AppendOutput(json);
+                AppendOutput(SpeedyStreamWriter.FrameEnd(framing));
             }
         }
 

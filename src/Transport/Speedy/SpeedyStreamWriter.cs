@@ -31,18 +31,10 @@ public sealed class SpeedyStreamWriter : IDisposable
     {
         var status = _messages.Write(source, destination, message, timestampNanoseconds);
         var json = _messages.Json;
-        if (_framing == SpeedyFraming.LengthPrefixed)
-        {
-            Span<byte> length = stackalloc byte[11];
-            Utf8Formatter.TryFormat(json.Length, length, out int n);
-            Append(length[..n]);
-            Append(json);
-        }
-        else
-        {
-            Append(json);
-            Append("\n"u8);
-        }
+        Span<byte> scratch = stackalloc byte[FrameScratchLength];
+        Append(FrameStart(_framing, json.Length, scratch));
+        Append(json);
+        Append(FrameEnd(_framing));
 
         MessagesWritten++;
         if (status != DnsParseStatus.Ok)
@@ -52,6 +44,24 @@ public sealed class SpeedyStreamWriter : IDisposable
 
         return status;
     }
+
+    /// <summary>Bytes <see cref="FrameStart"/> needs to write the longest length prefix.</summary>
+    internal const int FrameScratchLength = 11;
+
+    /// <summary>What goes before a message's JSON of <paramref name="jsonLength"/> bytes: its length in decimal (Speedy's framing, written into <paramref name="scratch"/>), or nothing.</summary>
+    internal static ReadOnlySpan<byte> FrameStart(SpeedyFraming framing, int jsonLength, Span<byte> scratch)
+    {
+        if (framing != SpeedyFraming.LengthPrefixed)
+        {
+            return [];
+        }
+
+        Utf8Formatter.TryFormat(jsonLength, scratch, out int n);
+        return scratch[..n];
+    }
+
+    /// <summary>What goes after a message's JSON: a newline (one object per line), or nothing.</summary>
+    internal static ReadOnlySpan<byte> FrameEnd(SpeedyFraming framing) => framing == SpeedyFraming.NewlineDelimited ? "\n"u8 : [];
 
     public void Flush()
     {
