@@ -83,7 +83,7 @@ public sealed partial class MonitorEngine
             _workers[i].NextGenerations.Enqueue(swap.Generations[i]);
         }
 
-        _sinkSwitches.Enqueue(new SinkSwitch(_sequence + 1, swap.Sink, swap.Switched));
+        _sinkSwitches.Enqueue(new SinkSwitch(_cutter.Sequence + 1, swap.Sink, swap.Switched));
         return MarkerWindowEndSwap;
     }
 

@@ -69,15 +69,11 @@ public sealed partial class MonitorEngine : IDisposable
     private readonly ulong _flowSeed;
     private readonly int _packetCount;
     private readonly long _durationNanoseconds;
-    private readonly IReadOnlyList<int> _cpus;
+    private IReadOnlyList<int> _cpus; // set again by ScanFile, before any thread starts
     private readonly bool _live; // the options' flag, read for every frame: kept here, beside the capture thread's fields
 
     // Capture-thread state.
-    private long _packets;
-    private long _first;
-    private long _last;
-    private long _windowIndex;
-    private long _sequence;
+    private WindowCutter _cutter;
     private long _windowDrops;
     private long _dispatchDrops;
     private long _externalDropsSeen;
@@ -105,6 +101,7 @@ public sealed partial class MonitorEngine : IDisposable
         _sink = sink;
         _packetCount = options.Window.PacketCount ?? 0;
         _durationNanoseconds = options.Window.Duration is { } d ? d.Ticks * 100 : 0;
+        _cutter = new WindowCutter(_durationNanoseconds, _packetCount);
         _flowSeed = (ulong)Random.Shared.NextInt64();
         _cpus = options.PinThreads ? ThreadAffinity.AllowedCpus() : [];
         if (_cpus.Count < options.Workers + 1)
@@ -140,7 +137,13 @@ public sealed partial class MonitorEngine : IDisposable
 
         _started = true;
         string placement;
-        if (_cpus.Count >= 2)
+        if (_scan is not null)
+        {
+            placement = _cpus.Count >= 2
+                ? $"the worker reads the file itself, on CPU {CpuOf(0)}"
+                : $"the worker reads the file itself, not pinned{(_options.PinThreads ? string.Empty : " (disabled)")}";
+        }
+        else if (_cpus.Count >= 2)
         {
             string? failure = ThreadAffinity.TryPinCurrentThread(_cpus[0]);
             placement = failure is null
@@ -174,18 +177,14 @@ public sealed partial class MonitorEngine : IDisposable
             ? FlowDispatch.Classify(in frame, _options.Ports, out hint)
             : FlowDispatch.Classify(in frame, _options.Ports, _flowSeed, out hash, out hint);
         long time = frame.TimestampNanoseconds;
-        if (dns && _durationNanoseconds > 0)
+        if (dns)
         {
-            long index = FloorDiv(time, _durationNanoseconds);
-            if (_packets > 0 && index > _windowIndex)
+            if (_cutter.EndsBefore(time))
             {
                 EndWindow(partial: false, MarkerWindowEnd);
             }
 
-            if (_packets == 0 || index > _windowIndex)
-            {
-                _windowIndex = index;
-            }
+            _cutter.Enter(time);
         }
 
         int w = _workers.Length == 1 ? 0 : FlowDispatch.WorkerOf(hash, _workers.Length);
@@ -200,15 +199,8 @@ public sealed partial class MonitorEngine : IDisposable
             return;
         }
 
-        if (_packets == 0)
-        {
-            _first = time;
-        }
-
-        _last = time;
-        _packets++;
         CountDnsPacket();
-        if (_packets == _packetCount)
+        if (_cutter.Count(time))
         {
             EndWindow(partial: false, MarkerWindowEnd);
         }
@@ -226,13 +218,9 @@ public sealed partial class MonitorEngine : IDisposable
             FlushAllPendingMarkers();
         }
 
-        if (_durationNanoseconds > 0 && _packets > 0)
+        if (_cutter.IsOverdue(nowNanoseconds))
         {
-            long end = (_windowIndex + 1) * _durationNanoseconds;
-            if (nowNanoseconds >= end + Math.Min(_durationNanoseconds, 1_000_000_000))
-            {
-                EndWindow(partial: false, MarkerWindowEnd);
-            }
+            EndWindow(partial: false, MarkerWindowEnd);
         }
     }
 
@@ -312,12 +300,6 @@ public sealed partial class MonitorEngine : IDisposable
         _mergerSignal.Dispose();
     }
 
-    private static long FloorDiv(long value, long divisor)
-    {
-        long quotient = Math.DivRem(value, divisor, out long remainder);
-        return remainder < 0 ? quotient - 1 : quotient;
-    }
-
     private int CpuOf(int worker) => _cpus[(1 + worker) % _cpus.Count];
 
     private void ThrowIfFaulted() => Volatile.Read(ref _fault)?.Throw();
@@ -332,19 +314,6 @@ public sealed partial class MonitorEngine : IDisposable
     /// <summary>Closes the current window: its summary goes to the merger, a marker to every worker.</summary>
     private void EndWindow(bool partial, int marker)
     {
-        long start;
-        long end;
-        if (_durationNanoseconds > 0)
-        {
-            start = _packets > 0 ? _windowIndex * _durationNanoseconds : 0;
-            end = _packets > 0 ? start + _durationNanoseconds : 0;
-        }
-        else
-        {
-            start = _packets > 0 ? _first : 0;
-            end = _packets > 0 ? _last : 0;
-        }
-
         long drops = _windowDrops;
         if (_options.ExternalDrops is { } external)
         {
@@ -358,14 +327,13 @@ public sealed partial class MonitorEngine : IDisposable
             marker = TakePendingSwap(); // the next window is reduced by the new set
         }
 
-        _windows.Enqueue((new WindowSummary(_sequence, start, end, _packets, 0, drops, partial), System.Diagnostics.Stopwatch.GetTimestamp()));
+        var summary = _cutter.Close(partial, drops);
+        _windows.Enqueue((summary, System.Diagnostics.Stopwatch.GetTimestamp()));
         foreach (var worker in _workers)
         {
-            SendMarker(worker.Index, marker, _sequence);
+            SendMarker(worker.Index, marker, summary.Sequence);
         }
 
-        _sequence++;
-        _packets = 0;
         _windowDrops = 0;
     }
 
@@ -639,6 +607,12 @@ public sealed partial class MonitorEngine : IDisposable
                 if (_engine._cpus.Count >= 2)
                 {
                     ThreadAffinity.TryPinCurrentThread(_engine.CpuOf(Index));
+                }
+
+                if (_engine._scan is { } scan)
+                {
+                    Scan(scan);
+                    return;
                 }
 
                 var idle = default(SpinWait);

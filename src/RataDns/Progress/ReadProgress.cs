@@ -27,6 +27,13 @@ internal sealed class ReadProgressCounter
         Volatile.Write(ref _frames, _frames + 1);
         Volatile.Write(ref _position, position);
     }
+
+    /// <summary>On the one thread that reports them: the frames read so far and the bytes of input behind them.</summary>
+    public void Set(long frames, long position)
+    {
+        Volatile.Write(ref _frames, frames);
+        Volatile.Write(ref _position, position);
+    }
 }
 
 /// <summary>

@@ -30,11 +30,15 @@ public sealed partial class DamagedCaptureTests : IDisposable
     }
 
     [SkippableTheory]
-    [InlineData(Damage.CutInsideData)]
-    [InlineData(Damage.CutInsideHeader)]
-    [InlineData(Damage.IncludedLengthFlipped)]
-    [InlineData(Damage.PcapngCut)]
-    public void A_damaged_file_ends_with_a_clear_error_after_the_frames_before_the_damage(Damage damage)
+    [InlineData(Damage.CutInsideData, FileReader.CaptureThread)]
+    [InlineData(Damage.CutInsideHeader, FileReader.CaptureThread)]
+    [InlineData(Damage.IncludedLengthFlipped, FileReader.CaptureThread)]
+    [InlineData(Damage.PcapngCut, FileReader.CaptureThread)]
+    [InlineData(Damage.CutInsideData, FileReader.Worker)]
+    [InlineData(Damage.CutInsideHeader, FileReader.Worker)]
+    [InlineData(Damage.IncludedLengthFlipped, FileReader.Worker)]
+    [InlineData(Damage.PcapngCut, FileReader.Worker)]
+    public void A_damaged_file_ends_with_a_clear_error_after_the_frames_before_the_damage(Damage damage, FileReader reader)
     {
         Skip.IfNot(File.Exists(Tshark) && File.Exists(Editcap), "tshark and editcap are the reference (scripts/setup.sh installs them)");
         var good = Path.Combine(_directory, "good.pcap");
@@ -76,7 +80,7 @@ public sealed partial class DamagedCaptureTests : IDisposable
             Assert.Equal(k, frames);
         }
 
-        var run = MonitorRobustness.RunAllReducers(damaged, windowPackets: 500, statistics: true);
+        var run = MonitorRobustness.RunAllReducers(damaged, windowPackets: 500, statistics: true, workers: reader == FileReader.Worker ? 1 : 2, reader: reader);
         Assert.Equal(ExitCodes.InputDamaged, run.ExitCode);
         var stop = StopLine().Match(run.Errors);
         Assert.True(stop.Success, run.Errors);

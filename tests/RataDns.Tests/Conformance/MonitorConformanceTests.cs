@@ -48,7 +48,14 @@ public class MonitorConformanceTests(ITestOutputHelper output)
 
     [SkippableTheory]
     [MemberData(nameof(CorpusFiles))]
-    public void Monitor_totals_agree_with_tshark_on_a_corpus_capture(string file)
+    public void Monitor_totals_agree_with_tshark_on_a_corpus_capture(string file) => AssertCorpusCaptureAgrees(file, workers: 2, FileReader.CaptureThread);
+
+    /// <summary>The same, with the file read by the one worker itself (no capture thread, no ring).</summary>
+    [SkippableTheory]
+    [MemberData(nameof(CorpusFiles))]
+    public void Monitor_totals_agree_with_tshark_on_a_corpus_capture_read_by_the_worker(string file) => AssertCorpusCaptureAgrees(file, workers: 1, FileReader.Worker);
+
+    private void AssertCorpusCaptureAgrees(string file, int workers, FileReader reader)
     {
         var corpus = RepoPaths.Corpus;
         Skip.If(corpus is null, RepoPaths.CorpusMissing);
@@ -64,7 +71,7 @@ public class MonitorConformanceTests(ITestOutputHelper output)
             TsharkConformance.ParseTsharkRows(stored),
             theirs.Select(m => (m.Opcode == 5 ? m with { Qd = 0, Questions = [] } : m).ToKey()).ToList());
 
-        var ours = RunMonitor(capture, row.PortsAsTsharkDissects(stored), workers: 2);
+        var ours = RunMonitor(capture, row.PortsAsTsharkDissects(stored), workers, reader: reader);
         output.WriteLine(ours.Errors);
         Assert.True(ours.ExitCode is ExitCodes.Ok or ExitCodes.InputDamaged, $"exit {ours.ExitCode}: {ours.Errors}");
         AssertTotalsAgree(ours, theirs);
@@ -174,7 +181,7 @@ public class MonitorConformanceTests(ITestOutputHelper output)
     /// The monitor in-process on <paramref name="capture"/> with a window larger than the file, so every reducer
     /// writes exactly one (partial) window: its totals over the whole capture.
     /// </summary>
-    private static MonitorTotals RunMonitor(string capture, IReadOnlyList<ushort> ports, int workers, int topN = 0)
+    private static MonitorTotals RunMonitor(string capture, IReadOnlyList<ushort> ports, int workers, int topN = 0, FileReader reader = FileReader.Auto)
     {
         var results = Path.GetTempFileName();
         try
@@ -208,7 +215,7 @@ public class MonitorConformanceTests(ITestOutputHelper output)
             });
             var configuration = MonitorConfigurationLoader.Parse(json, "conformance.json");
             var errors = new StringWriter();
-            int exit = MonitorCommand.Run(configuration, null, errors, CancellationToken.None, new MonitorRunOptions { PinThreads = false });
+            int exit = MonitorCommand.Run(configuration, null, errors, CancellationToken.None, new MonitorRunOptions { PinThreads = false, FileReader = reader });
 
             var lines = File.ReadAllLines(results).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
             Assert.True(lines.Count == reducers.Count, $"expected one window per reducer, got {lines.Count} lines: {errors}");

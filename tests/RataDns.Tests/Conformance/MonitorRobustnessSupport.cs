@@ -47,7 +47,7 @@ internal sealed record MonitorRun(int ExitCode, string Errors, IReadOnlyList<Jso
 /// <summary>Runs <c>ratadns monitor</c> in process over a capture file with all reducer types, results to a file.</summary>
 internal static class MonitorRobustness
 {
-    public static MonitorRun RunAllReducers(string capture, int windowPackets, IReadOnlyList<ushort>? ports = null, int workers = 2, bool statistics = false)
+    public static MonitorRun RunAllReducers(string capture, int windowPackets, IReadOnlyList<ushort>? ports = null, int workers = 2, bool statistics = false, FileReader reader = FileReader.Auto)
     {
         var results = Path.GetTempFileName();
         try
@@ -67,7 +67,7 @@ internal static class MonitorRobustness
             });
             var configuration = MonitorConfigurationLoader.Parse(json, "robustness.json");
             var errors = new StringWriter();
-            int exit = MonitorCommand.Run(configuration, null, errors, CancellationToken.None, new MonitorRunOptions { PinThreads = false, Statistics = statistics });
+            int exit = MonitorCommand.Run(configuration, null, errors, CancellationToken.None, new MonitorRunOptions { PinThreads = false, Statistics = statistics, FileReader = reader });
             var lines = File.ReadAllLines(results).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
             return new MonitorRun(exit, errors.ToString(), lines);
         }

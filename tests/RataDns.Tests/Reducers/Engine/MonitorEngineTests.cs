@@ -26,8 +26,13 @@ public class MonitorEngineTests
 
     public static TheoryData<int> WorkerCounts => [1, 2, 4];
 
+    /// <summary>Worker counts fed by the capture thread, and 0: the one worker reads the file itself (ScanFile).</summary>
+    public static TheoryData<int> Readers => [1, 2, 4, ScanOnOneWorker];
+
+    private const int ScanOnOneWorker = 0;
+
     [Theory]
-    [MemberData(nameof(WorkerCounts))]
+    [MemberData(nameof(Readers))]
     public void Count_windows_are_exact_with_any_number_of_workers(int workers)
     {
         using var capture = CraftedCapture.Make(seed: 7);
@@ -46,7 +51,7 @@ public class MonitorEngineTests
     }
 
     [Theory]
-    [MemberData(nameof(WorkerCounts))]
+    [MemberData(nameof(Readers))]
     public void Time_windows_are_aligned_on_packet_time_with_any_number_of_workers(int workers)
     {
         using var capture = CraftedCapture.Make(seed: 11);
@@ -67,7 +72,7 @@ public class MonitorEngineTests
     {
         using var capture = CraftedCapture.Make(seed: 3);
         var one = Run(capture, WindowConfiguration.OfPackets(250), 1);
-        foreach (int workers in new[] { 2, 4 })
+        foreach (int workers in new[] { 2, 4, ScanOnOneWorker })
         {
             var many = Run(capture, WindowConfiguration.OfPackets(250), workers);
             Assert.Equal(one.Select(w => w.Summary), many.Select(w => w.Summary));
@@ -76,7 +81,7 @@ public class MonitorEngineTests
     }
 
     [Theory]
-    [MemberData(nameof(WorkerCounts))]
+    [MemberData(nameof(Readers))]
     public void Every_query_meets_its_response_on_one_worker_even_across_windows_and_fragments(int workers)
     {
         // Every query of the crafted capture is answered within a second (UDP, split TCP, fragmented responses):
@@ -85,11 +90,9 @@ public class MonitorEngineTests
         int exchanges = capture.Messages.Count(m => !m.Response);
         var sink = new CollectingSink();
         var latency = ReducerRegistry.Create(new ReducerConfiguration { Name = "ResponseLatency" });
-        using (var engine = new MonitorEngine([latency], sink, new MonitorEngineOptions { Workers = workers, Window = WindowConfiguration.OfPackets(97), PinThreads = false, RingSlots = 64 }))
+        using (var engine = new MonitorEngine([latency], sink, new MonitorEngineOptions { Workers = Math.Max(1, workers), Window = WindowConfiguration.OfPackets(97), PinThreads = false, RingSlots = 64 }))
         {
-            engine.Start();
-            Feed(capture.File, engine);
-            engine.Complete();
+            Feed(capture.File, engine, scan: workers == ScanOnOneWorker);
         }
 
         var results = sink.Windows.Select(w => JsonDocument.Parse(w.Data[0]).RootElement).ToList();
@@ -148,18 +151,15 @@ public class MonitorEngineTests
         Assert.Equal(sink.Windows.Sum(w => w.Summary.Packets), sink.Windows.Sum(w => w.Summary.Messages));
     }
 
-    [Fact]
-    public void A_failing_sink_stops_the_engine_and_its_error_reaches_the_capture_thread()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(ScanOnOneWorker)]
+    public void A_failing_sink_stops_the_engine_and_its_error_reaches_the_capture_thread(int workers)
     {
         using var capture = CraftedCapture.Make(seed: 9);
         var sink = new CollectingSink { FailAtWindow = 2 };
-        var engine = new MonitorEngine([new RcodeCounter()], sink, new MonitorEngineOptions { Workers = 2, Window = WindowConfiguration.OfPackets(10), PinThreads = false });
-        engine.Start();
-        var error = Assert.Throws<IOException>(() =>
-        {
-            Feed(capture.File, engine);
-            engine.Complete();
-        });
+        var engine = new MonitorEngine([new RcodeCounter()], sink, new MonitorEngineOptions { Workers = Math.Max(1, workers), Window = WindowConfiguration.OfPackets(10), PinThreads = false });
+        var error = Assert.Throws<IOException>(() => Feed(capture.File, engine, scan: workers == ScanOnOneWorker));
         Assert.Equal("disk full", error.Message);
         engine.Dispose(); // returns: every thread has stopped
         Assert.Equal(2, sink.Windows.Count);
@@ -202,6 +202,78 @@ public class MonitorEngineTests
         Assert.All(lines, l => Assert.Equal(0, JsonDocument.Parse(l).RootElement.GetProperty("window").GetProperty("drops").GetInt64()));
     }
 
+    [Fact]
+    public void A_file_read_twice_by_the_worker_gives_what_the_capture_thread_gives()
+    {
+        // Between passes TCP streams end and fragments are dropped; windows run on across the passes.
+        using var capture = CraftedCapture.Make(seed: 19);
+        var results = new List<List<CollectedWindow>>();
+        foreach (bool scan in new[] { false, true })
+        {
+            var sink = new CollectingSink();
+            using var engine = new MonitorEngine(ThreeReducers(), sink, new MonitorEngineOptions { Workers = 1, Window = WindowConfiguration.OfPackets(300), PinThreads = false, RingSlots = 64 });
+            Feed(capture.File, engine, scan, passes: 2);
+            results.Add(sink.Windows);
+        }
+
+        Assert.Equal(2 * capture.Messages.Count, results[1].Sum(w => w.Summary.Messages));
+        Assert.Equal(results[0].Select(w => w.Summary), results[1].Select(w => w.Summary));
+        Assert.Equal(results[0].Select(w => string.Join("\n", w.Data)), results[1].Select(w => string.Join("\n", w.Data)));
+    }
+
+    [Fact]
+    public void A_worker_reading_the_file_stops_when_cancelled_and_still_completes()
+    {
+        using var capture = CraftedCapture.Make(seed: 23);
+        using var cancel = new CancellationTokenSource();
+        var sink = new CollectingSink();
+        using var engine = new MonitorEngine(ThreeReducers(), sink, new MonitorEngineOptions { Workers = 1, Window = WindowConfiguration.OfPackets(97), PinThreads = false });
+
+        // Cancelled at the first checkpoint, before the first frame: nothing is read, the run still ends normally.
+        Assert.Null(engine.ScanFile(new CaptureFileScan(capture.File, 1, cancel.Token, (frames, position) => cancel.Cancel())));
+        Assert.Empty(sink.Windows);
+        Assert.Equal(0, engine.Statistics().Frames);
+        Assert.Equal(0, engine.FramesRead);
+    }
+
+    [Fact]
+    public void A_reload_while_the_worker_reads_the_file_takes_effect_at_the_next_window()
+    {
+        using var capture = CraftedCapture.Make(seed: 29);
+        var before = new CollectingSink();
+        var after = new CollectingSink();
+        long? switchedAt = null;
+        using var engine = new MonitorEngine(ThreeReducers(), before, new MonitorEngineOptions { Workers = 1, Window = WindowConfiguration.OfPackets(97), PinThreads = false });
+        bool asked = false;
+        void AskOnce(long frames, long position)
+        {
+            if (!asked)
+            {
+                asked = true; // before the first frame: window 0 is reduced by the old set, all later ones by the new
+                engine.ReplaceReducers([new RcodeCounter()], after, sequence => switchedAt = sequence);
+            }
+        }
+
+        Assert.Null(engine.ScanFile(new CaptureFileScan(capture.File, 1, default, AskOnce)));
+        var expected = capture.ExpectedCountWindows(97);
+        Assert.Equal(1, switchedAt);
+        Assert.Equal(1, engine.ReducerSwaps);
+        Assert.Single(before.Windows);
+        Assert.Equal(expected.Count - 1, after.Windows.Count);
+        AssertWindow(expected[0], before.Windows[0], 0);
+        Assert.All(after.Windows, w => Assert.Single(w.Data));
+        Assert.Equal(expected.Skip(1).Select(e => (long)e.Packets), after.Windows.Select(w => w.Summary.Packets));
+        Assert.Equal(capture.Messages.Count, before.Windows.Concat(after.Windows).Sum(w => w.Summary.Messages));
+    }
+
+    [Fact]
+    public void Only_an_engine_of_one_worker_reads_a_file_itself()
+    {
+        using var capture = CraftedCapture.Make(seed: 31);
+        using var engine = new MonitorEngine(ThreeReducers(), new CollectingSink(), new MonitorEngineOptions { Workers = 2, PinThreads = false });
+        Assert.Throws<InvalidOperationException>(() => engine.ScanFile(new CaptureFileScan(capture.File)));
+    }
+
     private static void AssertWindow(ExpectedWindow expected, CollectedWindow actual, int index)
     {
         Assert.True(expected.Packets == actual.Summary.Packets, $"window {index}: {actual.Summary.Packets} packets, expected {expected.Packets}");
@@ -231,20 +303,37 @@ public class MonitorEngineTests
     private static List<CollectedWindow> Run(CraftedCapture capture, WindowConfiguration window, int workers)
     {
         var sink = new CollectingSink();
-        Reducer[] reducers = [new RcodeCounter(), new TopNReducer(queriesOnly: true, n: 1000, capacity: 1000), new PacketRateReducer(PacketRateReducer.RateKind.QueriesPerSecond)];
-        using var engine = new MonitorEngine(reducers, sink, new MonitorEngineOptions { Workers = workers, Window = window, PinThreads = false, RingSlots = 64 });
-        engine.Start();
-        Feed(capture.File, engine);
-        engine.Complete();
+        using var engine = new MonitorEngine(ThreeReducers(), sink, new MonitorEngineOptions { Workers = Math.Max(1, workers), Window = window, PinThreads = false, RingSlots = 64 });
+        Feed(capture.File, engine, scan: workers == ScanOnOneWorker);
         return sink.Windows;
     }
 
-    private static void Feed(string file, MonitorEngine engine)
+    private static Reducer[] ThreeReducers() =>
+        [new RcodeCounter(), new TopNReducer(queriesOnly: true, n: 1000, capacity: 1000), new PacketRateReducer(PacketRateReducer.RateKind.QueriesPerSecond)];
+
+    /// <summary>Reads the file through the engine and completes it: by the capture thread, or by the worker itself.</summary>
+    private static void Feed(string file, MonitorEngine engine, bool scan = false, int passes = 1)
     {
-        using var reader = CaptureFileReader.Open(file);
-        var handler = new EngineFrameHandler(engine);
-        reader.ReadAll(ref handler);
-        Assert.Null(reader.Error);
+        if (scan)
+        {
+            Assert.Null(engine.ScanFile(new CaptureFileScan(file, passes)));
+            return;
+        }
+
+        engine.Start();
+        for (int pass = 0; pass < passes; pass++)
+        {
+            using var reader = CaptureFileReader.Open(file);
+            var handler = new EngineFrameHandler(engine);
+            reader.ReadAll(ref handler);
+            Assert.Null(reader.Error);
+            if (pass + 1 < passes)
+            {
+                engine.EndOfPass();
+            }
+        }
+
+        engine.Complete();
     }
 
     internal sealed record CollectedWindow(WindowSummary Summary, List<string> Data);
