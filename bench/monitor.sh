@@ -130,6 +130,11 @@ if "${APP[@]}" monitor --help | grep -q -- '--workers'; then
 else
   echo "- workers: not available yet (ratadns monitor --help lists no --workers)"
 fi
+FILE_READER=0
+if "${APP[@]}" monitor --help | grep -q -- '--file-reader'; then
+  FILE_READER=1
+  echo "- file reader: ratadns monitor has --file-reader; timing the capture thread and the worker reading the file for qps + TopNQ and the default set (auto picks the worker for the first, the capture thread for the second)"
+fi
 echo "- capture: $REALISTIC ($COUNT packets, $(stat -c %s "$REALISTIC") bytes); $REPS interleaved repetitions"
 echo
 
@@ -202,8 +207,16 @@ for rep in $(seq 1 "$REPS"); do
   check_dnsjit "$COUNT"
   run "ratadns monitor, qps + TopNQ (dnsjit's work)" "$rep" -- "${MONITOR_DNSJIT[@]}" --input-source "$REALISTIC"
   check_monitor "$COUNT"
+  if [[ $FILE_READER == 1 ]]; then
+    run "ratadns monitor, qps + TopNQ, --file-reader capture-thread" "$rep" -- "${MONITOR_DNSJIT[@]}" --input-source "$REALISTIC" --file-reader capture-thread
+    check_monitor "$COUNT"
+  fi
   run "ratadns monitor, default set" "$rep" -- "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC"
   check_monitor "$COUNT" "$OUT"
+  if [[ $FILE_READER == 1 ]]; then
+    run "ratadns monitor, default set, --file-reader worker" "$rep" -- "${MONITOR_DEFAULT[@]}" --input-source "$REALISTIC" --file-reader worker
+    check_monitor "$COUNT" "$OUT"
+  fi
   run "ratadns monitor (all reducers)" "$rep" -- "${MONITOR[@]}" --input-source "$REALISTIC"
   check_monitor "$COUNT"
   # The tiered compiler's thread (PGO instrumentation, then tier 1) is a CPU cost of its own on 2 cores.
