@@ -18,7 +18,10 @@ internal sealed class CommandLog : IDisposable
         _provider = new LineLoggerProvider(errors, Settings.Format);
         var provider = _provider;
         var minimum = Settings.MinimumLevel;
-        _factory = LoggerFactory.Create(builder => builder.SetMinimumLevel(minimum).AddProvider(provider));
+        // The factory made directly, not through LoggerFactory.Create: that builds a dependency-injection container
+        // for one provider and a level: about 15 ms of every command's start-up (`monitor` on an empty capture,
+        // 3 x 7 interleaved runs: 185 ms against 199).
+        _factory = new LoggerFactory([provider], new LoggerFilterOptions { MinLevel = minimum });
         Logger = _factory.CreateLogger(command);
     }
 
