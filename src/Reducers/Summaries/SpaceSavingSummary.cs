@@ -267,13 +267,26 @@ public sealed partial class SpaceSavingSummary
             }
         }
 
-        // Keep the k largest counts (ties broken by key, so the result does not depend on slot order).
         for (int i = 0; i < candidates; i++)
         {
             order[i] = i;
         }
 
-        order.AsSpan(0, candidates).Sort(new CandidateOrder(keys, lengths, counts));
+        bool allKept = candidates <= _capacity;
+        if (allKept)
+        {
+            // Every candidate stays: only the order of insertion matters (smallest count first), and the counts alone
+            // give it; which of equal counts goes first changes nothing a reader can see (results rank by count,
+            // then key). A sort of plain numbers, not of keys compared byte by byte: most of a window's counts tie.
+            var byCount = scratch.SortCounts.AsSpan(0, candidates);
+            counts.AsSpan(0, candidates).CopyTo(byCount);
+            byCount.Sort(order.AsSpan(0, candidates));
+        }
+        else
+        {
+            // Keep the k largest counts (ties broken by key, so the result does not depend on slot order).
+            order.AsSpan(0, candidates).Sort(new CandidateOrder(keys, lengths, counts));
+        }
 
         long totalWeight = _totalWeight + other._totalWeight;
         Reset();
@@ -281,9 +294,9 @@ public sealed partial class SpaceSavingSummary
         int kept = Math.Min(candidates, _capacity);
 
         // Smallest first, so each counter joins the largest bucket or a new one after it: O(1) each.
-        for (int i = kept - 1; i >= 0; i--)
+        for (int k = 0; k < kept; k++)
         {
-            int candidate = order[i];
+            int candidate = order[allKept ? k : kept - 1 - k];
             ReadOnlySpan<byte> key = keys.AsSpan(candidate << SlotShift, lengths[candidate]);
             int counter = _monitored++;
             StoreKey(counter, key, HashKey(key));
@@ -327,6 +340,7 @@ public sealed partial class SpaceSavingSummary
             Counts = new long[size];
             Errors = new long[size];
             Order = new int[size];
+            SortCounts = new long[size];
         }
 
         public byte[] Keys { get; }
@@ -338,6 +352,9 @@ public sealed partial class SpaceSavingSummary
         public long[] Errors { get; }
 
         public int[] Order { get; }
+
+        /// <summary>A copy of the counts to sort <see cref="Order"/> by.</summary>
+        public long[] SortCounts { get; }
 
         public static MergeScratch For(int size)
         {

@@ -125,6 +125,40 @@ public class SpaceSavingSummaryTests
     }
 
     [Fact]
+    public void A_summary_merged_while_the_union_fits_keeps_the_guarantees_as_offers_go_on()
+    {
+        // The merge inserts the union ordered by count only (equal counts in any order): later evictions must still
+        // take a least-counted key and keep every bound, checked against exact counts kept here.
+        var random = new Random(11);
+        var truth = new Dictionary<int, long>();
+        var left = new SpaceSavingSummary(8);
+        var right = new SpaceSavingSummary(8);
+        for (int i = 0; i < 12; i++)
+        {
+            int key = random.Next(7); // at most 7 keys on both sides: the union fits in 8
+            long weight = random.Next(1, 4);
+            truth[key] = truth.GetValueOrDefault(key) + weight;
+            (i % 2 == 0 ? left : right).Offer(Key(key), weight);
+        }
+
+        left.Merge(right);
+        Assert.True(HoldsGuarantees(left, truth));
+        foreach (var (key, count) in truth)
+        {
+            Assert.True(left.TryGet(Key(key), out long merged, out long error) && merged == count && error == 0, $"key {key}");
+        }
+
+        for (int i = 0; i < 400; i++)
+        {
+            int key = random.Next(40);
+            long weight = random.Next(1, 3);
+            truth[key] = truth.GetValueOrDefault(key) + weight;
+            left.Offer(Key(key), weight);
+            Assert.True(HoldsGuarantees(left, truth), $"after offer {i}");
+        }
+    }
+
+    [Fact]
     public void Reset_forgets_everything_and_keeps_the_memory()
     {
         var summary = new SpaceSavingSummary(4);
