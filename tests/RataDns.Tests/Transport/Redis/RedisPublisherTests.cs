@@ -101,9 +101,11 @@ public sealed class RedisPublisherTests
         Assert.True(publisher.IsConnected);
         Assert.Empty(log.Lines());
 
-        // The peer goes away: the unconfirmed result and the 16 queued are dropped, one outage, one error.
+        // The peer goes away: the unconfirmed result and the 16 queued are dropped, one outage, one error. The sender
+        // thread drops the queue, then counts the error, then logs: wait for the last of the three (a loaded CI run
+        // read the log between the first and the last).
         peer.Dispose();
-        WaitUntil(() => publisher.Statistics.Dropped == Published + 1);
+        WaitUntil(() => publisher.Statistics.Dropped == Published + 1 && log.Lines().Any(l => l.Contains("results are dropped", StringComparison.Ordinal)));
         Assert.Equal(0, publisher.Statistics.Sent);
         Assert.Equal(1, publisher.Statistics.Errors);
         Assert.Single(log.Lines(), l => l.Contains("results are dropped", StringComparison.Ordinal));
@@ -119,8 +121,9 @@ public sealed class RedisPublisherTests
         using var publisher = new RedisPublisher(Options(peer.Port) with { ReplyTimeout = TimeSpan.FromMilliseconds(500) }, log);
         peer.TakeFirstPublish(publisher);
 
-        // No reply: the timeout ends the connection, the unconfirmed result is dropped, one error counted.
-        WaitUntil(() => publisher.Statistics.Errors == 1 && publisher.Statistics.Dropped == 1);
+        // No reply: the timeout ends the connection, the unconfirmed result is dropped, one error counted (the log
+        // line comes last).
+        WaitUntil(() => publisher.Statistics.Errors == 1 && publisher.Statistics.Dropped == 1 && log.Lines().Any(l => l.Contains("results are dropped", StringComparison.Ordinal)));
         Assert.Equal(0, publisher.Statistics.Sent);
         Assert.Single(log.Lines(), l => l.Contains("results are dropped", StringComparison.Ordinal));
     }
