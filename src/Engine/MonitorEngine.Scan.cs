@@ -153,7 +153,7 @@ public sealed partial class MonitorEngine
                         worker.EndScanWindow(partial: false);
                     }
 
-                    worker._cutter.Enter(time);
+                    worker._cutter.Enter();
                 }
 
                 worker.Pipeline.OnFrame(in frame, in hint, ref worker._sink);

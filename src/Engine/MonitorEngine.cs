@@ -184,7 +184,7 @@ public sealed partial class MonitorEngine : IDisposable
                 EndWindow(partial: false, MarkerWindowEnd);
             }
 
-            _cutter.Enter(time);
+            _cutter.Enter();
         }
 
         int w = _workers.Length == 1 ? 0 : FlowDispatch.WorkerOf(hash, _workers.Length);

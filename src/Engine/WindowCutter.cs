@@ -4,8 +4,8 @@ namespace RataDns.Engine;
 
 /// <summary>
 /// Where one window ends and the next begins, decided from the sequence of frames alone: every W DNS packets, or at
-/// each multiple of the window's duration in packet time. The capture thread keeps one; in a file scan every worker
-/// keeps its own over the same frames, so all of them cut the same windows without talking to each other.
+/// each multiple of the window's duration in packet time. The capture thread keeps one; a worker that reads a file
+/// itself (MonitorEngine.ScanFile) keeps its own, and cuts the same windows over the same frames.
 /// </summary>
 /// <remarks>For each DNS packet: <see cref="EndsBefore"/> (close the window first when true), <see cref="Enter"/>, and
 /// once the packet is taken, <see cref="Count"/> (close the window after it when true).</remarks>
@@ -20,20 +20,26 @@ internal struct WindowCutter(long durationNanoseconds, int packetCount)
     private long _first;
     private long _last;
     private long _index; // time windows: the window in progress is [_index * duration, (_index + 1) * duration)
+    private long _next;  // time windows: the window of the packet EndsBefore was last asked about
 
     /// <summary>True when a DNS packet at <paramref name="time"/> belongs to a later time window than the one in progress.</summary>
-    public readonly bool EndsBefore(long time) => durationNanoseconds > 0 && Packets > 0 && FloorDiv(time, durationNanoseconds) > _index;
-
-    /// <summary>A DNS packet at <paramref name="time"/> is about to be taken: the time window moves to it (time windows only).</summary>
-    public void Enter(long time)
+    public bool EndsBefore(long time)
     {
-        if (durationNanoseconds > 0)
+        if (durationNanoseconds <= 0)
         {
-            long index = FloorDiv(time, durationNanoseconds);
-            if (Packets == 0 || index > _index)
-            {
-                _index = index;
-            }
+            return false;
+        }
+
+        _next = FloorDiv(time, durationNanoseconds); // one division per packet, kept for Enter
+        return Packets > 0 && _next > _index;
+    }
+
+    /// <summary>The packet <see cref="EndsBefore"/> was asked about is about to be taken: the time window moves to it.</summary>
+    public void Enter()
+    {
+        if (durationNanoseconds > 0 && (Packets == 0 || _next > _index))
+        {
+            _index = _next;
         }
     }
 

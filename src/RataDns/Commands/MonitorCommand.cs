@@ -147,19 +147,6 @@ public static class MonitorCommand
             return ExitCodes.Usage;
         }
 
-        try
-        {
-            reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
-            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], commandLog.AsWriter(LogLevel.Warning), run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())), info: log);
-            operations.Metrics.AttachOutputs(channels);
-            run.Service?.OutputsOpened(configuration, channels, c => run.ZeroMq ?? (() => OpenZeroMq(c.ZeroMq ?? new ZeroMqConfiguration())));
-        }
-        catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            logger.LogError("{Reason}", e.Message);
-            return ExitCodes.Usage;
-        }
-
         var capture = configuration.Capture;
         var source = new CaptureSourceSettings
         {
@@ -174,11 +161,23 @@ public static class MonitorCommand
             Loop = capture.Loop,
             Duration = capture.Duration,
         };
-        bool scan = ScansFile(source, configuration.Workers, reducers.Count, run.FileReader, out string? scanConflict);
+        bool scan = ScansFile(source, configuration.Workers, configuration.Reducers.Count, run.FileReader, out string? scanConflict);
         if (scanConflict is not null)
         {
-            logger.LogError("{Reason}", scanConflict);
-            channels.Dispose();
+            logger.LogError("{Reason}", scanConflict); // before any output is opened (or a file truncated)
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
+            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], commandLog.AsWriter(LogLevel.Warning), run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())), info: log);
+            operations.Metrics.AttachOutputs(channels);
+            run.Service?.OutputsOpened(configuration, channels, c => run.ZeroMq ?? (() => OpenZeroMq(c.ZeroMq ?? new ZeroMqConfiguration())));
+        }
+        catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            logger.LogError("{Reason}", e.Message);
             return ExitCodes.Usage;
         }
 
@@ -275,8 +274,8 @@ public static class MonitorCommand
         engine = new MonitorEngine(reducers, sink, options);
         if (scan)
         {
-            // As fast as possible from a file: every worker reads it (no capture thread, no rings, no copies). The
-            // engine's threads start inside ScanFile, which returns when the file is read and every window written.
+            // As fast as possible from a file: the worker reads it (no capture thread, no ring, no copy). The engine's
+            // threads start inside ScanFile, which returns when the file is read and every window written.
             operations.Started(engine, null);
             service?.Started(engine, source.Describe());
             var file = new CaptureFileScan(source.Input, source.Loop, cancellation, progress is null ? null : progress.Set);
@@ -305,9 +304,10 @@ public static class MonitorCommand
     }
 
     /// <summary>
-    /// Reducer sets of at most this many reducers are light: with one worker, a file is read faster (and for less CPU)
-    /// by the worker itself than through a capture thread and a ring (bench/README.md, issue 14: QueriesPerSecond +
-    /// TopNQ 2.30 s / 3.0 CPU s against 2.47 / 4.1 on 10M packets; the default set of 13, 5.65 / 7.4 against 4.71 / 7.9).
+    /// Reducer sets of at most this many reducers are light: with one worker, the worker reads a file as fast as a
+    /// capture thread and a ring would, for less CPU (bench/README.md, issue 14, 10M packets: QueriesPerSecond + TopNQ
+    /// 2.28 s / 2.7 CPU s against 2.30 / 3.7; 3 reducers 2.63 / 3.7 against 2.69 / 4.4). From 4 reducers the capture
+    /// thread, running beside the worker, is faster (4: 3.05 s against 3.34; the default set of 13: 4.63 against 5.44).
     /// </summary>
     internal const int LightReducerSet = 3;
 

@@ -63,10 +63,17 @@ public class MonitorFileReaderTests
     [Fact]
     public void Asking_the_worker_to_read_with_two_workers_is_refused_with_one_line()
     {
-        var run = Run(["QueriesPerSecond"], workers: 2, FileReader.Worker);
+        // The results go to ZeroMQ, whose socket is opened with the outputs: the refusal comes before any of them.
+        bool opened = false;
+        var run = Run(["QueriesPerSecond"], workers: 2, FileReader.Worker, zeroMq: () =>
+        {
+            opened = true;
+            throw new IOException("the ZeroMQ output was opened");
+        });
         Assert.Equal(ExitCodes.Usage, run.Exit);
         Assert.Contains("--file-reader worker: the file is read by one worker; Workers is 2.", run.Log, StringComparison.Ordinal);
         Assert.Single(run.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(opened, "the refused run opened its outputs");
     }
 
     [Fact]
@@ -77,19 +84,20 @@ public class MonitorFileReaderTests
         Assert.Contains("--file-reader worker: only a file replayed as fast as possible", run.Log, StringComparison.Ordinal);
     }
 
-    private static (int Exit, string Log) Run(string[] reducerNames, int? workers, FileReader reader, string? input = null)
+    private static (int Exit, string Log) Run(string[] reducerNames, int? workers, FileReader reader, string? input = null, Func<RataDns.Transport.Publishing.IResultChannel>? zeroMq = null)
     {
         string output = Path.GetTempFileName();
         try
         {
-            string reducers = string.Join(", ", reducerNames.Select(n => $$"""{"Name": "{{n}}", "OutputMethod": "file", "OutputFile": "{{output}}"}"""));
+            string method = zeroMq is null ? "\"file\", \"OutputFile\": \"" + output + "\"" : "\"zmq\"";
+            string reducers = string.Join(", ", reducerNames.Select(n => $$"""{"Name": "{{n}}", "OutputMethod": {{method}}}"""));
             string workersKey = workers is { } w ? $"\"Workers\": {w}, " : string.Empty;
             var configuration = MonitorConfigurationLoader.Parse(
                 $$"""{"ServerId": "s", "WindowSize": 500, {{workersKey}}"InputMethod": "capture_file", "InputSource": "{{input ?? Sample}}", "PreliminarReducers": [{{reducers}}]}""",
                 "test.json");
             var errors = new StringWriter();
             using var empty = new MemoryStream();
-            int exit = MonitorCommand.Run(configuration, input == "-" ? empty : null, errors, default, new MonitorRunOptions { PinThreads = false, FileReader = reader });
+            int exit = MonitorCommand.Run(configuration, input == "-" ? empty : null, errors, default, new MonitorRunOptions { PinThreads = false, FileReader = reader, ZeroMq = zeroMq });
             return (exit, errors.ToString());
         }
         finally
