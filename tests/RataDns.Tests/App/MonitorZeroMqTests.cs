@@ -40,22 +40,24 @@ public class MonitorZeroMqTests
             File.Delete(file);
         }
 
-        // The same run published on ZeroMQ (MessagePack), replayed at the capture's own pace so the subscriber,
-        // started first and retrying its connection every 10 ms, is subscribed well before the first window closes
-        // a second after the monitor binds. (PUB/SUB drops what is sent before a subscription arrives: at twice the
-        // pace, half a second, a loaded CI machine once lost the first result.)
+        // The same run published on ZeroMQ (MessagePack). PUB/SUB drops what is sent before a subscription arrives,
+        // and no pace of replay guarantees the subscriber is in place first (a loaded CI machine lost the first result
+        // at the capture's own pace): the monitor's socket is opened here, as the monitor opens it, and warm-up
+        // messages go out on it until the subscriber has seen one; then the monitor publishes on that socket.
         int port = RedisServer.FreePort();
         string endpoint = $"tcp://127.0.0.1:{port}";
+        var zeroMq = new ZeroMqConfiguration { Endpoints = [endpoint], Bind = true };
+        var channel = MonitorCommand.OpenZeroMq(zeroMq); // the monitor's run disposes it
         using var subscriber = new PythonSubscriber(endpoint, "msgpack", expected: expected.Count);
-        Assert.Equal("connected", subscriber.NextLine(TimeSpan.FromSeconds(30)));
+        subscriber.WaitUntilSubscribed(() => channel.Publish(new RataDns.Transport.Publishing.ResultEnvelope("warmup", "x", "warmup", "{}"u8)));
         var zmqRun = Load($$"""
-            {"ServerId": "zmq-test", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{Sample}}", "Speed": 1,
+            {"ServerId": "zmq-test", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{Sample}}",
              "ZeroMq": {"Bind": "{{endpoint}}", "Encoding": "msgpack"},
              "Output": {"OutputMethod": "zmq"}, "PreliminarReducers": {{Reducers}} }
             """);
         var errors = new StringWriter();
         Assert.True(
-            MonitorCommand.Run(zmqRun, null, errors, default, new MonitorRunOptions { PinThreads = false, Statistics = true }) == 0,
+            MonitorCommand.Run(zmqRun, null, errors, default, new MonitorRunOptions { PinThreads = false, Statistics = true, ZeroMq = () => channel }) == 0,
             errors.ToString());
 
         var received = new List<JsonElement>();
