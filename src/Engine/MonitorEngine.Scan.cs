@@ -121,7 +121,7 @@ public sealed partial class MonitorEngine
             bool swap = !partial && Volatile.Read(ref engine._pendingSwap) is not null && engine.QueueScanSwap(_cutter.Sequence + 1);
             var summary = _cutter.Close(partial, drops: 0);
             engine._windows.Enqueue((summary, Stopwatch.GetTimestamp()));
-            HandOver(summary.Sequence);
+            HandOver(summary.Sequence, last: partial);
             if (swap)
             {
                 TakeNextGeneration();

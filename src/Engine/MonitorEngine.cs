@@ -27,7 +27,8 @@ namespace RataDns.Engine;
 /// and are identical for 1 or N workers when the reducers merge exactly.
 /// </para>
 /// <para>
-/// Nothing is allocated per packet: rings, reducer sets (a few spares per worker) and buffers are made up front.
+/// Nothing is allocated per packet: rings and buffers are made up front, reducer sets (a few spares per worker) at
+/// most once per window while the merger is behind (at the end of the first window, and when it falls behind).
 /// A live source never waits on a full ring (the frame is dropped and counted in the window's drops); a file source
 /// waits for room. Markers are never dropped: one that finds its ring full is kept and written before that worker's
 /// next frame (frames that cannot pass it are dropped).
@@ -44,8 +45,9 @@ public sealed partial class MonitorEngine : IDisposable
     private const int MarkerFinish = 3;
 
     /// <summary>
-    /// Reducer sets per worker beyond the live one, at most: windows that may wait for the merger at once. One is
-    /// made up front; more only when the merger falls behind (a set of the full reducer list holds tens of MB).
+    /// Reducer sets per worker beyond the live one, at most: windows that may wait for the merger at once. The first is
+    /// made when the first window ends (not at start-up, which it would lengthen by a set's making: about 9 ms for the
+    /// default set), the second only when the merger falls behind (a set of the full reducer list holds tens of MB).
     /// </summary>
     private const int MaxSpareSetsPerWorker = 2;
 
@@ -545,9 +547,6 @@ public sealed partial class MonitorEngine : IDisposable
             Pipeline = new DnsCapturePipeline(options.Ports);
             _prototypes = prototypes;
             _live = [.. prototypes.Select(p => p.CreateEmpty())];
-            Spare.Enqueue(NewOwnSet());
-            _spareSets = 1;
-
             _sink = new WorkerSink(this);
             _thread = new Thread(Run) { Name = $"ratadns worker {index}", IsBackground = true };
         }
@@ -678,7 +677,7 @@ public sealed partial class MonitorEngine : IDisposable
 
                         case MarkerFinish:
                             Pipeline.Finish(ref _sink);
-                            HandOver(value);
+                            HandOver(value, last: true);
                             return;
                     }
                 }
@@ -689,9 +688,21 @@ public sealed partial class MonitorEngine : IDisposable
             }
         }
 
-        /// <summary>Moves the window's partial state into a spare set and gives it to the merger.</summary>
-        private void HandOver(long sequence)
+        /// <summary>
+        /// Moves the window's partial state into a spare set and gives it to the merger; the <paramref name="last"/>
+        /// window's live set goes itself, as nothing is reduced after it (a short run then makes no spare set at all).
+        /// </summary>
+        private void HandOver(long sequence, bool last = false)
         {
+            if (last)
+            {
+                Done.Enqueue(new Handoff(sequence, _live, _state.Messages));
+                _live = [];
+                _state.Messages = 0;
+                _engine._mergerSignal.Release();
+                return;
+            }
+
             Reducer[]? set;
             var wait = default(SpinWait);
             while (!TryTakeOwnSpare(out set))
@@ -703,7 +714,7 @@ public sealed partial class MonitorEngine : IDisposable
 
                 if (_spareSets < MaxSpareSetsPerWorker)
                 {
-                    // The merger is behind: one more set (once), rather than stalling this worker.
+                    // The first window's end, or the merger is behind: one more set, rather than stalling this worker.
                     set = NewOwnSet();
                     _spareSets++;
                     break;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using RataDns.DnsWire;
 
 namespace RataDns.Capture.Fragments;
@@ -104,8 +103,7 @@ internal readonly struct FragmentKeySeed
 
     public static FragmentKeySeed Random()
     {
-        Span<byte> bytes = stackalloc byte[16];
-        RandomNumberGenerator.Fill(bytes);
-        return new FragmentKeySeed(BinaryPrimitives.ReadUInt64LittleEndian(bytes), BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]));
+        var (k0, k1) = HashKeys.New();
+        return new FragmentKeySeed(k0, k1);
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using RataDns.DnsWire;
 
 namespace RataDns.Capture.Tcp;
@@ -149,7 +148,7 @@ internal readonly struct TcpConnectionKey : IEquatable<TcpConnectionKey>
 /// </summary>
 internal sealed class TcpConnectionKeyComparer : IEqualityComparer<TcpConnectionKey>
 {
-    private readonly ulong _seed = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
+    private readonly ulong _seed = HashKeys.New().K0;
 
     public bool Equals(TcpConnectionKey x, TcpConnectionKey y) => x.Equals(y);
 

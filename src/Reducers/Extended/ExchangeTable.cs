@@ -50,11 +50,13 @@ internal sealed class ExchangeTable
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 22);
         _capacity = capacity;
-        _hash1 = new ulong[capacity];
-        _hash2 = new ulong[capacity];
-        _times = new long[capacity];
-        _older = new int[capacity];
-        _newer = new int[capacity];
+        // Entries are written before they are read (never-used ones are taken from _unused on): pages nobody touched
+        // yet cost nothing, so a table that a quiet server never fills stays small in memory and quick to make.
+        _hash1 = GC.AllocateUninitializedArray<ulong>(capacity);
+        _hash2 = GC.AllocateUninitializedArray<ulong>(capacity);
+        _times = GC.AllocateUninitializedArray<long>(capacity);
+        _older = GC.AllocateUninitializedArray<int>(capacity);
+        _newer = GC.AllocateUninitializedArray<int>(capacity);
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2);
         _index = new int[size];
         _minIndexMask = Math.Min(size, MinIndexSlots) - 1;

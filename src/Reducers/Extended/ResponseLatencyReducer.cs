@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text.Json;
 using MessagePack;
 using RataDns.DnsWire;
@@ -482,9 +481,8 @@ public sealed class ResponseLatencyReducer : Reducer
     {
         public static FingerprintKey Random()
         {
-            Span<byte> seed = stackalloc byte[16];
-            RandomNumberGenerator.Fill(seed);
-            return new FingerprintKey(BinaryPrimitives.ReadUInt64LittleEndian(seed), BinaryPrimitives.ReadUInt64LittleEndian(seed[8..]));
+            var (k0, k1) = HashKeys.New();
+            return new FingerprintKey(k0, k1);
         }
 
         /// <summary>The 128-bit SipHash-1-3 of the key: one pass over the bytes for both halves of the fingerprint.</summary>

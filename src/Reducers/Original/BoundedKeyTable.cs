@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Numerics;
-using System.Security.Cryptography;
 using RataDns.DnsWire;
 
 namespace RataDns.Reducers.Original;
@@ -49,7 +47,7 @@ internal sealed class BoundedKeyTable
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 20);
         _capacity = capacity;
-        _arena = new byte[capacity * SlotBytes];
+        _arena = GC.AllocateUninitializedArray<byte>(capacity * SlotBytes); // read only where written: untouched pages cost nothing until used
         _lengths = new ushort[capacity];
         _values = new long[capacity];
         _hashes = new ulong[capacity];
@@ -58,10 +56,7 @@ internal sealed class BoundedKeyTable
         _minIndexMask = Math.Min(size, MinIndexSlots) - 1;
         _indexMask = _minIndexMask;
 
-        Span<byte> seed = stackalloc byte[16];
-        RandomNumberGenerator.Fill(seed);
-        _hashKey0 = BinaryPrimitives.ReadUInt64LittleEndian(seed);
-        _hashKey1 = BinaryPrimitives.ReadUInt64LittleEndian(seed[8..]);
+        (_hashKey0, _hashKey1) = HashKeys.New();
     }
 
     public int Capacity => _capacity;

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
 using RataDns.DnsWire;
 
 namespace RataDns.Reducers;
@@ -18,10 +16,7 @@ public static class KeyHash
 #pragma warning disable CA1810 // two fields from one random draw
     static KeyHash()
     {
-        Span<byte> seed = stackalloc byte[16];
-        RandomNumberGenerator.Fill(seed);
-        Key0 = BinaryPrimitives.ReadUInt64LittleEndian(seed);
-        Key1 = BinaryPrimitives.ReadUInt64LittleEndian(seed[8..]);
+        (Key0, Key1) = HashKeys.New();
     }
 #pragma warning restore CA1810
 

@@ -54,7 +54,7 @@ public sealed partial class SpaceSavingSummary
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
         _capacity = capacity;
-        _keyArena = new byte[capacity << SlotShift];
+        _keyArena = GC.AllocateUninitializedArray<byte>(capacity << SlotShift); // read only where written: untouched pages cost nothing until used
         _keyLengths = new byte[capacity];
         _keyHashes = new ulong[capacity];
         _errors = new long[capacity];
