@@ -66,8 +66,8 @@ public sealed class ResponseLatencyReducer : Reducer
     private const long NanosecondsPerMillisecond = 1_000_000;
     private const long NanosecondsPerMicrosecond = 1000;
 
-    // Address length byte and 16 bytes, twice; two ports, id, type, question flag, the name.
-    private const int KeyBufferLength = (2 * 17) + 2 + 2 + 2 + 2 + 1 + DnsName.MaxWireLength;
+    // Address length byte and 16 bytes, twice; two ports, id, question flag, type, the name's hash.
+    private const int KeyBufferLength = (2 * 17) + 2 + 2 + 2 + 1 + 2 + sizeof(ulong);
 
     private readonly FingerprintKey _key;
     private readonly int _timeoutMilliseconds;
@@ -414,14 +414,17 @@ public sealed class ResponseLatencyReducer : Reducer
         n += 2;
         BinaryPrimitives.WriteUInt16BigEndian(key[n..], packet.Header.Id);
         n += 2;
+        // The question's name enters as its 64-bit keyed hash, which every reducer shares (KeyHash: computed once per
+        // message), rather than as its bytes: the fingerprint hashes a fixed 45 bytes or fewer instead of up to 300.
+        // Two names of the same client, ports, id and type would meet only if their secret-keyed hashes collide.
         var shape = packet.ReadQuestion(out var first);
         if (first.IsRead)
         {
             key[n++] = 1;
             BinaryPrimitives.WriteUInt16BigEndian(key[n..], first.Type);
             n += 2;
-            first.LowercaseName.CopyTo(key[n..]);
-            return n + first.LowercaseName.Length;
+            BinaryPrimitives.WriteUInt64LittleEndian(key[n..], first.NameHash);
+            return n + sizeof(ulong);
         }
 
         var reader = packet.CreateReader();
@@ -430,7 +433,10 @@ public sealed class ResponseLatencyReducer : Reducer
             key[n++] = 1;
             BinaryPrimitives.WriteUInt16BigEndian(key[n..], question.Type);
             n += 2;
-            n += question.Name.CopyWireFormTo(key[n..], lowerCase: true);
+            Span<byte> name = stackalloc byte[DnsName.MaxWireLength];
+            int length = question.Name.CopyWireFormTo(name, lowerCase: true);
+            BinaryPrimitives.WriteUInt64LittleEndian(key[n..], KeyHash.Of(name[..length]));
+            n += sizeof(ulong);
         }
         else
         {
