@@ -42,6 +42,9 @@ public sealed class AggregatorStore : IAggregatorView
 
     public event Action<AggregatorUpdate>? Updated;
 
+    /// <summary>A result was stored (raised on the receiving thread, outside the store's lock; handlers must be quick).</summary>
+    public event Action<WindowResult>? Stored;
+
     /// <summary>Payloads that were not a window result envelope (bad JSON, missing type/serverId/data/time).</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
@@ -337,6 +340,7 @@ public sealed class AggregatorStore : IAggregatorView
             KeepState(result);
         }
 
+        Stored?.Invoke(result);
         Updated?.Invoke(new AggregatorUpdate(result.Type, result.ServerId, result.Sequence, Time(result.End)));
         return true;
     }

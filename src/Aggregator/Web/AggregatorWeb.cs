@@ -68,6 +68,15 @@ public static class AggregatorWeb
         app.UseStaticFiles(new StaticFileOptions { FileProvider = dashboard });
 
         MapApi(app, view, options);
+        if (options.Metrics is { } registry)
+        {
+            app.MapGet("/metrics", async context =>
+            {
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            });
+        }
+
         return app;
     }
 

@@ -29,6 +29,9 @@ public sealed class AggregatorWebOptions
     /// </summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>What <c>GET /metrics</c> serves (Prometheus text format); no such path when null.</summary>
+    public Prometheus.CollectorRegistry? Metrics { get; init; }
+
     /// <summary>Loopback on a free port: for tests and for tools that read the address back.</summary>
     public static AggregatorWebOptions EphemeralLoopback() => new() { Urls = ["http://127.0.0.1:0"] };
 }

@@ -158,7 +158,8 @@ public static class AggregateCommand
 
         using (subscriber)
         {
-            var app = AggregatorWeb.Build(store, new AggregatorWebOptions { Urls = [settings.HttpUrl] });
+            var metrics = new AggregatorMetrics(store);
+            var app = AggregatorWeb.Build(store, new AggregatorWebOptions { Urls = [settings.HttpUrl], Metrics = metrics.Registry });
             try
             {
                 app.StartAsync(cancellation).GetAwaiter().GetResult();

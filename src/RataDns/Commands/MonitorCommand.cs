@@ -10,6 +10,7 @@ using RataDns.Reducers;
 using RataDns.Configuration;
 using RataDns.Reducers.Configuration;
 using RataDns.Engine;
+using RataDns.Transport.PrometheusExposition;
 using RataDns.Transport.Publishing;
 using RataDns.Transport.ZeroMq;
 
@@ -192,7 +193,12 @@ public static class MonitorCommand
             CountMalformed = operations.CountsMalformed,
             Log = log,
         };
-        var sink = new WindowEnvelopeWriter(configuration.ServerId, channels);
+        IWindowResultSink sink = new WindowEnvelopeWriter(configuration.ServerId, channels);
+        if (operations.ServesMetrics)
+        {
+            sink = new DnsStatisticsSink(sink, operations.Metrics.CreateDnsStatistics(), configuration.ServerId);
+        }
+
         string? stopped;
         MonitorEngine? engine = null;
         using var report = FileRunReport.Start(source, commandLog, run.IsTerminal);
@@ -261,7 +267,7 @@ public static class MonitorCommand
 
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
-        CaptureSourceSettings source, Stream? input, bool scan, List<Reducer> reducers, WindowEnvelopeWriter sink,
+        CaptureSourceSettings source, Stream? input, bool scan, List<Reducer> reducers, IWindowResultSink sink,
         MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service, ReadProgressCounter? progress = null)
     {
         // Open the file first, so a missing one is reported before any thread starts.
@@ -343,7 +349,7 @@ public static class MonitorCommand
 
     /// <summary>An interface: libpcap's loop runs on the calling thread, which dispatches; a full ring drops.</summary>
     private static string? RunLive(
-        CaptureSourceSettings source, List<Reducer> reducers, WindowEnvelopeWriter sink,
+        CaptureSourceSettings source, List<Reducer> reducers, IWindowResultSink sink,
         MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service)
     {
         using var capture = Capture.Live.LiveCapture.Open(source.ToLiveOptions());

@@ -2,10 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text;
+using Prometheus;
 using RataDns.App.Commands;
 using RataDns.Capture.Live;
 using RataDns.DnsWire;
 using RataDns.Engine;
+using RataDns.Transport.PrometheusExposition;
 
 namespace RataDns.App.Operations;
 
@@ -27,12 +30,25 @@ internal sealed class MonitorMetrics
     private Func<LiveCaptureStatistics>? _live;
     private LiveCaptureStatistics? _lastLive;
     private volatile bool _running;
+    private CollectorRegistry? _dnsRegistry;
 
     public MonitorMetrics()
     {
         using var process = Process.GetCurrentProcess();
         _startTimeSeconds = (process.StartTime.ToUniversalTime() - DateTime.UnixEpoch).TotalSeconds;
         _version = typeof(MonitorMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+    }
+
+    /// <summary>
+    /// The DNS statistics exposed after the self-metrics (made from the windows' results, <see cref="DnsStatisticsSink"/>);
+    /// made on first use, so a monitor without an endpoint never loads the Prometheus library.
+    /// </summary>
+    public DnsStatistics CreateDnsStatistics()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        var statistics = new DnsStatistics(registry);
+        Volatile.Write(ref _dnsRegistry, registry);
+        return statistics;
     }
 
     /// <summary>The outputs whose sent and dropped results are reported.</summary>
@@ -153,7 +169,21 @@ internal sealed class MonitorMetrics
         w.Sample("ratadns_windows_emitted_total", engine?.WindowsWritten ?? 0);
         RenderEmitLatency(w, engine);
         RenderRuntime(w);
-        return w.ToString();
+        return w.ToString() + RenderDnsStatistics();
+    }
+
+    /// <summary>The DNS statistics in the same text format, written by the Prometheus library; empty without them.</summary>
+    private string RenderDnsStatistics()
+    {
+        var registry = Volatile.Read(ref _dnsRegistry);
+        if (registry is null)
+        {
+            return string.Empty;
+        }
+
+        using var text = new MemoryStream();
+        registry.CollectAndExportAsTextAsync(text).GetAwaiter().GetResult();
+        return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
     }
 
     private static void RenderWorkers(PrometheusTextWriter w, MonitorEngine engine)

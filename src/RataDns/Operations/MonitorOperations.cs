@@ -101,6 +101,9 @@ internal sealed class MonitorOperations : IDisposable
         }
     }
 
+    /// <summary>Whether a metrics endpoint serves (and so DNS statistics are worth making).</summary>
+    public bool ServesMetrics => _endpoint is not null;
+
     /// <summary>Whether anything reads the malformed counters (the engine then walks every message).</summary>
     public bool CountsMalformed => _endpoint is not null || _options.StatusInterval is { } s && s > TimeSpan.Zero;
 
