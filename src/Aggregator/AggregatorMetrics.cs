@@ -24,6 +24,8 @@ public sealed class AggregatorMetrics
     private readonly Counter _gaps;
     private readonly Counter _rejected;
     private readonly Counter _stateErrors;
+    private readonly Counter _historyWritten;
+    private readonly Counter _historyDropped;
     private readonly HashSet<string> _scopesWithGauges = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -49,6 +51,8 @@ public sealed class AggregatorMetrics
         _gaps = f.CreateCounter("ratadns_aggregator_sequence_gaps_total", "Windows missing between the sequence numbers received from a monitor (lost on the way or while the aggregator was away).", ["server"]);
         _rejected = f.CreateCounter("ratadns_aggregator_results_rejected_total", "Payloads that were not a window result.");
         _stateErrors = f.CreateCounter("ratadns_aggregator_state_errors_total", "Reducer states received that could not be used.");
+        _historyWritten = f.CreateCounter("ratadns_aggregator_history_written_total", "Results written to the history database (committed).");
+        _historyDropped = f.CreateCounter("ratadns_aggregator_history_dropped_total", "Results not written to the history database (queue full, database failing).");
         store.Stored += OnStored;
         Registry.AddBeforeCollectCallback(BeforeCollect);
     }
@@ -78,6 +82,11 @@ public sealed class AggregatorMetrics
 
         _rejected.IncTo(_store.Rejected);
         _stateErrors.IncTo(_store.StateErrors);
+        if (_store.Archive is { } archive)
+        {
+            _historyWritten.IncTo(archive.Written);
+            _historyDropped.IncTo(archive.Dropped);
+        }
 
         lock (_scopesWithGauges)
         {

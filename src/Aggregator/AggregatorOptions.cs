@@ -13,6 +13,18 @@ public sealed record AggregatorOptions
     /// <summary>History kept per (type, server): windows whose end is older than the newest end minus this are dropped.</summary>
     public TimeSpan HistoryLength { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Where every stored result is also written, so history survives a restart (<see cref="AggregatorStore.Restore"/>)
+    /// and reaches back past <see cref="HistoryLength"/> (the archive's retention); null keeps history in memory only.
+    /// </summary>
+    public History.ResultArchive? Archive { get; init; }
+
+    /// <summary>The most points one history request returns: longer ranges are merged into wider buckets.</summary>
+    public int MaxHistoryPoints { get; init; } = 1000;
+
+    /// <summary>The most archived results one history request reads.</summary>
+    public int MaxArchiveRows { get; init; } = 500_000;
+
     /// <summary>At most this many windows kept per (type, server), oldest dropped first (bounds memory whatever the window size).</summary>
     public int MaxResultsPerKey { get; init; } = 100_000;
 

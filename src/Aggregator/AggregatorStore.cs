@@ -45,6 +45,9 @@ public sealed class AggregatorStore : IAggregatorView
     /// <summary>A result was stored (raised on the receiving thread, outside the store's lock; handlers must be quick).</summary>
     public event Action<WindowResult>? Stored;
 
+    /// <summary>Where results are archived (<see cref="AggregatorOptions.Archive"/>), or null.</summary>
+    public History.ResultArchive? Archive => _options.Archive;
+
     /// <summary>Payloads that were not a window result envelope (bad JSON, missing type/serverId/data/time).</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
@@ -149,18 +152,29 @@ public sealed class AggregatorStore : IAggregatorView
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(scope);
         var selected = new List<WindowResult>();
+        double oldestHeld = double.PositiveInfinity;
         lock (_lock)
         {
             foreach (var history in Histories(type, scope))
             {
                 history.Select(Seconds(from), Seconds(to), includeFrom: true, selected);
+                oldestHeld = Math.Min(oldestHeld, history.OldestEnd);
             }
         }
 
-        if (scope != AggregatorScopes.All)
+        if (_options.Archive is { } archive && Seconds(from) < oldestHeld)
         {
-            // One window's own view, exact for that window (as the monitor wrote it).
-            return [.. selected.OrderBy(r => r.End).Select(r => new MergedResult(type, scope, "window", Time(r.Start), Time(r.End), 1, r.Data))];
+            // Older than what memory holds: that part comes from the archive.
+            double before = Math.Min(oldestHeld, Seconds(to));
+            var older = archive.Load(Seconds(from), before, type, scope == AggregatorScopes.All ? null : scope, _options.MaxArchiveRows)
+                .Select(r => r.Result).Where(r => r.End < oldestHeld || double.IsPositiveInfinity(oldestHeld)).ToList();
+            foreach (var result in older)
+            {
+                CheckState(result, null);
+            }
+
+            older.AddRange(selected);
+            selected = older;
         }
 
         if (selected.Count == 0)
@@ -168,8 +182,22 @@ public sealed class AggregatorStore : IAggregatorView
             return [];
         }
 
-        // Windows of different servers rarely end at the same instant: their ends are rounded to the nearest bucket.
-        double bucket = _options.HistoryBucket?.TotalSeconds ?? Math.Max(1, Math.Ceiling(selected.Max(r => r.Duration)));
+        // Windows of different servers rarely end at the same instant: their ends are rounded to the nearest bucket;
+        // a range of more than MaxHistoryPoints windows is merged into wider buckets.
+        double natural = _options.HistoryBucket?.TotalSeconds ?? Math.Max(1, Math.Ceiling(selected.Max(r => r.Duration)));
+        double covered = selected.Max(r => r.End) - selected.Min(r => r.End);
+        double bucket = Math.Max(natural, covered / Math.Max(1, _options.MaxHistoryPoints));
+        if (scope != AggregatorScopes.All && bucket <= natural)
+        {
+            // One window's own view, exact for that window (as the monitor wrote it).
+            return [.. selected.OrderBy(r => r.End).Select(r => new MergedResult(type, scope, "window", Time(r.Start), Time(r.End), 1, r.Data))];
+        }
+
+        if (bucket > natural)
+        {
+            bucket = Math.Ceiling(bucket / natural) * natural;
+        }
+
         return
         [
             .. selected
@@ -177,6 +205,28 @@ public sealed class AggregatorStore : IAggregatorView
                 .OrderBy(g => g.Key)
                 .Select(g => Merge(type, scope, "window", Time(g.Min(r => r.Start)), Time(g.Key), [.. g])),
         ];
+    }
+
+    /// <summary>
+    /// Takes back what <paramref name="archive"/> holds of the last <see cref="AggregatorOptions.HistoryLength"/> (before
+    /// any new result arrives): the monitors' windows, sequence numbers (so the windows sent while the aggregator was
+    /// away count as gaps) and arrival times. Returns how many results were restored.
+    /// </summary>
+    public int Restore(History.ResultArchive archive)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        if (archive.NewestEnd() is not double newest)
+        {
+            return 0;
+        }
+
+        var rows = archive.Load(newest - _options.HistoryLength.TotalSeconds, double.PositiveInfinity);
+        foreach (var row in rows)
+        {
+            Store(row.Result, null, DateTimeOffset.FromUnixTimeMilliseconds((long)(row.Received * 1000)), archive: false);
+        }
+
+        return rows.Count;
     }
 
     /// <summary>A configured span's length, or a length written as a number and a unit (s, m, h, d: "30s", "2h"); null otherwise.</summary>
@@ -311,7 +361,7 @@ public sealed class AggregatorStore : IAggregatorView
         }
     }
 
-    private bool Store(WindowResult? result, string? stateProblem)
+    private bool Store(WindowResult? result, string? stateProblem, DateTimeOffset? received = null, bool archive = true)
     {
         if (result is null)
         {
@@ -320,7 +370,7 @@ public sealed class AggregatorStore : IAggregatorView
         }
 
         CheckState(result, stateProblem);
-        var now = _options.Clock();
+        var now = received ?? _options.Clock();
         lock (_lock)
         {
             if (!_monitors.TryGetValue(result.ServerId, out var monitor))
@@ -338,6 +388,11 @@ public sealed class AggregatorStore : IAggregatorView
 
             history.Add(result, _options.HistoryLength.TotalSeconds, _options.MaxResultsPerKey, ReleaseState);
             KeepState(result);
+        }
+
+        if (archive)
+        {
+            _options.Archive?.Append(result, now);
         }
 
         Stored?.Invoke(result);
@@ -425,6 +480,8 @@ public sealed class AggregatorStore : IAggregatorView
         private int _head;
 
         public double NewestEnd => _items.Count > _head ? _items[^1].End : double.NegativeInfinity;
+
+        public double OldestEnd => _items.Count > _head ? _items[_head].End : double.PositiveInfinity;
 
         public void Add(WindowResult result, double keepSeconds, int maxItems, Action<WindowResult> dropped)
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using RataDns.App.Logging;
 using RataDns.Aggregator;
+using RataDns.Aggregator.History;
 using RataDns.Aggregator.Web;
 
 namespace RataDns.App.Commands;
@@ -38,9 +39,15 @@ public static class AggregateCommand
             Description = "An assembly of plugin reducers (as in the monitors' ReducerAssemblies), so their states merge exactly; repeat for several.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var history = new Option<string>("--history")
+        {
+            Description = "Keep every result in this SQLite file, so history survives a restart and reaches back over --history-retention; "
+                + "\"none\": memory only (24 h). Default: $STATE_DIRECTORY/history.sqlite under systemd, else ratadns-history.sqlite here.",
+        };
+        var retention = new Option<string>("--history-retention") { Description = "How long --history keeps results (s, m, h, d), by packet time.", DefaultValueFactory = _ => "30d" };
         var command = new Command("aggregate", "Merge the results of many monitors and serve them: HTTP API, server-sent events and a live dashboard.")
         {
-            connect, bind, http, redis, spans, stale, reducerAssembly,
+            connect, bind, http, redis, spans, stale, reducerAssembly, history, retention,
         };
         command.SetAction(parse =>
         {
@@ -105,6 +112,13 @@ public static class AggregateCommand
                 assemblies.Add(new Reducers.Plugins.PluginAssemblyReference(full, "--reducer-assembly"));
             }
 
+            string historyPath = parse.GetValue(history) ?? DefaultHistoryPath();
+            if (parser.SpanLength(parse.GetValue(retention) ?? string.Empty) is not { } retentionLength)
+            {
+                usage.Logger.LogError("--history-retention {Retention}: not a span (a number with s, m, h or d, e.g. 30d).", parse.GetValue(retention));
+                return ExitCodes.Usage;
+            }
+
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
             return Run(
                 new AggregateSettings
@@ -116,6 +130,8 @@ public static class AggregateCommand
                     Redis = redisServer,
                     Spans = spanList,
                     ReducerAssemblies = assemblies,
+                    History = historyPath == "none" ? null : historyPath,
+                    HistoryRetention = retentionLength,
                     Log = GlobalOptions.Read(parse),
                 },
                 Console.Error,
@@ -124,19 +140,51 @@ public static class AggregateCommand
         return command;
     }
 
+    /// <summary>Where history goes without <c>--history</c>: systemd's state directory, else the working directory.</summary>
+    internal static string DefaultHistoryPath() =>
+        Environment.GetEnvironmentVariable("STATE_DIRECTORY") is { Length: > 0 } state
+            ? Path.Combine(state.Split(':')[0], "history.sqlite")
+            : "ratadns-history.sqlite";
+
     internal static int Run(AggregateSettings settings, TextWriter errors, CancellationToken cancellation, Action<AggregateRun>? started = null)
     {
         using var commandLog = new CommandLog("ratadns aggregate", errors, settings.Log);
         var log = commandLog.Logger;
         var catalog = new ReducerCatalog(settings.ReducerAssemblies);
         var defaults = new AggregatorOptions();
+        ResultArchive? archive = null;
+        if (settings.History is { } historyPath)
+        {
+            try
+            {
+                archive = SqliteResultArchive.Open(historyPath, new ResultArchiveOptions
+                {
+                    Retention = settings.HistoryRetention,
+                    Warn = message => log.LogWarning("{Problem}", message),
+                });
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                log.LogError("--history {Path}: {Reason}", historyPath, e.Message);
+                return ExitCodes.Usage;
+            }
+        }
+
+        using var archiveLifetime = archive;
         var store = new AggregatorStore(defaults with
         {
+            Archive = archive,
             StaleAfter = settings.StaleAfter,
             Spans = settings.Spans is { Count: > 0 } spans ? spans : defaults.Spans,
             Catalog = catalog,
             Warn = message => log.LogWarning("{Problem}", message),
         });
+        if (archive is not null)
+        {
+            int restored = store.Restore(archive);
+            log.LogInformation("history in {Archive} (kept {Retention} d): {Restored} results of the last {Hours} h restored", archive.Describe(), archive.Retention.TotalDays, restored, defaults.HistoryLength.TotalHours);
+        }
+
         ZeroMqResultSubscriber subscriber;
         try
         {
@@ -209,6 +257,12 @@ internal sealed record AggregateSettings
 
     /// <summary>Plugin reducer assemblies (<c>--reducer-assembly</c>).</summary>
     public IReadOnlyList<Reducers.Plugins.PluginAssemblyReference> ReducerAssemblies { get; init; } = [];
+
+    /// <summary>The SQLite file history is kept in; null keeps it in memory only.</summary>
+    public string? History { get; init; }
+
+    /// <summary>How long <see cref="History"/> keeps results.</summary>
+    public TimeSpan HistoryRetention { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary>A Redis server whose pub/sub results are taken too (every channel).</summary>
     public (string Host, int Port)? Redis { get; init; }

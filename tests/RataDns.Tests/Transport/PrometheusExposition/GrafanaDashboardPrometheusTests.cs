@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using RataDns.Tests.Aggregator;
 using RataDns.Reducers;
@@ -42,7 +41,7 @@ public class GrafanaDashboardPrometheusTests
              "PreliminarReducers": [{{reducers}}] }
             """);
 
-        using var aggregator = RataDnsProcess.Start(["aggregate", "--bind", $"tcp://127.0.0.1:{zmqPort}", "--http", $"http://127.0.0.1:{httpPort}"]);
+        using var aggregator = RataDnsProcess.Start(["aggregate", "--bind", $"tcp://127.0.0.1:{zmqPort}", "--http", $"http://127.0.0.1:{httpPort}", "--history", "none"]);
         WaitFor(() => Answers($"http://127.0.0.1:{httpPort}/api/health"), "the aggregator's HTTP API", aggregator);
         using var prometheus = PrometheusServer.Start(new Dictionary<string, string>
         {
@@ -169,52 +168,5 @@ public class GrafanaDashboardPrometheusTests
             Assert.True(patience.Elapsed < TimeSpan.FromSeconds(120), $"waited 120 s for {what}; {process.Describe()}");
             Thread.Sleep(200);
         }
-    }
-
-    /// <summary><c>ratadns</c> (the test build's ratadns.dll) as a process, its standard error collected; killed on dispose.</summary>
-    private sealed class RataDnsProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _error = new();
-
-        private RataDnsProcess(Process process) => _process = process;
-
-        public string Error
-        {
-            get
-            {
-                lock (_error)
-                {
-                    return _error.ToString();
-                }
-            }
-        }
-
-        public static RataDnsProcess Start(IEnumerable<string> arguments)
-        {
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ratadns.dll"));
-            foreach (string a in arguments)
-            {
-                info.ArgumentList.Add(a);
-            }
-
-            var process = new RataDnsProcess(Process.Start(info)!);
-            process._process.OutputDataReceived += (_, _) => { };
-            process._process.ErrorDataReceived += (_, e) =>
-            {
-                lock (process._error)
-                {
-                    process._error.AppendLine(e.Data);
-                }
-            };
-            process._process.BeginOutputReadLine();
-            process._process.BeginErrorReadLine();
-            return process;
-        }
-
-        public string Describe() => $"{(_process.HasExited ? $"exited {_process.ExitCode}" : "running")}; stderr: {Error}";
-
-        public void Dispose() => _process.KillAndDispose();
     }
 }

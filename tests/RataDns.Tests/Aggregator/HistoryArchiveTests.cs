@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RataDns.Aggregator;
+using RataDns.Aggregator.History;
+using RataDns.Tests.Support;
+
+namespace RataDns.Tests.Aggregator;
+
+/// <summary>
+/// History that survives a restart: results kept in SQLite are all there after the aggregator is killed (SIGKILL,
+/// mid-stream) and started again, windows sent while it was away count as sequence gaps, retention deletes old rows,
+/// and the history API reaches back past memory, merging long ranges into wider buckets.
+/// </summary>
+[Collection(NetMqCollection.Name)]
+public class HistoryArchiveTests
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    [Fact]
+    public void Results_restored_from_the_archive_are_the_ones_stored_and_later_windows_count_the_gap()
+    {
+        string path = TempFile();
+        try
+        {
+            var windows = Windows("ns1", 0, 20).ToList();
+            using (var archive = SqliteResultArchive.Open(path))
+            {
+                var store = new AggregatorStore(new AggregatorOptions { Archive = archive });
+                windows.ForEach(w => Assert.True(store.Add(w)));
+                archive.Flush(TimeSpan.FromMinutes(1));
+                Assert.Equal(20, archive.Written);
+            }
+
+            using var reopened = SqliteResultArchive.Open(path);
+            var restored = new AggregatorStore(new AggregatorOptions { Archive = reopened });
+            Assert.Equal(20, restored.Restore(reopened));
+            var history = restored.History("RcodeCounter", "ns1", DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue);
+            Assert.Equal(windows.Select(w => w.End), history.Select(h => (h.To - DateTimeOffset.UnixEpoch).TotalSeconds));
+            Assert.Equal(windows.Select(w => w.Data.GetRawText()), history.Select(h => h.Data!.Value.GetRawText()));
+
+            // The monitor went on while the aggregator was away: windows 20 to 24 never arrived, 25 does.
+            Assert.True(restored.Add(Windows("ns1", 25, 1).Single()));
+            var monitor = Assert.Single(restored.Monitors());
+            Assert.Equal(21, monitor.Windows);
+            Assert.Equal(5, monitor.SequenceGaps);
+        }
+        finally
+        {
+            DeleteDatabase(path);
+        }
+    }
+
+    [Fact]
+    public void History_past_memory_comes_from_the_archive_in_buckets_and_retention_deletes_old_rows()
+    {
+        string path = TempFile();
+        try
+        {
+            // 600 one-second windows; memory keeps the last 60 s; at most 60 points per request.
+            using var archive = SqliteResultArchive.Open(path, new ResultArchiveOptions { Retention = TimeSpan.FromSeconds(400), PruneInterval = TimeSpan.Zero });
+            var store = new AggregatorStore(new AggregatorOptions { Archive = archive, HistoryLength = TimeSpan.FromSeconds(60), MaxHistoryPoints = 60 });
+            var windows = Windows("ns1", 0, 600).ToList();
+            windows.ForEach(w => store.Add(w));
+            archive.Flush(TimeSpan.FromMinutes(1));
+
+            // The last 300 s: 60 buckets of 5 windows, each the sum of its windows' rcodes (the reducer's own merge).
+            var from = DateTimeOffset.UnixEpoch.AddSeconds(windows[300].End);
+            var to = DateTimeOffset.UnixEpoch.AddSeconds(windows[^1].End);
+            var history = store.History("RcodeCounter", "ns1", from, to);
+            Assert.InRange(history.Count, 55, 61);
+            long total = history.Sum(h => h.Data!.Value.GetProperty("NOERROR").GetInt64());
+            Assert.Equal(windows.Skip(300).Sum(w => w.Data.GetProperty("NOERROR").GetInt64()), total);
+
+            // Retention: 400 s back from the newest row; the rows before went at the last batch's prune.
+            var kept = archive.Load(0, double.MaxValue);
+            Assert.All(kept, r => Assert.True(r.Result.End >= windows[^1].End - 400 - 1, $"row ending {r.Result.End} kept"));
+            Assert.Contains(kept, r => r.Result.End == windows[^1].End);
+        }
+        finally
+        {
+            DeleteDatabase(path);
+        }
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_database_is_one_clear_error()
+    {
+        string path = TempFile();
+        try
+        {
+            File.WriteAllText(path, "this is not an SQLite database, it is text long enough to have a header page of its own..........................");
+            var e = Assert.Throws<IOException>(() => SqliteResultArchive.Open(path).Dispose());
+            Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            DeleteDatabase(path);
+        }
+    }
+
+    [Fact]
+    public void An_aggregator_killed_mid_stream_and_restarted_has_what_it_stored_and_counts_what_it_missed()
+    {
+        string sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");
+        string path = TempFile();
+        string config = TempFile();
+        int zmqPort = RedisServer.FreePort();
+        string[] types = ["RcodeCounter", "QtypeCounter", "TopNQ"];
+        File.WriteAllText(config, $$"""
+            {"ServerId": "restart", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{sample}}", "Speed": 1,
+             "ZeroMq": {"Connect": "tcp://127.0.0.1:{{zmqPort}}", "State": true}, "Output": {"OutputMethod": "zmq"},
+             "PreliminarReducers": [{{string.Join(", ", types.Select(t => $$"""{"Name": "{{t}}"}"""))}}] }
+            """);
+        try
+        {
+            // The reference: the monitor's windows (sequence 0 to N-1), the same for every type.
+            int expectedWindows = ExpectedWindows(sample);
+            int http1 = RedisServer.FreePort();
+            var first = RataDnsProcess.Start(["aggregate", "--bind", $"tcp://127.0.0.1:{zmqPort}", "--http", $"http://127.0.0.1:{http1}", "--history", path]);
+            RataDnsProcess? second = null;
+            using var monitor = RataDnsProcess.Start(["monitor", "-c", config]);
+            try
+            {
+                // Mid-stream: three windows of each type received and committed to the file; then SIGKILL.
+                WaitFor(() => Servers(http1) is [var s] && s.GetProperty("windows").GetInt64() >= 3 * types.Length, "3 windows at the first aggregator", first);
+                var before = Ends(http1, "RcodeCounter");
+                long received = Servers(http1).Single().GetProperty("windows").GetInt64();
+                WaitFor(() => Metric(http1, "ratadns_aggregator_history_written_total") >= received, "the received results to be committed", first);
+                first.Kill();
+
+                int http2 = RedisServer.FreePort();
+                second = RataDnsProcess.Start(["aggregate", "--bind", $"tcp://127.0.0.1:{zmqPort}", "--http", $"http://127.0.0.1:{http2}", "--history", path]);
+                WaitFor(() => monitor.HasExited, "the monitor's end", monitor);
+
+                // Every window of every type is accounted for: restored or received, or counted as a gap (sent while the
+                // aggregator was away, or in flight when it was killed). A hang guard waits for the last ones to arrive.
+                WaitFor(
+                    () => Servers(http2) is [var s] && s.GetProperty("windows").GetInt64() + s.GetProperty("sequenceGaps").GetInt64() == expectedWindows * types.Length,
+                    $"{expectedWindows} windows of {types.Length} types accounted for",
+                    second);
+                var after = Ends(http2, "RcodeCounter");
+                Assert.Superset(before.ToHashSet(), after.ToHashSet());
+                Assert.Contains("restored", second.Error, StringComparison.Ordinal);
+            }
+            finally
+            {
+                first.Dispose();
+                second?.Dispose();
+            }
+        }
+        finally
+        {
+            File.Delete(config);
+            DeleteDatabase(path);
+        }
+    }
+
+    private static int ExpectedWindows(string sample)
+    {
+        string file = TempFile();
+        try
+        {
+            string config = TempFile();
+            File.WriteAllText(config, $$"""
+                {"ServerId": "ref", "WindowMilliseconds": 1000, "InputMethod": "capture_file", "InputSource": "{{sample}}",
+                 "Output": {"OutputMethod": "file", "OutputFile": "{{file}}"}, "PreliminarReducers": [{"Name": "RcodeCounter"}] }
+                """);
+            Assert.Equal(0, ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "ratadns.dll"), "monitor", "-c", config, "-q"], out _, out string stderr));
+            File.Delete(config);
+            return File.ReadAllLines(file).Length;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static IEnumerable<WindowResult> Windows(string server, long firstSequence, int count)
+    {
+        for (long i = firstSequence; i < firstSequence + count; i++)
+        {
+            double end = 1_700_000_000 + i + 1;
+            var data = JsonDocument.Parse($$"""{"NOERROR": {{10 + (i % 7)}}, "NXDOMAIN": {{i % 3}}}""").RootElement.Clone();
+            yield return new WindowResult("RcodeCounter", server, (long)end, end - 1, end, i, 0, data) { Packets = 20 };
+        }
+    }
+
+    private static JsonElement[] Servers(int port)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(Http.GetStringAsync($"http://127.0.0.1:{port}/api/servers").GetAwaiter().GetResult());
+            return [.. document.RootElement.EnumerateArray().Select(e => e.Clone())];
+        }
+        catch (HttpRequestException)
+        {
+            return [];
+        }
+    }
+
+    private static List<string> Ends(int port, string type)
+    {
+        string url = $"http://127.0.0.1:{port}/api/history/{type}?scope=restart&from=1970-01-01T00:00:00Z&to=2100-01-01T00:00:00Z";
+        using var document = JsonDocument.Parse(Http.GetStringAsync(url).GetAwaiter().GetResult());
+        var items = document.RootElement.ValueKind == JsonValueKind.Array ? document.RootElement : document.RootElement.GetProperty("results");
+        return [.. items.EnumerateArray().Select(r => r.GetProperty("to").GetString()!)];
+    }
+
+    private static double Metric(int port, string name)
+    {
+        try
+        {
+            string text = Http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult();
+            string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+            return line is null ? 0 : double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException)
+        {
+            return 0;
+        }
+    }
+
+    private static void WaitFor(Func<bool> condition, string what, RataDnsProcess process)
+    {
+        // A hang guard, not a timing: on a loaded machine each step may take seconds.
+        var patience = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(patience.Elapsed < TimeSpan.FromSeconds(120), $"waited 120 s for {what}; {process.Describe()}");
+            Thread.Sleep(100);
+        }
+    }
+
+    private static string TempFile() => Path.Combine(Path.GetTempPath(), $"ratadns-history-{Environment.ProcessId}-{Guid.NewGuid():N}.sqlite");
+
+    private static void DeleteDatabase(string path)
+    {
+        foreach (string suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(path + suffix);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace RataDns.Tests.Support;
+
+/// <summary><c>ratadns</c> (the test build's ratadns.dll) as a process, its standard error collected; killed on dispose.</summary>
+internal sealed class RataDnsProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _error = new();
+
+    private RataDnsProcess(Process process) => _process = process;
+
+    public string Error
+    {
+        get
+        {
+            lock (_error)
+            {
+                return _error.ToString();
+            }
+        }
+    }
+
+    public static RataDnsProcess Start(IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ratadns.dll"));
+        foreach (string a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        var process = new RataDnsProcess(Process.Start(info)!);
+        process._process.OutputDataReceived += (_, _) => { };
+        process._process.ErrorDataReceived += (_, e) =>
+        {
+            lock (process._error)
+            {
+                process._error.AppendLine(e.Data);
+            }
+        };
+        process._process.BeginOutputReadLine();
+        process._process.BeginErrorReadLine();
+        return process;
+    }
+
+    public string Describe() => $"{(_process.HasExited ? $"exited {_process.ExitCode}" : "running")}; stderr: {Error}";
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Kills the process at once (SIGKILL), as a crash would.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
+    public void Dispose() => _process.KillAndDispose();
+}
