@@ -7,8 +7,9 @@ namespace RataDns.Aggregator.History;
 /// Window results kept in a database so the aggregator's history survives a restart: every stored result is queued
 /// (never blocking the subscriber that received it) and written by one thread in batches, one transaction each;
 /// rows older than <see cref="ResultArchiveOptions.Retention"/> (packet time, back from the newest row) are deleted.
-/// A database that fails is reported once per kind of failure and retried with the next batch; results that cannot be
-/// queued (the queue is full) are counted in <see cref="Dropped"/>, never waited for.
+/// A database that fails (down, unreachable, disk full) is reported once per kind of failure and the batch is written
+/// again with a growing pause (up to 5 s) until it answers; meanwhile results wait in the queue, and those that do not
+/// fit (<see cref="ResultArchiveOptions.QueueCapacity"/>) are counted in <see cref="Dropped"/>, never waited for.
 /// </summary>
 public abstract class ResultArchive : IDisposable
 {
@@ -24,6 +25,7 @@ public abstract class ResultArchive : IDisposable
     private string? _lastError;
     private DateTime _lastPrune = DateTime.MinValue;
     private double _newestEnd = double.NegativeInfinity;
+    private volatile bool _ready;
     private bool _disposed;
 
     protected ResultArchive(ResultArchiveOptions options)
@@ -94,6 +96,12 @@ public abstract class ResultArchive : IDisposable
     /// <summary>Starts the writer thread (after the subclass has opened its database).</summary>
     protected void StartWriter() => _writer.Start();
 
+    /// <summary>Creates the tables and indexes when absent (the writer calls it before its first batch, and again after a failure).</summary>
+    protected abstract void EnsureSchema();
+
+    /// <summary>Marks the schema as made (an opener that made it itself).</summary>
+    protected void SchemaReady() => _ready = true;
+
     /// <summary>Writes <paramref name="batch"/> in one transaction.</summary>
     protected abstract void WriteBatch(IReadOnlyList<ArchivedResult> batch);
 
@@ -107,17 +115,26 @@ public abstract class ResultArchive : IDisposable
     {
         var batch = new List<ArchivedResult>(_options.BatchSize);
         var reported = new HashSet<string>(StringComparer.Ordinal);
-        while (!_queue.IsCompleted)
+        int backoff = 200;
+        while (true)
         {
-            batch.Clear();
             try
             {
-                if (!_queue.TryTake(out var first, 500))
+                if (batch.Count == 0)
                 {
-                    continue;
+                    if (!_queue.TryTake(out var first, 500))
+                    {
+                        if (_queue.IsCompleted)
+                        {
+                            break;
+                        }
+
+                        continue;
+                    }
+
+                    batch.Add(first);
                 }
 
-                batch.Add(first);
                 while (batch.Count < _options.BatchSize && _queue.TryTake(out var next))
                 {
                     batch.Add(next);
@@ -125,14 +142,27 @@ public abstract class ResultArchive : IDisposable
             }
             catch (InvalidOperationException)
             {
-                break; // completed while waiting
+                // completed while waiting: write what the batch holds, then stop
+            }
+
+            if (batch.Count == 0)
+            {
+                break;
             }
 
             try
             {
+                if (!_ready)
+                {
+                    EnsureSchema();
+                    _ready = true;
+                }
+
                 WriteBatch(batch);
                 Interlocked.Add(ref _written, batch.Count);
                 _newestEnd = Math.Max(_newestEnd, batch.Max(r => r.Result.End));
+                batch.Clear();
+                backoff = 200;
                 if (DateTime.UtcNow - _lastPrune > _options.PruneInterval)
                 {
                     _lastPrune = DateTime.UtcNow;
@@ -142,15 +172,24 @@ public abstract class ResultArchive : IDisposable
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 Interlocked.Increment(ref _errors);
-                Interlocked.Add(ref _dropped, batch.Count);
-                Interlocked.Add(ref _failedRows, batch.Count);
                 Volatile.Write(ref _lastError, e.Message);
                 if (reported.Count < 100 && reported.Add(e.GetType().Name + e.Message))
                 {
-                    Report($"history {Describe()}: {batch.Count} results not stored: {e.Message}");
+                    Report($"history {Describe()}: {batch.Count} results wait to be written (retrying, up to {_options.QueueCapacity} kept): {e.Message}");
                 }
 
-                Thread.Sleep(200); // a database that is down is not hammered
+                if (_queue.IsAddingCompleted)
+                {
+                    // Stopping with a database that fails: what is left cannot be kept.
+                    Interlocked.Add(ref _dropped, batch.Count + _queue.Count);
+                    Interlocked.Add(ref _failedRows, batch.Count + _queue.Count);
+                    break;
+                }
+
+                // The batch is kept and written again once the database answers; meanwhile the queue fills, and only
+                // what does not fit is dropped (counted). A failing database is not hammered.
+                Thread.Sleep(backoff);
+                backoff = Math.Min(backoff * 2, 5_000);
             }
         }
     }

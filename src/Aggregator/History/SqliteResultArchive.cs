@@ -36,15 +36,8 @@ public sealed class SqliteResultArchive : ResultArchive
         {
             archive._writeConnection.Open();
             archive.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
-            archive.Execute("""
-                CREATE TABLE IF NOT EXISTS window_results (
-                    server TEXT NOT NULL, type TEXT NOT NULL, sequence INTEGER NOT NULL,
-                    start_s REAL NOT NULL, end_s REAL NOT NULL, time_stamp INTEGER NOT NULL,
-                    drops INTEGER NOT NULL, packets INTEGER NOT NULL, received_s REAL NOT NULL,
-                    data TEXT NOT NULL, state BLOB);
-                CREATE INDEX IF NOT EXISTS window_results_end ON window_results (end_s);
-                CREATE INDEX IF NOT EXISTS window_results_type_server_end ON window_results (type, server, end_s);
-                """);
+            archive.EnsureSchema();
+            archive.SchemaReady();
         }
         catch (SqliteException e)
         {
@@ -57,6 +50,16 @@ public sealed class SqliteResultArchive : ResultArchive
     }
 
     public override string Describe() => "sqlite:" + _path;
+
+    protected override void EnsureSchema() => Execute("""
+        CREATE TABLE IF NOT EXISTS window_results (
+            server TEXT NOT NULL, type TEXT NOT NULL, sequence INTEGER NOT NULL,
+            start_s REAL NOT NULL, end_s REAL NOT NULL, time_stamp INTEGER NOT NULL,
+            drops INTEGER NOT NULL, packets INTEGER NOT NULL, received_s REAL NOT NULL,
+            data TEXT NOT NULL, state BLOB);
+        CREATE INDEX IF NOT EXISTS window_results_end ON window_results (end_s);
+        CREATE INDEX IF NOT EXISTS window_results_type_server_end ON window_results (type, server, end_s);
+        """);
 
     public override IReadOnlyList<RestoredResult> Load(double fromEnd, double toEnd, string? type = null, string? server = null, int limit = int.MaxValue)
     {

@@ -41,7 +41,7 @@ public static class AggregateCommand
         };
         var history = new Option<string>("--history")
         {
-            Description = "Keep every result in this SQLite file, so history survives a restart and reaches back over --history-retention; "
+            Description = "Keep every result in this SQLite file (or PostgreSQL: postgresql://user@host:port/db), so history survives a restart and reaches back over --history-retention; "
                 + "\"none\": memory only (24 h). Default: $STATE_DIRECTORY/history.sqlite under systemd, else ratadns-history.sqlite here.",
         };
         var retention = new Option<string>("--history-retention") { Description = "How long --history keeps results (s, m, h, d), by packet time.", DefaultValueFactory = _ => "30d" };
@@ -155,13 +155,25 @@ public static class AggregateCommand
         ResultArchive? archive = null;
         if (settings.History is { } historyPath)
         {
+            var archiveOptions = new ResultArchiveOptions
+            {
+                Retention = settings.HistoryRetention,
+                Warn = message => log.LogWarning("{Problem}", message),
+            };
             try
             {
-                archive = SqliteResultArchive.Open(historyPath, new ResultArchiveOptions
+                if (PostgresResultArchive.Names(historyPath))
                 {
-                    Retention = settings.HistoryRetention,
-                    Warn = message => log.LogWarning("{Problem}", message),
-                });
+                    archive = PostgresResultArchive.Open(historyPath, archiveOptions, out string? unreachable);
+                    if (unreachable is not null)
+                    {
+                        log.LogWarning("history {Archive}: {Reason}; results wait in memory and are written once it answers.", archive.Describe(), unreachable);
+                    }
+                }
+                else
+                {
+                    archive = SqliteResultArchive.Open(historyPath, archiveOptions);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
@@ -181,8 +193,15 @@ public static class AggregateCommand
         });
         if (archive is not null)
         {
-            int restored = store.Restore(archive);
-            log.LogInformation("history in {Archive} (kept {Retention} d): {Restored} results of the last {Hours} h restored", archive.Describe(), archive.Retention.TotalDays, restored, defaults.HistoryLength.TotalHours);
+            try
+            {
+                int restored = store.Restore(archive);
+                log.LogInformation("history in {Archive} (kept {Retention} d): {Restored} results of the last {Hours} h restored", archive.Describe(), archive.Retention.TotalDays, restored, defaults.HistoryLength.TotalHours);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or Microsoft.Data.Sqlite.SqliteException or TimeoutException or InvalidOperationException)
+            {
+                log.LogWarning("history in {Archive}: nothing restored ({Reason}); new results are still written.", archive.Describe(), e.Message);
+            }
         }
 
         ZeroMqResultSubscriber subscriber;

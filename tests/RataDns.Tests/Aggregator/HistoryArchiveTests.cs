@@ -16,38 +16,59 @@ public class HistoryArchiveTests
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    [Fact]
-    public void Results_restored_from_the_archive_are_the_ones_stored_and_later_windows_count_the_gap()
+    [SkippableTheory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public void Results_restored_from_the_archive_are_the_ones_stored_and_later_windows_count_the_gap(string backend)
     {
-        string path = TempFile();
-        try
+        using var database = Database.Make(backend);
+        var windows = Windows("ns1", 0, 20).ToList();
+        using (var archive = database.Open())
         {
-            var windows = Windows("ns1", 0, 20).ToList();
-            using (var archive = SqliteResultArchive.Open(path))
-            {
-                var store = new AggregatorStore(new AggregatorOptions { Archive = archive });
-                windows.ForEach(w => Assert.True(store.Add(w)));
-                archive.Flush(TimeSpan.FromMinutes(1));
-                Assert.Equal(20, archive.Written);
-            }
-
-            using var reopened = SqliteResultArchive.Open(path);
-            var restored = new AggregatorStore(new AggregatorOptions { Archive = reopened });
-            Assert.Equal(20, restored.Restore(reopened));
-            var history = restored.History("RcodeCounter", "ns1", DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue);
-            Assert.Equal(windows.Select(w => w.End), history.Select(h => (h.To - DateTimeOffset.UnixEpoch).TotalSeconds));
-            Assert.Equal(windows.Select(w => w.Data.GetRawText()), history.Select(h => h.Data!.Value.GetRawText()));
-
-            // The monitor went on while the aggregator was away: windows 20 to 24 never arrived, 25 does.
-            Assert.True(restored.Add(Windows("ns1", 25, 1).Single()));
-            var monitor = Assert.Single(restored.Monitors());
-            Assert.Equal(21, monitor.Windows);
-            Assert.Equal(5, monitor.SequenceGaps);
+            var store = new AggregatorStore(new AggregatorOptions { Archive = archive });
+            windows.ForEach(w => Assert.True(store.Add(w)));
+            archive.Flush(TimeSpan.FromMinutes(1));
+            Assert.Equal(20, archive.Written);
         }
-        finally
-        {
-            DeleteDatabase(path);
-        }
+
+        using var reopened = database.Open();
+        var restored = new AggregatorStore(new AggregatorOptions { Archive = reopened });
+        Assert.Equal(20, restored.Restore(reopened));
+        var history = restored.History("RcodeCounter", "ns1", DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue);
+        Assert.Equal(windows.Select(w => w.End), history.Select(h => (h.To - DateTimeOffset.UnixEpoch).TotalSeconds));
+        Assert.Equal(windows.Select(w => w.Data.GetRawText()), history.Select(h => h.Data!.Value.GetRawText()));
+
+        // The monitor went on while the aggregator was away: windows 20 to 24 never arrived, 25 does.
+        Assert.True(restored.Add(Windows("ns1", 25, 1).Single()));
+        var monitor = Assert.Single(restored.Monitors());
+        Assert.Equal(21, monitor.Windows);
+        Assert.Equal(5, monitor.SequenceGaps);
+    }
+
+    [SkippableFact]
+    public void Results_that_arrive_while_postgresql_is_down_are_written_once_it_answers_and_two_aggregators_share_it()
+    {
+        Skip.IfNot(PostgresServer.IsAvailable, PostgresServer.MissingReason);
+        int port = RedisServer.FreePort();
+        string uri = $"postgresql://postgres@127.0.0.1:{port}/ratadns";
+        using var first = PostgresResultArchive.Open(uri, new ResultArchiveOptions(), out string? unreachable);
+        Assert.NotNull(unreachable); // nothing listens yet: the archive starts anyway
+        var store = new AggregatorStore(new AggregatorOptions { Archive = first });
+        Windows("ns1", 0, 30).ToList().ForEach(w => store.Add(w));
+
+        using var server = PostgresServer.Start("ratadns", port);
+        using var second = PostgresResultArchive.Open(uri, new ResultArchiveOptions(), out string? reachable);
+        Assert.Null(reachable);
+        var other = new AggregatorStore(new AggregatorOptions { Archive = second });
+        Windows("ns2", 0, 10).ToList().ForEach(w => other.Add(w));
+        first.Flush(TimeSpan.FromMinutes(2));
+        second.Flush(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(30, first.Written);
+        Assert.Equal(0, first.Dropped);
+        Assert.True(first.Errors > 0);
+        Assert.Equal(40L, server.Scalar("ratadns", "SELECT COUNT(*) FROM ratadns_window_results"));
+        Assert.Equal(30L, server.Scalar("ratadns", "SELECT COUNT(*) FROM ratadns_window_results WHERE server = 'ns1'"));
     }
 
     [Fact]
@@ -98,11 +119,14 @@ public class HistoryArchiveTests
         }
     }
 
-    [Fact]
-    public void An_aggregator_killed_mid_stream_and_restarted_has_what_it_stored_and_counts_what_it_missed()
+    [SkippableTheory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public void An_aggregator_killed_mid_stream_and_restarted_has_what_it_stored_and_counts_what_it_missed(string backend)
     {
+        using var database = Database.Make(backend);
         string sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");
-        string path = TempFile();
+        string path = database.Target;
         string config = TempFile();
         int zmqPort = RedisServer.FreePort();
         string[] types = ["RcodeCounter", "QtypeCounter", "TopNQ"];
@@ -151,7 +175,6 @@ public class HistoryArchiveTests
         finally
         {
             File.Delete(config);
-            DeleteDatabase(path);
         }
     }
 
@@ -238,6 +261,49 @@ public class HistoryArchiveTests
         foreach (string suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(path + suffix);
+        }
+    }
+
+    /// <summary>A history database for one test: an SQLite file, or a PostgreSQL server with its database.</summary>
+    private sealed class Database : IDisposable
+    {
+        private readonly PostgresServer? _server;
+
+        private Database(string target, PostgresServer? server)
+        {
+            Target = target;
+            _server = server;
+        }
+
+        /// <summary>What <c>--history</c> takes: the file's path or the database's URI.</summary>
+        public string Target { get; }
+
+        public static Database Make(string backend)
+        {
+            if (backend == "sqlite")
+            {
+                return new Database(TempFile(), null);
+            }
+
+            Skip.IfNot(PostgresServer.IsAvailable, PostgresServer.MissingReason);
+            var server = PostgresServer.Start();
+            return new Database(server.Uri("ratadns"), server);
+        }
+
+        public ResultArchive Open() => _server is null
+            ? SqliteResultArchive.Open(Target)
+            : PostgresResultArchive.Open(Target, null, out _);
+
+        public void Dispose()
+        {
+            if (_server is null)
+            {
+                DeleteDatabase(Target);
+            }
+            else
+            {
+                _server.Dispose();
+            }
         }
     }
 }
