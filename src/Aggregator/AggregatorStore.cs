@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using RataDns.Reducers.State;
+using RataDns.Aggregator.History;
 
 namespace RataDns.Aggregator;
 
@@ -46,7 +46,7 @@ public sealed class AggregatorStore : IAggregatorView
     public event Action<WindowResult>? Stored;
 
     /// <summary>Where results are archived (<see cref="AggregatorOptions.Archive"/>), or null.</summary>
-    public History.ResultArchive? Archive => _options.Archive;
+    public ResultArchive? Archive => _options.Archive;
 
     /// <summary>Payloads that were not a window result envelope (bad JSON, missing type/serverId/data/time).</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
@@ -164,10 +164,27 @@ public sealed class AggregatorStore : IAggregatorView
 
         if (_options.Archive is { } archive && Seconds(from) < oldestHeld)
         {
-            // Older than what memory holds: that part comes from the archive.
+            // Older than what memory holds: that part comes from the archive, from the windows themselves or, for a
+            // range that will be merged into buckets of a minute or more (or that is older than the windows are kept),
+            // from their minute or hour rollups, with the windows after the last rollup.
             double before = Math.Min(oldestHeld, Seconds(to));
-            var older = archive.Load(Seconds(from), before, type, scope == AggregatorScopes.All ? null : scope, _options.MaxArchiveRows)
-                .Select(r => r.Result).Where(r => r.End < oldestHeld || double.IsPositiveInfinity(oldestHeld)).ToList();
+            string? server = scope == AggregatorScopes.All ? null : scope;
+            double estimate = (Seconds(to) - Seconds(from)) / Math.Max(1, _options.MaxHistoryPoints);
+            double? newestArchived = archive.NewestEnd();
+            int level = estimate >= ResultArchive.RollupSeconds[2] ? 2 : estimate >= ResultArchive.RollupSeconds[1] ? 1 : 0;
+            if (level == 0 && newestArchived is double newestEnd && Seconds(from) < newestEnd - archive.RawRetention.TotalSeconds)
+            {
+                level = 1;
+            }
+
+            var older = archive.Load(Seconds(from), before, type, server, _options.MaxArchiveRows, level).Select(r => r.Result).ToList();
+            if (level > 0)
+            {
+                double rolledUp = older.Count > 0 ? older.Max(r => r.End) : Seconds(from);
+                older.AddRange(archive.Load(rolledUp, before, type, server, _options.MaxArchiveRows, 0).Select(r => r.Result).Where(r => r.End > rolledUp || older.Count == 0));
+            }
+
+            older.RemoveAll(r => r.End >= oldestHeld && !double.IsPositiveInfinity(oldestHeld));
             foreach (var result in older)
             {
                 CheckState(result, null);
@@ -212,7 +229,7 @@ public sealed class AggregatorStore : IAggregatorView
     /// any new result arrives): the monitors' windows, sequence numbers (so the windows sent while the aggregator was
     /// away count as gaps) and arrival times. Returns how many results were restored.
     /// </summary>
-    public int Restore(History.ResultArchive archive)
+    public int Restore(ResultArchive archive)
     {
         ArgumentNullException.ThrowIfNull(archive);
         if (archive.NewestEnd() is not double newest)
@@ -291,37 +308,19 @@ public sealed class AggregatorStore : IAggregatorView
             return;
         }
 
-        if (result.State is not { Container: { } container } state)
+        switch (StateCheck.Check(result, _options.Catalog, out string? problem))
         {
-            return;
-        }
-
-        try
-        {
-            var header = ReducerState.ReadHeader(container);
-            if (!string.Equals(header.Type, result.Type, StringComparison.Ordinal))
-            {
-                throw new InvalidDataException($"the state is of type {header.Type}, the result of type {result.Type}");
-            }
-
-            var entry = _options.Catalog.For(header.Type, header.Options);
-            if (entry.Prototype is null)
-            {
+            case StateCheck.Outcome.Accepted:
+                Interlocked.Increment(ref _states);
+                break;
+            case StateCheck.Outcome.NotMergeable:
                 Interlocked.Increment(ref _stateErrors);
-                state.Release();
-                WarnOnce($"{result.Type}:catalog", $"{result.Type} cannot be merged by its reducer: {entry.Problem}; its results merge by their views (approximate)");
-                return;
-            }
-
-            entry.Check(header);
-            state.Accept(header, entry);
-            Interlocked.Increment(ref _states);
-        }
-        catch (InvalidDataException e)
-        {
-            Interlocked.Increment(ref _stateErrors);
-            state.Release();
-            WarnOnce($"{result.Type}:{result.ServerId}:damaged", $"{result.Type} from {result.ServerId}: damaged state ({e.Message}); the result is kept by its view");
+                WarnOnce($"{result.Type}:catalog", $"{result.Type} cannot be merged by its reducer: {problem}; its results merge by their views (approximate)");
+                break;
+            case StateCheck.Outcome.Damaged:
+                Interlocked.Increment(ref _stateErrors);
+                WarnOnce($"{result.Type}:{result.ServerId}:damaged", $"{result.Type} from {result.ServerId}: damaged state ({problem}); the result is kept by its view");
+                break;
         }
     }
 

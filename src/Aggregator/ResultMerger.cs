@@ -102,16 +102,55 @@ public static class ResultMerger
     }
 
     /// <summary>
+    /// Merges <paramref name="results"/> (one type, checked states) into one result of <paramref name="serverId"/> that
+    /// carries the merged view and, when every result had a state of the same options, the merged state (a container
+    /// <see cref="ReducerState"/> reads), so the result can be merged again later (history rollups). Null when nothing
+    /// could be merged.
+    /// </summary>
+    public static WindowResult? MergeToResult(string type, IReadOnlyList<WindowResult> results, ReducerCatalog catalog, string serverId, int maxListItems = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        if (results.Count == 0)
+        {
+            return null;
+        }
+
+        double start = results.Min(r => r.Start);
+        double end = results.Max(r => r.End);
+        long packets = results.Sum(r => r.Packets);
+        long drops = results.Sum(r => r.Drops);
+        var states = results.Select(r => (Result: r, State: r.State?.Checked)).ToList();
+        if (states.All(s => s.State is not null) && states.Select(s => s.State!.Reducer).Distinct().Count() == 1 && states[0].State!.Reducer.Prototype is not null)
+        {
+            try
+            {
+                byte[]? container = null;
+                var merged = MergeStates(states[0].State!.Reducer, [.. states.Select(s => (s.Result, s.State!))], total => container = ReducerState.ToArray(total, states[0].State!.Header.Options));
+                return new WindowResult(type, serverId, (long)Math.Floor(end), start, end, -1, drops, merged.Data) { Packets = packets, State = container is null ? null : new StoredState(container) };
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or NotSupportedException)
+            {
+                // below: by views
+            }
+        }
+
+        var outcome = Merge(type, results, catalog, maxListItems);
+        return outcome.Data is { } data ? new WindowResult(type, serverId, (long)Math.Floor(end), start, end, -1, drops, data) { Packets = packets } : null;
+    }
+
+    /// <summary>
     /// The states merged: per server in time order, then across servers; the view as a result spanning them all.
     /// </summary>
-    private static WindowResult MergeStates(ReducerCatalog.Entry entry, List<(WindowResult Result, CheckedState State)> states)
+    private static WindowResult MergeStates(ReducerCatalog.Entry entry, List<(WindowResult Result, CheckedState State)> states, Action<Reducer>? merged = null)
     {
         var total = entry.Rent();
         var server = entry.Rent();
         var window = entry.Rent();
         try
         {
-            return MergeStates(total, server, window, states);
+            var result = MergeStates(total, server, window, states);
+            merged?.Invoke(total);
+            return result;
         }
         finally
         {

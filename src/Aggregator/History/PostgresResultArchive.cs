@@ -56,12 +56,12 @@ public sealed class PostgresResultArchive : ResultArchive
 
     public override string Describe() => _description;
 
-    public override IReadOnlyList<RestoredResult> Load(double fromEnd, double toEnd, string? type = null, string? server = null, int limit = int.MaxValue)
+    public override IReadOnlyList<RestoredResult> Load(double fromEnd, double toEnd, string? type = null, string? server = null, int limit = int.MaxValue, int level = 0)
     {
         using var command = _dataSource.CreateCommand("""
             SELECT server, type, sequence, start_s, end_s, time_stamp, drops, packets, received_s, data, state
             FROM ratadns_window_results
-            WHERE end_s >= $1 AND end_s <= $2 AND ($3::text IS NULL OR type = $3) AND ($4::text IS NULL OR server = $4)
+            WHERE level = $6 AND end_s >= $1 AND end_s <= $2 AND ($3::text IS NULL OR type = $3) AND ($4::text IS NULL OR server = $4)
             ORDER BY end_s, id LIMIT $5
             """);
         command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = fromEnd });
@@ -69,6 +69,7 @@ public sealed class PostgresResultArchive : ResultArchive
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)type ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)server ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = limit });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)level });
         var results = new List<RestoredResult>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -92,8 +93,22 @@ public sealed class PostgresResultArchive : ResultArchive
 
     public override double? NewestEnd()
     {
-        using var command = _dataSource.CreateCommand("SELECT MAX(end_s) FROM ratadns_window_results");
+        using var command = _dataSource.CreateCommand("SELECT MAX(end_s) FROM ratadns_window_results WHERE level = 0");
         return command.ExecuteScalar() is double end ? end : null;
+    }
+
+    protected override IReadOnlyList<(string Type, string Server, double End)> NewestEnds(int level)
+    {
+        using var command = _dataSource.CreateCommand("SELECT type, server, MAX(end_s) FROM ratadns_window_results WHERE level = $1 GROUP BY type, server");
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)level });
+        var ends = new List<(string, string, double)>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ends.Add((reader.GetString(0), reader.GetString(1), reader.GetDouble(2)));
+        }
+
+        return ends;
     }
 
     protected override void EnsureSchema()
@@ -101,12 +116,12 @@ public sealed class PostgresResultArchive : ResultArchive
         using var command = _dataSource.CreateCommand("""
             CREATE TABLE IF NOT EXISTS ratadns_window_results (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                server TEXT NOT NULL, type TEXT NOT NULL, sequence BIGINT NOT NULL,
+                level SMALLINT NOT NULL, server TEXT NOT NULL, type TEXT NOT NULL, sequence BIGINT NOT NULL,
                 start_s DOUBLE PRECISION NOT NULL, end_s DOUBLE PRECISION NOT NULL, time_stamp BIGINT NOT NULL,
                 drops BIGINT NOT NULL, packets BIGINT NOT NULL, received_s DOUBLE PRECISION NOT NULL,
                 data TEXT NOT NULL, state BYTEA);
-            CREATE INDEX IF NOT EXISTS ratadns_window_results_end ON ratadns_window_results (end_s);
-            CREATE INDEX IF NOT EXISTS ratadns_window_results_type_server_end ON ratadns_window_results (type, server, end_s);
+            CREATE INDEX IF NOT EXISTS ratadns_window_results_level_end ON ratadns_window_results (level, end_s);
+            CREATE INDEX IF NOT EXISTS ratadns_window_results_level_type_server_end ON ratadns_window_results (level, type, server, end_s);
             """);
         command.ExecuteNonQuery();
     }
@@ -116,12 +131,13 @@ public sealed class PostgresResultArchive : ResultArchive
         using var connection = _dataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
         using (var import = connection.BeginBinaryImport(
-            "COPY ratadns_window_results (server, type, sequence, start_s, end_s, time_stamp, drops, packets, received_s, data, state) FROM STDIN (FORMAT BINARY)"))
+            "COPY ratadns_window_results (level, server, type, sequence, start_s, end_s, time_stamp, drops, packets, received_s, data, state) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var row in batch)
             {
                 var r = row.Result;
                 import.StartRow();
+                import.Write((short)row.Level, NpgsqlDbType.Smallint);
                 import.Write(r.ServerId, NpgsqlDbType.Text);
                 import.Write(r.Type, NpgsqlDbType.Text);
                 import.Write(r.Sequence, NpgsqlDbType.Bigint);
@@ -148,10 +164,11 @@ public sealed class PostgresResultArchive : ResultArchive
         transaction.Commit();
     }
 
-    protected override void DeleteBefore(double end)
+    protected override void DeleteBefore(double end, int level)
     {
-        using var command = _dataSource.CreateCommand("DELETE FROM ratadns_window_results WHERE end_s < $1");
+        using var command = _dataSource.CreateCommand("DELETE FROM ratadns_window_results WHERE level = $2 AND end_s < $1");
         command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = end });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)level });
         command.ExecuteNonQuery();
     }
 

@@ -22,6 +22,8 @@ public abstract class ResultArchive : IDisposable
     private long _dropped;
     private long _errors;
     private long _failedRows;
+    private long _rollups;
+    private readonly Dictionary<(string Type, string Server), double>[] _open = [[], [], []];
     private string? _lastError;
     private DateTime _lastPrune = DateTime.MinValue;
     private double _newestEnd = double.NegativeInfinity;
@@ -62,7 +64,7 @@ public abstract class ResultArchive : IDisposable
     public void Append(WindowResult result, DateTimeOffset received)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var row = new ArchivedResult(result, result.Data.GetRawText(), result.State?.Container, received.ToUnixTimeMilliseconds() / 1000.0);
+        var row = new ArchivedResult(result, result.Data.GetRawText(), result.State?.Container, received.ToUnixTimeMilliseconds() / 1000.0, 0);
         if (_queue.IsAddingCompleted || !_queue.TryAdd(row))
         {
             Interlocked.Increment(ref _dropped);
@@ -75,9 +77,22 @@ public abstract class ResultArchive : IDisposable
     /// <summary>
     /// Reads the results whose window end lies in [<paramref name="fromEnd"/>, <paramref name="toEnd"/>] (seconds since
     /// 1970, packet time), of one type and server when given, oldest first; at most <paramref name="limit"/> rows.
+    /// <paramref name="level"/> 0 reads the windows as received; 1 and 2 their rollups (<see cref="RollupSeconds"/>).
     /// Rows that cannot be read back (a view that is not JSON) are skipped.
     /// </summary>
-    public abstract IReadOnlyList<RestoredResult> Load(double fromEnd, double toEnd, string? type = null, string? server = null, int limit = int.MaxValue);
+    public abstract IReadOnlyList<RestoredResult> Load(double fromEnd, double toEnd, string? type = null, string? server = null, int limit = int.MaxValue, int level = 0);
+
+    /// <summary>
+    /// The length of the rollups of each level, in seconds of packet time: level 1 merges the windows of each minute,
+    /// level 2 the minutes of each hour (index 0, the windows themselves, is 0).
+    /// </summary>
+    public static IReadOnlyList<double> RollupSeconds { get; } = [0, 60, 3600];
+
+    /// <summary>How long the windows themselves are kept; their rollups are kept for <see cref="Retention"/>.</summary>
+    public TimeSpan RawRetention => _options.RawRetention < _options.Retention ? _options.RawRetention : _options.Retention;
+
+    /// <summary>Rollups written, all levels.</summary>
+    public long RollupsWritten => Interlocked.Read(ref _rollups);
 
     /// <summary>The newest window end stored, or null when there is none.</summary>
     public abstract double? NewestEnd();
@@ -105,8 +120,11 @@ public abstract class ResultArchive : IDisposable
     /// <summary>Writes <paramref name="batch"/> in one transaction.</summary>
     protected abstract void WriteBatch(IReadOnlyList<ArchivedResult> batch);
 
-    /// <summary>Deletes the rows whose window ended before <paramref name="end"/>.</summary>
-    protected abstract void DeleteBefore(double end);
+    /// <summary>Deletes the rows of <paramref name="level"/> whose window ended before <paramref name="end"/>.</summary>
+    protected abstract void DeleteBefore(double end, int level);
+
+    /// <summary>The newest end of each (type, server) at <paramref name="level"/> (the writer's open rollup buckets after a restart).</summary>
+    protected abstract IReadOnlyList<(string Type, string Server, double End)> NewestEnds(int level);
 
     /// <summary>Reports a failure (to the log, once per message); the default writes nothing.</summary>
     protected virtual void Report(string message) => _options.Warn?.Invoke(message);
@@ -156,17 +174,35 @@ public abstract class ResultArchive : IDisposable
                 {
                     EnsureSchema();
                     _ready = true;
+                    OpenBuckets();
                 }
 
                 WriteBatch(batch);
-                Interlocked.Add(ref _written, batch.Count);
                 _newestEnd = Math.Max(_newestEnd, batch.Max(r => r.Result.End));
+                var written = batch.ToList();
                 batch.Clear();
                 backoff = 200;
+                try
+                {
+                    RollUp(written);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The windows are written; only their rollups are missing (long ranges then read the windows).
+                    Interlocked.Increment(ref _errors);
+                    if (reported.Count < 100 && reported.Add("rollup" + e.Message))
+                    {
+                        Report($"history {Describe()}: rollups not written: {e.Message}");
+                    }
+                }
+
+                Interlocked.Add(ref _written, written.Count);
                 if (DateTime.UtcNow - _lastPrune > _options.PruneInterval)
                 {
                     _lastPrune = DateTime.UtcNow;
-                    DeleteBefore(_newestEnd - _options.Retention.TotalSeconds);
+                    DeleteBefore(_newestEnd - RawRetention.TotalSeconds, 0);
+                    DeleteBefore(_newestEnd - _options.Retention.TotalSeconds, 1);
+                    DeleteBefore(_newestEnd - _options.Retention.TotalSeconds, 2);
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -191,6 +227,76 @@ public abstract class ResultArchive : IDisposable
                 Thread.Sleep(backoff);
                 backoff = Math.Min(backoff * 2, 5_000);
             }
+        }
+    }
+
+    /// <summary>After a restart: the buckets the newest rows of each level fall in are the open ones.</summary>
+    private void OpenBuckets()
+    {
+        for (int level = 0; level < 2; level++)
+        {
+            foreach (var (type, server, end) in NewestEnds(level))
+            {
+                _open[level][(type, server)] = Math.Floor(end / RollupSeconds[level + 1]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rolls up the buckets that <paramref name="rows"/> (of one level) closed: a row of a later bucket than the open one
+    /// of its type and server closes that bucket, whose rows are read back, merged (by state where every row has one)
+    /// and written one level up; the next level is rolled up the same way.
+    /// </summary>
+    private void RollUp(List<ArchivedResult> rows)
+    {
+        while (rows.Count > 0)
+        {
+            int level = rows[0].Level;
+            if (level >= 2)
+            {
+                return;
+            }
+
+            double seconds = RollupSeconds[level + 1];
+            var closed = new List<(string Type, string Server, double Bucket)>();
+            foreach (var row in rows)
+            {
+                var key = (row.Result.Type, row.Result.ServerId);
+                double bucket = Math.Floor(row.Result.End / seconds);
+                if (_open[level].TryGetValue(key, out double open) && bucket > open)
+                {
+                    closed.Add((key.Type, key.ServerId, open));
+                }
+
+                if (!_open[level].TryGetValue(key, out double current) || bucket > current)
+                {
+                    _open[level][key] = bucket;
+                }
+            }
+
+            var rollups = new List<ArchivedResult>();
+            foreach (var (type, server, bucket) in closed.Distinct())
+            {
+                double from = bucket * seconds;
+                var members = Load(from, from + seconds, type, server, level: level).Select(r => r.Result).Where(r => r.End < from + seconds).ToList();
+                foreach (var member in members)
+                {
+                    StateCheck.Check(member, _options.Catalog, out _);
+                }
+
+                if (ResultMerger.MergeToResult(type, members, _options.Catalog, server) is { } merged)
+                {
+                    rollups.Add(new ArchivedResult(merged, merged.Data.GetRawText(), merged.State?.Container, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, level + 1));
+                }
+            }
+
+            if (rollups.Count > 0)
+            {
+                WriteBatch(rollups);
+                Interlocked.Add(ref _rollups, rollups.Count);
+            }
+
+            rows = rollups;
         }
     }
 
@@ -236,8 +342,8 @@ public abstract class ResultArchive : IDisposable
     }
 }
 
-/// <summary>A queued row: the result, its view as JSON text, its state's bytes (or null), its arrival (seconds since 1970).</summary>
-public sealed record ArchivedResult(WindowResult Result, string View, byte[]? State, double Received);
+/// <summary>A row: the result, its view as JSON text, its state's bytes (or null), its arrival (seconds since 1970), its level (0: a window; 1, 2: rollups).</summary>
+public sealed record ArchivedResult(WindowResult Result, string View, byte[]? State, double Received, int Level);
 
 /// <summary>A result read back, with the wall-clock time it had arrived (seconds since 1970).</summary>
 public sealed record RestoredResult(WindowResult Result, double Received);
@@ -259,4 +365,10 @@ public sealed record ResultArchiveOptions
 
     /// <summary>Where failures are reported (once per message).</summary>
     public Action<string>? Warn { get; init; }
+
+    /// <summary>How long the windows themselves are kept (their minute and hour rollups stay for <see cref="Retention"/>). 2 days by default.</summary>
+    public TimeSpan RawRetention { get; init; } = TimeSpan.FromDays(2);
+
+    /// <summary>The reducers whose states rollups merge (plugins included when the aggregator loads them).</summary>
+    public ReducerCatalog Catalog { get; init; } = new();
 }

@@ -53,15 +53,15 @@ public sealed class SqliteResultArchive : ResultArchive
 
     protected override void EnsureSchema() => Execute("""
         CREATE TABLE IF NOT EXISTS window_results (
-            server TEXT NOT NULL, type TEXT NOT NULL, sequence INTEGER NOT NULL,
+            level INTEGER NOT NULL, server TEXT NOT NULL, type TEXT NOT NULL, sequence INTEGER NOT NULL,
             start_s REAL NOT NULL, end_s REAL NOT NULL, time_stamp INTEGER NOT NULL,
             drops INTEGER NOT NULL, packets INTEGER NOT NULL, received_s REAL NOT NULL,
             data TEXT NOT NULL, state BLOB);
-        CREATE INDEX IF NOT EXISTS window_results_end ON window_results (end_s);
-        CREATE INDEX IF NOT EXISTS window_results_type_server_end ON window_results (type, server, end_s);
+        CREATE INDEX IF NOT EXISTS window_results_level_end ON window_results (level, end_s);
+        CREATE INDEX IF NOT EXISTS window_results_level_type_server_end ON window_results (level, type, server, end_s);
         """);
 
-    public override IReadOnlyList<RestoredResult> Load(double fromEnd, double toEnd, string? type = null, string? server = null, int limit = int.MaxValue)
+    public override IReadOnlyList<RestoredResult> Load(double fromEnd, double toEnd, string? type = null, string? server = null, int limit = int.MaxValue, int level = 0)
     {
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
@@ -69,7 +69,7 @@ public sealed class SqliteResultArchive : ResultArchive
         command.CommandText = """
             SELECT server, type, sequence, start_s, end_s, time_stamp, drops, packets, received_s, data, state
             FROM window_results
-            WHERE end_s >= $from AND end_s <= $to AND ($type IS NULL OR type = $type) AND ($server IS NULL OR server = $server)
+            WHERE level = $level AND end_s >= $from AND end_s <= $to AND ($type IS NULL OR type = $type) AND ($server IS NULL OR server = $server)
             ORDER BY end_s, rowid LIMIT $limit
             """;
         command.Parameters.AddWithValue("$from", fromEnd);
@@ -77,6 +77,7 @@ public sealed class SqliteResultArchive : ResultArchive
         command.Parameters.AddWithValue("$type", (object?)type ?? DBNull.Value);
         command.Parameters.AddWithValue("$server", (object?)server ?? DBNull.Value);
         command.Parameters.AddWithValue("$limit", limit);
+        command.Parameters.AddWithValue("$level", level);
         var results = new List<RestoredResult>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -103,8 +104,23 @@ public sealed class SqliteResultArchive : ResultArchive
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MAX(end_s) FROM window_results";
+        command.CommandText = "SELECT MAX(end_s) FROM window_results WHERE level = 0";
         return command.ExecuteScalar() is double end ? end : null;
+    }
+
+    protected override IReadOnlyList<(string Type, string Server, double End)> NewestEnds(int level)
+    {
+        using var command = _writeConnection.CreateCommand();
+        command.CommandText = "SELECT type, server, MAX(end_s) FROM window_results WHERE level = $level GROUP BY type, server";
+        command.Parameters.AddWithValue("$level", level);
+        var ends = new List<(string, string, double)>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ends.Add((reader.GetString(0), reader.GetString(1), reader.GetDouble(2)));
+        }
+
+        return ends;
     }
 
     protected override void WriteBatch(IReadOnlyList<ArchivedResult> batch)
@@ -113,9 +129,10 @@ public sealed class SqliteResultArchive : ResultArchive
         using var command = _writeConnection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO window_results (server, type, sequence, start_s, end_s, time_stamp, drops, packets, received_s, data, state)
-            VALUES ($server, $type, $sequence, $start, $end, $stamp, $drops, $packets, $received, $data, $state)
+            INSERT INTO window_results (level, server, type, sequence, start_s, end_s, time_stamp, drops, packets, received_s, data, state)
+            VALUES ($level, $server, $type, $sequence, $start, $end, $stamp, $drops, $packets, $received, $data, $state)
             """;
+        var level = command.Parameters.Add("$level", SqliteType.Integer);
         var server = command.Parameters.Add("$server", SqliteType.Text);
         var type = command.Parameters.Add("$type", SqliteType.Text);
         var sequence = command.Parameters.Add("$sequence", SqliteType.Integer);
@@ -131,6 +148,7 @@ public sealed class SqliteResultArchive : ResultArchive
         foreach (var row in batch)
         {
             var r = row.Result;
+            level.Value = row.Level;
             server.Value = r.ServerId;
             type.Value = r.Type;
             sequence.Value = r.Sequence;
@@ -148,11 +166,12 @@ public sealed class SqliteResultArchive : ResultArchive
         transaction.Commit();
     }
 
-    protected override void DeleteBefore(double end)
+    protected override void DeleteBefore(double end, int level)
     {
         using var command = _writeConnection.CreateCommand();
-        command.CommandText = "DELETE FROM window_results WHERE end_s < $end";
+        command.CommandText = "DELETE FROM window_results WHERE level = $level AND end_s < $end";
         command.Parameters.AddWithValue("$end", end);
+        command.Parameters.AddWithValue("$level", level);
         command.ExecuteNonQuery();
     }
 

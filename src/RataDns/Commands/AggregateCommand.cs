@@ -158,6 +158,7 @@ public static class AggregateCommand
             var archiveOptions = new ResultArchiveOptions
             {
                 Retention = settings.HistoryRetention,
+                Catalog = catalog,
                 Warn = message => log.LogWarning("{Problem}", message),
             };
             try

@@ -2,6 +2,10 @@ using System.Diagnostics;
 using System.Text.Json;
 using RataDns.Aggregator;
 using RataDns.Aggregator.History;
+using RataDns.Reducers;
+using RataDns.Reducers.Configuration;
+using RataDns.Reducers.State;
+using RataDns.Tests.Reducers.Original;
 using RataDns.Tests.Support;
 
 namespace RataDns.Tests.Aggregator;
@@ -101,6 +105,77 @@ public class HistoryArchiveTests
         {
             DeleteDatabase(path);
         }
+    }
+
+    [SkippableTheory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public void Long_ranges_come_from_minute_and_hour_rollups_that_outlive_the_windows(string backend)
+    {
+        // 2 h 10 min of one-second windows; the windows themselves are kept 10 minutes, their rollups a day.
+        using var database = Database.Make(backend);
+        using var archive = database.Open(new ResultArchiveOptions { RawRetention = TimeSpan.FromMinutes(10), Retention = TimeSpan.FromDays(1), PruneInterval = TimeSpan.Zero, BatchSize = 500 });
+        var store = new AggregatorStore(new AggregatorOptions { Archive = archive, HistoryLength = TimeSpan.FromMinutes(5), MaxHistoryPoints = 100 });
+        var windows = Windows("ns1", 0, 7800).ToList();
+        windows.ForEach(w => store.Add(w));
+        archive.Flush(TimeSpan.FromMinutes(5));
+
+        // Every closed minute and hour was rolled up (the last minute and hour are still open).
+        double first = windows[0].End, last = windows[^1].End;
+        Assert.Equal(Math.Floor(last / 60) - Math.Floor(first / 60), archive.Load(0, double.MaxValue, level: 1).Count);
+        Assert.Equal(Math.Floor(last / 3600) - Math.Floor(first / 3600), archive.Load(0, double.MaxValue, level: 2).Count);
+        Assert.All(archive.Load(0, double.MaxValue), r => Assert.True(r.Result.End >= last - 600 - 1));
+
+        // The whole range, from rollups and the windows after them: nothing counted twice, nothing missing.
+        var all = store.History("RcodeCounter", "ns1", DateTimeOffset.UnixEpoch.AddSeconds(first - 1), DateTimeOffset.UnixEpoch.AddSeconds(last));
+        Assert.InRange(all.Count, 2, 101);
+        Assert.Equal(windows.Sum(w => w.Data.GetProperty("NOERROR").GetInt64()), all.Sum(h => h.Data!.Value.GetProperty("NOERROR").GetInt64()));
+
+        // An hour long gone from the windows: its minutes, exact.
+        double hourFrom = Math.Ceiling(first / 3600) * 3600;
+        var hour = store.History("RcodeCounter", "ns1", DateTimeOffset.UnixEpoch.AddSeconds(hourFrom), DateTimeOffset.UnixEpoch.AddSeconds(hourFrom + 3599));
+        Assert.Equal(
+            windows.Where(w => w.End >= hourFrom && w.End < hourFrom + 3600).Sum(w => w.Data.GetProperty("NXDOMAIN").GetInt64()),
+            hour.Sum(h => h.Data!.Value.GetProperty("NXDOMAIN").GetInt64()));
+    }
+
+    [Fact]
+    public void Rollups_carry_the_merged_state_so_an_hour_merges_exactly_from_its_minutes()
+    {
+        // TopNQ with its state: window i queries "n{i % 7}.example" i % 5 + 1 times (and "all.example" once).
+        using var database = Database.Make("sqlite");
+        using var archive = database.Open(new ResultArchiveOptions { RawRetention = TimeSpan.FromMinutes(2), Retention = TimeSpan.FromDays(1), PruneInterval = TimeSpan.Zero });
+        var store = new AggregatorStore(new AggregatorOptions { Archive = archive, HistoryLength = TimeSpan.FromMinutes(2), MaxHistoryPoints = 2 });
+        const int count = 3 * 3600 / 10;
+        for (int i = 0; i < count; i++)
+        {
+            var reducer = ReducerRegistry.Create(new ReducerConfiguration { Name = "TopNQ" });
+            var traffic = new List<TestPacket> { ReducerTestSupport.Query(1, "10.0.0.1", 1000, 0, ("all.example", 1)) };
+            for (int q = 0; q <= i % 5; q++)
+            {
+                traffic.Add(ReducerTestSupport.Query((ushort)(q + 2), "10.0.0.2", 1001, 1, ($"n{i % 7}.example", 1)));
+            }
+
+            ReducerTestSupport.ObserveAll(reducer, traffic);
+
+            double end = 1_700_006_400 + ((i + 1) * 10);
+            long startNs = (long)((end - 10) * 1e9);
+            var data = JsonDocument.Parse(ReducerTestSupport.Data(reducer, new ReducerWindow(startNs, startNs + (10 * ReducerTestSupport.Second), traffic.Count))).RootElement.Clone();
+            store.Add(new WindowResult("TopNQ", "ns1", (long)end, end - 10, end, i, 0, data) { Packets = traffic.Count, State = new StoredState(ReducerState.ToArray(reducer)) });
+        }
+
+        archive.Flush(TimeSpan.FromMinutes(5));
+        Assert.All(archive.Load(0, double.MaxValue, level: 1).Concat(archive.Load(0, double.MaxValue, level: 2)), r => Assert.NotNull(r.Result.State));
+
+        // The first two hours, long gone from the windows: one point from two hour rollups, merged by state.
+        double first = 1_700_006_400;
+        var history = store.History("TopNQ", AggregatorScopes.All, DateTimeOffset.UnixEpoch.AddSeconds(first), DateTimeOffset.UnixEpoch.AddSeconds(first + 7200));
+        var counts = history.SelectMany(h => h.Data!.Value.EnumerateArray()).GroupBy(e => e[0].GetString()!).ToDictionary(g => g.Key, g => g.Sum(e => e[1].GetInt64()));
+        Assert.All(history, h => Assert.Equal("state", h.Merge));
+        // The hours hold the windows ending in [first, first + 3600) and [first + 3600, first + 7200): 359 and 360 (the
+        // window ending at first + 7200 is the third hour's, and the windows themselves are gone).
+        Assert.True(history.Sum(h => h.Windows) == 2, string.Join(" | ", history.Select(h => $"{h.From:O}..{h.To:O} {h.Windows} {h.Merge} {h.Data}")));
+        Assert.Equal(359 + 360, counts.GetValueOrDefault("all.example.", -1));
     }
 
     [Fact]
@@ -290,9 +365,9 @@ public class HistoryArchiveTests
             return new Database(server.Uri("ratadns"), server);
         }
 
-        public ResultArchive Open() => _server is null
-            ? SqliteResultArchive.Open(Target)
-            : PostgresResultArchive.Open(Target, null, out _);
+        public ResultArchive Open(ResultArchiveOptions? options = null) => _server is null
+            ? SqliteResultArchive.Open(Target, options)
+            : PostgresResultArchive.Open(Target, options, out _);
 
         public void Dispose()
         {
