@@ -8,6 +8,7 @@ namespace RataDns.Bench;
 /// <c>-- --reducer-costs FILE [MESSAGES]</c> times each reducer (see <see cref="ReducerCosts"/>);
 /// <c>-- --publish-costs RESULTS.ndjson</c> times the encoders and ZeroMQ (see <see cref="PublishCosts"/>);
 /// <c>-- --merge-costs FILE WINDOWS MESSAGES</c> times the aggregator's merge of states (see <see cref="MergeCosts"/>).
+/// <c>-- --store-costs FILE WINDOWS MESSAGES SERVERS [sqlite:PATH] [postgresql://...]</c> times ingest and history writes (see <see cref="StoreCosts"/>).
 /// </summary>
 public static class Program
 {
@@ -32,6 +33,12 @@ public static class Program
         {
             var invariant = System.Globalization.CultureInfo.InvariantCulture;
             return MergeCosts.Run(args[1], int.Parse(args[2], invariant), int.Parse(args[3], invariant), Console.Out);
+        }
+
+        if (args.Length > 4 && args[0] == "--store-costs")
+        {
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            return StoreCosts.Run(args[1], int.Parse(args[2], invariant), int.Parse(args[3], invariant), int.Parse(args[4], invariant), args[5..], Console.Out);
         }
 
         if (args.Length > 1 && args[0] == "--reducer-costs")
