@@ -366,8 +366,8 @@ public sealed record ResultArchiveOptions
     /// <summary>Where failures are reported (once per message).</summary>
     public Action<string>? Warn { get; init; }
 
-    /// <summary>How long the windows themselves are kept (their minute and hour rollups stay for <see cref="Retention"/>). 2 days by default.</summary>
-    public TimeSpan RawRetention { get; init; } = TimeSpan.FromDays(2);
+    /// <summary>How long the windows themselves are kept (their minute and hour rollups stay for <see cref="Retention"/>). A day by default: what a restart reads back.</summary>
+    public TimeSpan RawRetention { get; init; } = TimeSpan.FromDays(1);
 
     /// <summary>The reducers whose states rollups merge (plugins included when the aggregator loads them).</summary>
     public ReducerCatalog Catalog { get; init; } = new();
