@@ -123,6 +123,8 @@ public sealed class AggregatorStore : IAggregatorView
 
         var selected = new List<WindowResult>();
         double newest;
+        double after;
+        double oldestHeld = double.PositiveInfinity;
         lock (_lock)
         {
             var histories = Histories(type, scope);
@@ -132,11 +134,33 @@ public sealed class AggregatorStore : IAggregatorView
             }
 
             newest = at is { } end ? Seconds(end) : histories.Max(h => h.NewestEnd);
-            double after = newest - length.TotalSeconds;
+            after = newest - length.TotalSeconds;
             foreach (var history in histories)
             {
                 history.Select(after, newest, includeFrom: false, selected);
+                oldestHeld = Math.Min(oldestHeld, history.OldestEnd);
             }
+        }
+
+        if (_options.Archive is { } archive && after < oldestHeld)
+        {
+            // A span (a rewind) reaching before what memory holds: that part from the archive, the windows themselves
+            // or, once they are gone, the minute rollups.
+            double before = Math.Min(newest, oldestHeld);
+            string? server = scope == AggregatorScopes.All ? null : scope;
+            var older = archive.Load(after, before, type, server, _options.MaxArchiveRows).Select(r => r.Result).ToList();
+            if (older.Count == 0 && after < (archive.NewestEnd() ?? double.NegativeInfinity) - archive.RawRetention.TotalSeconds)
+            {
+                older = [.. archive.Load(after, before, type, server, _options.MaxArchiveRows, level: 1).Select(r => r.Result)];
+            }
+
+            older.RemoveAll(r => r.End <= after || r.End >= oldestHeld);
+            foreach (var result in older)
+            {
+                CheckState(result, null);
+            }
+
+            selected.AddRange(older);
         }
 
         if (selected.Count == 0)

@@ -108,7 +108,7 @@ public static class AggregatorWeb
         api.MapGet("/types", () => TypedResults.Json(view.Types(), WebJson.Default.IReadOnlyListString));
         api.MapGet("/merged", (string? types, string? scope, string? span, string? at) => MergedMany(view, types, scope, span, at));
         api.MapGet("/merged/{type}", (string type, string? scope, string? span) => Merged(view, type, scope, span));
-        api.MapGet("/history/{type}", (string type, string? scope, string? from, string? to) => History(view, options, type, scope, from, to));
+        api.MapGet("/history/{type}", (string type, string? scope, string? from, string? to, string? last) => History(view, options, type, scope, from, to, last));
         api.MapGet("/events", (HttpContext context, IHostApplicationLifetime lifetime) =>
             EventStream.Serve(context, view, options, lifetime.ApplicationStopping));
         api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API endpoint"));
@@ -177,7 +177,7 @@ public static class AggregatorWeb
         return TypedResults.Json(results, WebJson.Default.DictionaryStringMergedResult);
     }
 
-    private static IResult History(IAggregatorView view, AggregatorWebOptions options, string type, string? scope, string? fromText, string? toText)
+    private static IResult History(IAggregatorView view, AggregatorWebOptions options, string type, string? scope, string? fromText, string? toText, string? lastText)
     {
         scope = string.IsNullOrEmpty(scope) ? AllScope : scope;
         if (CheckTypeAndScope(view, type, scope) is { } error)
@@ -190,8 +190,19 @@ public static class AggregatorWeb
             return Error(StatusCodes.Status400BadRequest, "from and to are ISO 8601 times or seconds since 1970");
         }
 
+        TimeSpan? last = null;
+        if (lastText is not null)
+        {
+            if (fromText is not null || !HistoryRange.TryParseLength(lastText, out var length))
+            {
+                return Error(StatusCodes.Status400BadRequest, "last is a length (30s, 15m, 6h, 30d) and goes without from");
+            }
+
+            last = length;
+        }
+
         to ??= HistoryRange.Newest(view, type, scope) ?? options.TimeProvider.GetUtcNow();
-        from ??= to.Value - options.DefaultHistory;
+        from ??= to.Value - (last ?? options.DefaultHistory);
         if (from > to)
         {
             return Error(StatusCodes.Status400BadRequest, "from is after to");

@@ -39,6 +39,28 @@ internal static class HistoryRange
         return false;
     }
 
+    /// <summary>A positive length written as a number and a unit: 30s, 15m, 6h, 30d.</summary>
+    public static bool TryParseLength(string text, out TimeSpan length)
+    {
+        length = TimeSpan.Zero;
+        if (text.Length < 2 || !double.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double n)
+            || !double.IsFinite(n) || n <= 0 || n > 36_500)
+        {
+            return false;
+        }
+
+        TimeSpan? parsed = char.ToLowerInvariant(text[^1]) switch
+        {
+            's' => TimeSpan.FromSeconds(n),
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            _ => null,
+        };
+        length = parsed ?? TimeSpan.Zero;
+        return parsed is not null;
+    }
+
     /// <summary>
     /// The newest window end the view has for a type and scope, over every span; null when it has none. History
     /// defaults to the time before it rather than before the wall clock, so a replayed capture (packet time in

@@ -12,11 +12,24 @@
 
   // The panels and the reducer type each one reads.
   const PANEL_TYPES = ['TopNQ', 'QueriesSummary', 'RcodeCounter', 'QtypeCounter', 'ResponseLatency',
-    'TopNxdomainNames', 'MalformedCounter', 'QueriesWithUnderscoredName'];
+    'TopNxdomainNames', 'MalformedCounter', 'QueriesWithUnderscoredName', 'TopClients', 'EdnsCounter', 'TransportCounter',
+    'DistinctCounter'];
+
+  // The time series panels: the reducer type read from /api/history and how a window's view becomes values.
+  // Counts become rates (per second of the window), latency percentiles milliseconds.
+  const SERIES_PANELS = [
+    { id: 'rcode-series', type: 'RcodeCounter', values: (d) => countsOf(d) },
+    { id: 'qtype-series', type: 'QtypeCounter', values: (d) => countsOf(d) },
+    { id: 'latency-series', type: 'ResponseLatency', rate: false, values: (d) => (isObject(d) && isObject(d.latencyUs)
+      ? Object.fromEntries(['p50', 'p90', 'p99'].filter((k) => typeof d.latencyUs[k] === 'number').map((k) => [`${k} ms`, d.latencyUs[k] / 1000])) : {}) },
+    { id: 'transport-series', type: 'TransportCounter', values: (d) => countsOf(d) },
+  ];
+  const MAX_SERIES_KEYS = 6;
+  const RANGES = ['15m', '1h', '6h', '24h', '7d', '30d'];
 
   const state = {
     servers: [], types: [], spans: ['1m', '5m', '15m'],
-    scope: 'all', span: '1m',
+    scope: 'all', span: '1m', range: '15m', typeSeries: {}, wantedAt: null,
     paused: false, timeline: [], rewindIndex: null,
     rateSeries: [], panelMeta: {}, refreshing: false, again: false, lastRefresh: 0, timer: null, ready: false,
   };
@@ -69,6 +82,10 @@
   }
 
   function isObject(v) { return v !== null && typeof v === 'object' && !Array.isArray(v); }
+
+  function countsOf(d) {
+    return isObject(d) ? Object.fromEntries(Object.entries(d).filter((e) => typeof e[1] === 'number')) : {};
+  }
 
   // ---- API --------------------------------------------------------------------------------------
 
@@ -278,6 +295,36 @@
     container.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'name'), el('th', {}, 'qtype'), el('th', { class: 'num' }, 'queries'), el('th', {}, 'senders'))), el('tbody', {}, ...rows)));
   }
 
+  function renderTopClients(d) {
+    const container = $('top-clients');
+    if (!isObject(d) || !Array.isArray(d.top)) { noData(container); return; }
+    const rows = d.top.slice(0, 15).map((e) => el('tr', {}, el('td', { class: 'name' }, e.client || ''),
+      el('td', { class: (e.error || 0) > 0 ? 'num bounded' : 'num', title: boundTitle(e.count, e.error || 0) }, boundText(e.count, e.error || 0))));
+    if (rows.length === 0) { noData(container, 'none in this span'); return; }
+    container.replaceChildren(el('div', { class: 'muted' }, `total ${fmt(d.total, 0)} queries`),
+      el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'client'), el('th', { class: 'num' }, 'queries'))), el('tbody', {}, ...rows)));
+  }
+
+  function renderEdns(d) {
+    const container = $('edns');
+    if (!isObject(d) || typeof d.queries !== 'number') { noData(container); return; }
+    const share = (n) => (d.queries > 0 ? `${fmt((100 * (n || 0)) / d.queries, 1)} %` : '–');
+    const tiles = el('div', { class: 'tiles' },
+      ...[['with EDNS', d.edns], ['DNSSEC OK', d.do], ['Client Subnet', d.clientSubnet]].map(([label, n]) =>
+        el('div', { class: 'tile' }, el('div', { class: 'muted' }, label), el('div', { class: 'big' }, share(n)), el('div', { class: 'muted' }, `${fmt(n || 0, 0)} of ${fmt(d.queries, 0)}`))));
+    const sizes = el('div');
+    barChart(sizes, Object.entries(d.udpSize || {}).filter((e) => typeof e[1] === 'number'), { color: COLORS[6], labelWidth: 120, empty: 'no UDP sizes advertised' });
+    container.replaceChildren(tiles, el('div', { class: 'muted' }, 'advertised UDP payload size'), sizes);
+  }
+
+  function renderDistinct(d) {
+    const container = $('distinct');
+    if (!isObject(d) || typeof d.qnames !== 'number') { noData(container); return; }
+    const error = typeof d.relativeError === 'number' ? `±${fmt(100 * d.relativeError, 1)} %` : '';
+    container.replaceChildren(...[['names', d.qnames], ['clients', d.clients]].map(([label, n]) =>
+      el('div', { class: 'tile' }, el('div', { class: 'muted' }, `distinct ${label}`), el('div', { class: 'big' }, fmt(n, 0)), el('div', { class: 'muted' }, error))));
+  }
+
   function renderHealth() {
     const container = $('health');
     if (state.servers.length === 0) { noData(container, 'no monitor has sent anything yet'); return; }
@@ -299,7 +346,7 @@
   // [{ name, color, points }] from the kept history: totals (or the chosen server) and, for "all", each server's qps.
   async function loadRateSeries() {
     const combined = has('PacketsQueriesAndAnswersPerSecond');
-    let range = ''; // the first series' window (the server's default: 15 min before the newest), then shared
+    let range = `&last=${encodeURIComponent(state.range)}`; // the chosen range before the newest window, then the first series' times, shared
     const pick = (type, key) => async (scope) => {
       const h = await getJson(`/api/history/${type}?scope=${encodeURIComponent(scope)}${range}`);
       return (h || []).filter((w) => w.data && typeof w.data[key] === 'number').map((w) => [new Date(w.to).getTime(), w.data[key]]);
@@ -316,12 +363,53 @@
       const to = first.points[first.points.length - 1][0] / 1000, from = first.points[0][0] / 1000;
       range = `&from=${from}&to=${to}`;
     }
+    state.historyRange = range;
     if (qps && state.scope === 'all' && state.servers.length > 1) {
       const servers = state.servers.slice(0, MAX_SERVER_LINES);
       const each = await Promise.all(servers.map((m) => qps(m.serverId).catch(() => [])));
       servers.forEach((m, i) => series.push({ name: `qps ${m.serverId}`, color: COLORS[(i + 2) % COLORS.length], width: 1.2, points: each[i] }));
     }
     return series;
+  }
+
+  // The time series panels over the same range as the rate chart: one line per key (the largest ones).
+  async function loadTypeSeries() {
+    const range = state.historyRange && !state.historyRange.startsWith('&last') ? state.historyRange : `&last=${encodeURIComponent(state.range)}`;
+    const out = {};
+    await Promise.all(SERIES_PANELS.map(async (panel) => {
+      if (!has(panel.type)) { out[panel.id] = null; return; }
+      const h = await getJson(`/api/history/${panel.type}?scope=${encodeURIComponent(state.scope)}${range}`);
+      const byKey = {};
+      for (const w of h || []) {
+        const t = new Date(w.to).getTime();
+        const seconds = (t - new Date(w.from).getTime()) / 1000;
+        if (panel.rate !== false && !(seconds > 0)) continue;
+        for (const [k, v] of Object.entries(panel.values(w.data))) {
+          (byKey[k] || (byKey[k] = [])).push([t, panel.rate === false ? v : v / seconds]);
+        }
+      }
+      const keys = Object.keys(byKey).sort((a, b) => total(byKey[b]) - total(byKey[a])).slice(0, MAX_SERIES_KEYS);
+      out[panel.id] = keys.map((k, i) => ({ name: k, color: COLORS[i % COLORS.length], points: byKey[k] }));
+    }));
+    return out;
+  }
+
+  function total(points) { return points.reduce((sum, p) => sum + p[1], 0); }
+
+  function renderTypeSeries() {
+    const marker = state.rewindIndex === null ? null : state.timeline[state.rewindIndex];
+    for (const panel of SERIES_PANELS) {
+      const series = state.typeSeries[panel.id];
+      const container = $(panel.id);
+      if (!series || series.length === 0) { noData(container, series ? 'nothing in this range' : `${panel.type} is not among the results`); $(`${panel.id}-legend`).replaceChildren(); continue; }
+      lineChart(container, series, marker);
+      $(`${panel.id}-legend`).replaceChildren(...series.map((s) => {
+        const last = marker === null ? s.points[s.points.length - 1] : [...s.points].reverse().find((p) => p[0] <= marker);
+        const swatch = el('span', { class: 'swatch' });
+        swatch.style.background = s.color;
+        return el('span', {}, swatch, `${s.name}: ${last ? fmt(last[1], 2) : '–'}`);
+      }));
+    }
   }
 
   function renderRates() {
@@ -362,16 +450,22 @@
     renderTopList('nxdomain', d.TopNxdomainNames);
     renderMalformed(d.MalformedCounter);
     renderUnderscored(d.QueriesWithUnderscoredName);
+    renderTopClients(d.TopClients);
+    renderEdns(d.EdnsCounter);
+    renderCounts('transport', d.TransportCounter, COLORS[5]);
+    renderDistinct(d.DistinctCounter);
     const meta = state.panelMeta || {};
     for (const [panel, type] of [['top-names-panel', 'TopNQ'], ['clients-by-qtype-panel', 'QueriesSummary'], ['rcodes-panel', 'RcodeCounter'],
       ['qtypes-panel', 'QtypeCounter'], ['latency-panel', 'ResponseLatency'], ['nxdomain-panel', 'TopNxdomainNames'],
-      ['malformed-panel', 'MalformedCounter'], ['underscored-panel', 'QueriesWithUnderscoredName']]) {
+      ['malformed-panel', 'MalformedCounter'], ['underscored-panel', 'QueriesWithUnderscoredName'], ['top-clients-panel', 'TopClients'],
+      ['edns-panel', 'EdnsCounter'], ['transport-panel', 'TransportCounter'], ['distinct-panel', 'DistinctCounter']]) {
       markApproximate(panel, meta[type]);
     }
   }
 
   function updateTimeline() {
-    const times = [...new Set(state.rateSeries.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+    const all = [...state.rateSeries, ...Object.values(state.typeSeries).filter(Boolean).flat()];
+    const times = [...new Set(all.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
     state.timeline = times;
     const slider = $('rewind-slider');
     slider.max = String(Math.max(0, times.length - 1));
@@ -390,13 +484,17 @@
       renderHealth();
       if (rates) {
         state.rateSeries = await loadRateSeries();
+        state.typeSeries = await loadTypeSeries();
         updateTimeline();
+        applyWantedTime();
       }
       renderRates();
+      renderTypeSeries();
       renderPanels(await loadPanels());
       $('status-line').textContent = state.rewindIndex === null
         ? `updated ${new Date().toLocaleTimeString()}`
         : `showing the ${state.span} up to ${fmtTime(state.timeline[state.rewindIndex])} (merged in the browser from the kept windows)`;
+      saveUrl();
       if (!state.ready) { state.ready = true; document.body.dataset.ready = '1'; }
     } catch (e) {
       $('status-line').textContent = `could not refresh: ${e.message}`;
@@ -405,6 +503,42 @@
       state.lastRefresh = Date.now();
       if (state.again) { state.again = false; scheduleRefresh(); }
     }
+  }
+
+  // ---- state in the URL: ?server=&span=&range=&at= (at: ISO 8601, the rewound time; absent when live) ----------
+
+  function readUrl() {
+    const q = new URLSearchParams(window.location.search);
+    if (q.get('server')) state.scope = q.get('server');
+    if (q.get('span')) state.span = q.get('span');
+    if (RANGES.includes(q.get('range'))) state.range = q.get('range');
+    const at = q.get('at') ? Date.parse(q.get('at')) : NaN;
+    if (!Number.isNaN(at)) state.wantedAt = at;
+    $('range-select').value = state.range;
+  }
+
+  function saveUrl() {
+    const q = new URLSearchParams();
+    if (state.scope !== 'all') q.set('server', state.scope);
+    q.set('span', state.span);
+    q.set('range', state.range);
+    if (state.rewindIndex !== null && state.timeline[state.rewindIndex] !== undefined) q.set('at', new Date(state.timeline[state.rewindIndex]).toISOString());
+    const url = `${window.location.pathname}?${q.toString()}`;
+    if (url !== `${window.location.pathname}${window.location.search}`) window.history.replaceState(null, '', url);
+  }
+
+  // A page opened with ?at=: once the timeline is known, pause on the last time at or before it.
+  function applyWantedTime() {
+    if (state.wantedAt === null || state.timeline.length === 0) return;
+    let i = state.timeline.findIndex((t) => t > state.wantedAt) - 1;
+    if (i < 0) i = state.timeline[0] > state.wantedAt ? 0 : state.timeline.length - 1;
+    state.wantedAt = null;
+    setPaused(true, { quiet: true });
+    state.rewindIndex = i;
+    const slider = $('rewind-slider');
+    slider.disabled = false;
+    slider.value = String(i);
+    $('rewind-time').textContent = fmtTime(state.timeline[i]);
   }
 
   // At most one refresh a second from live updates; none while paused.
@@ -434,7 +568,7 @@
     select.value = state.span;
   }
 
-  function setPaused(paused) {
+  function setPaused(paused, { quiet = false } = {}) {
     state.paused = paused;
     $('pause-button').textContent = paused ? 'Resume' : 'Pause';
     const slider = $('rewind-slider');
@@ -443,7 +577,7 @@
       state.rewindIndex = null;
       slider.value = slider.max;
       $('rewind-time').textContent = 'live';
-      refresh();
+      if (!quiet) refresh();
     } else {
       $('rewind-time').textContent = 'paused';
     }
@@ -461,6 +595,7 @@
   function wireControls() {
     $('scope-select').addEventListener('change', (e) => { state.scope = e.target.value; refresh(); });
     $('span-select').addEventListener('change', (e) => { state.span = e.target.value; refresh({ rates: false }); });
+    $('range-select').addEventListener('change', (e) => { state.range = e.target.value; refresh(); });
     $('pause-button').addEventListener('click', () => setPaused(!state.paused));
     $('rewind-slider').addEventListener('input', (e) => {
       const i = Number(e.target.value);
@@ -491,6 +626,7 @@
   }
 
   async function start() {
+    readUrl();
     wireControls();
     try {
       const [types, spans] = await Promise.all([getJson('/api/types'), getJson('/api/spans')]);
