@@ -110,10 +110,10 @@
   }
 
   // A line chart: series = [{ name, color, points: [[timeMs, value], ...] }]; marker = a time to mark, or null.
-  function lineChart(container, series, marker) {
+  function lineChart(container, series, marker, size = {}) {
     const points = series.flatMap((s) => s.points);
     if (points.length === 0) { noData(container); return; }
-    const W = 900, H = 240, L = 56, R = 12, T = 10, B = 24;
+    const W = size.width || 900, H = size.height || 240, L = 56, R = 12, T = 10, B = 24;
     let t0 = Math.min(...points.map((p) => p[0])), t1 = Math.max(...points.map((p) => p[0]));
     if (t0 === t1) { t0 -= 30000; t1 += 30000; }
     const yMax = niceMax(Math.max(...points.map((p) => p[1])));
@@ -402,7 +402,7 @@
       const series = state.typeSeries[panel.id];
       const container = $(panel.id);
       if (!series || series.length === 0) { noData(container, series ? 'nothing in this range' : `${panel.type} is not among the results`); $(`${panel.id}-legend`).replaceChildren(); continue; }
-      lineChart(container, series, marker);
+      lineChart(container, series, marker, { width: 440, height: 220 });
       $(`${panel.id}-legend`).replaceChildren(...series.map((s) => {
         const last = marker === null ? s.points[s.points.length - 1] : [...s.points].reverse().find((p) => p[0] <= marker);
         const swatch = el('span', { class: 'swatch' });
