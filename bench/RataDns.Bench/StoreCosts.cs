@@ -73,6 +73,24 @@ public static class StoreCosts
                 var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
                 string size = backend.StartsWith("sqlite:", StringComparison.Ordinal) ? $"{Size(backend["sqlite:".Length..]) / 1e6:F0}" : "-";
                 output.WriteLine($"| {(archive?.Describe() ?? "none (memory)")} | {envelopes.Count:N0} | {clock.Elapsed.TotalSeconds:F2} | {used.TotalSeconds:F2} | {envelopes.Count / clock.Elapsed.TotalSeconds:N0} | {archive?.RollupsWritten ?? 0:N0} | {size} |");
+                if (archive is null)
+                {
+                    // What a Prometheus scrape of this aggregator costs: the span gauges merge each server and all.
+                    var metrics = new AggregatorMetrics(store);
+                    double best = double.MaxValue;
+                    long bytes = 0;
+                    for (int pass = 0; pass < 3; pass++)
+                    {
+                        using var text = new MemoryStream();
+                        var scrape = Stopwatch.StartNew();
+                        metrics.Registry.CollectAndExportAsTextAsync(text).GetAwaiter().GetResult();
+                        best = Math.Min(best, scrape.Elapsed.TotalMilliseconds);
+                        bytes = text.Length;
+                    }
+
+                    output.WriteLine($"(a /metrics scrape of that store, span {metrics.Span}: {best:F0} ms, {bytes / 1e3:F0} KB, best of 3)");
+                }
+
                 if (archive is { Dropped: > 0 })
                 {
                     output.WriteLine($"{archive.Describe()}: {archive.Dropped} results dropped ({archive.LastError})");

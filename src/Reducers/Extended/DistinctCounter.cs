@@ -163,7 +163,18 @@ public sealed class DistinctCounter : Reducer
 
     private void ReadRegisters(ref MessagePackReader reader, HyperLogLog into, string what)
     {
-        var bytes = reader.ReadBytes() ?? throw new InvalidDataException($"{Type} state: the {what} registers are nil.");
+        System.Buffers.ReadOnlySequence<byte>? read;
+        try
+        {
+            read = reader.ReadBytes();
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // MessagePack slices the declared length before checking it against what remains.
+            throw new InvalidDataException($"{Type} state: the {what} registers declare more bytes than remain.");
+        }
+
+        var bytes = read ?? throw new InvalidDataException($"{Type} state: the {what} registers are nil.");
         if (bytes.Length != into.Registers.Length)
         {
             throw new InvalidDataException($"{Type} state: {bytes.Length} {what} registers; a sketch of precision {into.Precision} has {into.Registers.Length}.");
