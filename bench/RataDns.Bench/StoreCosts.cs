@@ -75,20 +75,25 @@ public static class StoreCosts
                 output.WriteLine($"| {(archive?.Describe() ?? "none (memory)")} | {envelopes.Count:N0} | {clock.Elapsed.TotalSeconds:F2} | {used.TotalSeconds:F2} | {envelopes.Count / clock.Elapsed.TotalSeconds:N0} | {archive?.RollupsWritten ?? 0:N0} | {size} |");
                 if (archive is null)
                 {
-                    // What a Prometheus scrape of this aggregator costs: the span gauges merge each server and all.
+                    // What a Prometheus scrape of this aggregator costs: the first merges every server's latest window.
                     var metrics = new AggregatorMetrics(store);
-                    double best = double.MaxValue;
+                    foreach (var (_, json) in envelopes.Skip(envelopes.Count - (ReducerRegistry.DefaultSet.Count * servers)))
+                    {
+                        store.Add(json); // each server's latest window once more, as it would arrive after the metrics started
+                    }
+
+                    var times = new List<double>();
                     long bytes = 0;
                     for (int pass = 0; pass < 3; pass++)
                     {
                         using var text = new MemoryStream();
                         var scrape = Stopwatch.StartNew();
                         metrics.Registry.CollectAndExportAsTextAsync(text).GetAwaiter().GetResult();
-                        best = Math.Min(best, scrape.Elapsed.TotalMilliseconds);
+                        times.Add(scrape.Elapsed.TotalMilliseconds);
                         bytes = text.Length;
                     }
 
-                    output.WriteLine($"(a /metrics scrape of that store, span {metrics.Span}: {best:F0} ms, {bytes / 1e3:F0} KB, best of 3)");
+                    output.WriteLine($"(/metrics scrapes of that store: {times[0]:F0} ms the first, merging every server's latest window for server=\"all\", then {times.Skip(1).Min():F0} ms; {bytes / 1e3:F0} KB)");
                 }
 
                 if (archive is { Dropped: > 0 })

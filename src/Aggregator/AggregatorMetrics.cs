@@ -5,9 +5,10 @@ namespace RataDns.Aggregator;
 
 /// <summary>
 /// The aggregator's Prometheus exposition (<c>GET /metrics</c>): the DNS statistics of every monitor, counted from
-/// each window result as it is stored (labelled by <c>server</c>; all servers are their sum), and, at each scrape,
-/// the gauges of one span (distinct counts, top lists) for each server and for <c>server="all"</c>, the exact merge
-/// of every server's states over that span. Plus the aggregator's own counters (results, monitors, staleness).
+/// each window result as it is stored (labelled by <c>server</c>; all servers are their sum); the gauges (distinct
+/// counts, top lists, pending queries) of each server's latest window and, for <c>server="all"</c>, the exact merge of
+/// every server's latest window (by their states), made again at a scrape only when one of them changed; a stale
+/// server's gauges are removed. Plus the aggregator's own counters (results, monitors, staleness, history).
 /// </summary>
 public sealed class AggregatorMetrics
 {
@@ -16,7 +17,6 @@ public sealed class AggregatorMetrics
 
     private readonly AggregatorStore _store;
     private readonly DnsStatistics _statistics;
-    private readonly string _span;
     private readonly Gauge _monitors;
     private readonly Gauge _staleMonitors;
     private readonly Gauge _lastSeen;
@@ -26,20 +26,13 @@ public sealed class AggregatorMetrics
     private readonly Counter _stateErrors;
     private readonly Counter _historyWritten;
     private readonly Counter _historyDropped;
-    private readonly HashSet<string> _scopesWithGauges = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Type, string Server), WindowResult> _latest = [];
+    private bool _dirty;
 
-    /// <summary>
-    /// Registers the families in a new registry and follows <paramref name="store"/>; the gauges of a span cover
-    /// <paramref name="span"/> (one of the store's spans; its first when null).
-    /// </summary>
-    public AggregatorMetrics(AggregatorStore store, string? span = null, DnsStatisticsOptions? options = null)
+    /// <summary>Registers the families in a new registry and follows <paramref name="store"/>.</summary>
+    public AggregatorMetrics(AggregatorStore store, DnsStatisticsOptions? options = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
-        _span = span ?? store.Spans().FirstOrDefault() ?? "1m";
-        if (store.SpanLength(_span) is null)
-        {
-            throw new ArgumentException($"'{_span}' is not a span.", nameof(span));
-        }
 
         Registry = Metrics.NewCustomRegistry();
         _statistics = new DnsStatistics(Registry, options);
@@ -60,13 +53,25 @@ public sealed class AggregatorMetrics
     /// <summary>What <c>/metrics</c> serves.</summary>
     public CollectorRegistry Registry { get; }
 
-    /// <summary>The span the gauges cover.</summary>
-    public string Span => _span;
+    /// <summary>The reducer types whose latest windows make gauges (distinct counts, top lists, pending queries).</summary>
+    private static readonly HashSet<string> GaugeTypes = new([.. DnsStatistics.GaugeTypes, "ResponseLatency"], StringComparer.Ordinal);
 
     private void OnStored(WindowResult result)
     {
         _results.WithLabels(result.ServerId).Inc();
-        _statistics.ObserveWindow(result.ServerId, result.Type, result.Data, result.Sequence, setGauges: false);
+        // Each server's gauges are its latest window's, as in the monitor (cheap: the view is at hand).
+        _statistics.ObserveWindow(result.ServerId, result.Type, result.Data, result.Sequence, setGauges: true);
+        if (GaugeTypes.Contains(result.Type))
+        {
+            lock (_latest)
+            {
+                if (!_latest.TryGetValue((result.Type, result.ServerId), out var held) || held.End <= result.End)
+                {
+                    _latest[(result.Type, result.ServerId)] = result;
+                    _dirty = true;
+                }
+            }
+        }
     }
 
     private void BeforeCollect()
@@ -88,44 +93,42 @@ public sealed class AggregatorMetrics
             _historyDropped.IncTo(archive.Dropped);
         }
 
-        lock (_scopesWithGauges)
+        // A stale server's gauges go (its last window no longer describes anything); "all" is the merge of every
+        // other server's latest window, made again only when one of them changed.
+        var stale = monitors.Where(m => m.Stale).Select(m => m.ServerId).ToHashSet(StringComparer.Ordinal);
+        List<(string Type, List<WindowResult> Windows)> toMerge = [];
+        lock (_latest)
         {
-            var types = _store.Types();
-            foreach (string type in DnsStatistics.GaugeTypes.Concat(["ResponseLatency"]))
+            foreach (var key in _latest.Keys.Where(k => stale.Contains(k.Server)).ToList())
             {
-                if (!types.Contains(type, StringComparer.Ordinal))
-                {
-                    continue;
-                }
+                _latest.Remove(key);
+                _statistics.ClearGauges(key.Server, key.Type);
+                _dirty = true;
+            }
 
-                foreach (string scope in monitors.Select(m => m.ServerId).Append(AllServers))
-                {
-                    SetGauges(type, scope);
-                }
+            if (!_dirty)
+            {
+                return;
+            }
+
+            _dirty = false;
+            foreach (string type in GaugeTypes)
+            {
+                toMerge.Add((type, [.. _latest.Where(e => e.Key.Type == type).Select(e => e.Value)]));
             }
         }
-    }
 
-    private void SetGauges(string type, string scope)
-    {
-        MergedResult? merged;
-        try
+        foreach (var (type, windows) in toMerge)
         {
-            merged = _store.Merged(type, scope, _span);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            merged = null; // nothing mergeable now: the series go away rather than stay stale
-        }
-
-        if (merged?.Data is { } data)
-        {
-            _statistics.SetGauges(scope, type, data);
-            _scopesWithGauges.Add(type + "\n" + scope);
-        }
-        else if (_scopesWithGauges.Remove(type + "\n" + scope))
-        {
-            _statistics.ClearGauges(scope, type);
+            var data = windows.Count == 0 ? null : ResultMerger.Merge(type, windows, _store.Catalog).Data;
+            if (data is { } merged)
+            {
+                _statistics.SetGauges(AllServers, type, merged);
+            }
+            else
+            {
+                _statistics.ClearGauges(AllServers, type);
+            }
         }
     }
 }

@@ -45,6 +45,9 @@ public sealed class AggregatorStore : IAggregatorView
     /// <summary>A result was stored (raised on the receiving thread, outside the store's lock; handlers must be quick).</summary>
     public event Action<WindowResult>? Stored;
 
+    /// <summary>The reducers states are read into and merged with.</summary>
+    public ReducerCatalog Catalog => _options.Catalog;
+
     /// <summary>Where results are archived (<see cref="AggregatorOptions.Archive"/>), or null.</summary>
     public ResultArchive? Archive => _options.Archive;
 
