@@ -15,6 +15,9 @@ public sealed record RedisSubscriberOptions
 
     /// <summary>The longest wait between reconnection attempts (they start at 100 ms and double).</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Where a lost or refused connection is reported (once until it comes back), and its return.</summary>
+    public Action<string>? Warn { get; init; }
 }
 
 /// <summary>
@@ -66,6 +69,7 @@ public sealed class RedisResultSubscriber : IDisposable
     private void Run()
     {
         var delay = TimeSpan.FromMilliseconds(100);
+        bool down = false;
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -77,6 +81,12 @@ public sealed class RedisResultSubscriber : IDisposable
                 Subscribe(stream);
                 Interlocked.Increment(ref _connections);
                 delay = TimeSpan.FromMilliseconds(100);
+                if (down)
+                {
+                    down = false;
+                    _options.Warn?.Invoke($"{Describe()}: connected again; results published meanwhile were not received (Redis pub/sub keeps nothing)");
+                }
+
                 while (!_stop.IsCancellationRequested)
                 {
                     if (ReadValue(stream) is object?[] { Length: 4 } message && Text(message[0]) == "pmessage" && message[3] is byte[] payload)
@@ -91,7 +101,16 @@ public sealed class RedisResultSubscriber : IDisposable
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidDataException or OperationCanceledException)
             {
-                // The server went away (or Dispose closed the socket): try again after a while.
+                // The server went away, never answered, or its name does not resolve (or Dispose closed the socket):
+                // said once, then tried again after a while.
+                if (!down && !_stop.IsCancellationRequested)
+                {
+                    down = true;
+                    string why = e is SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData }
+                        ? $"the host name does not resolve ({e.Message})"
+                        : e.Message;
+                    _options.Warn?.Invoke($"{Describe()}: {why}; trying again every {_options.MaxRetryDelay.TotalSeconds:0.#} s at most, results published meanwhile are lost");
+                }
             }
             finally
             {

@@ -19,6 +19,9 @@ public sealed record ZeroMqSubscriberOptions
 
     /// <summary>Messages ZeroMQ may queue for this socket before it drops (0: no limit).</summary>
     public int ReceiveHighWatermark { get; init; } = 100_000;
+
+    /// <summary>Where problems on the way are reported (a monitor's name that does not resolve yet), one line each.</summary>
+    public Action<string>? Warn { get; init; }
 }
 
 /// <summary>
@@ -40,6 +43,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _started = new(false);
     private readonly List<string> _endpoints = [];
+    private readonly ZeroMqReconnector _unresolved;
     private Exception? _startFailure;
     private volatile Exception? _failure;
     private volatile bool _stopping;
@@ -59,6 +63,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
 
         _store = store;
         _options = options;
+        _unresolved = new ZeroMqReconnector(_options.Warn);
         _thread = new Thread(Run) { Name = "zmq-subscriber", IsBackground = true };
         _thread.Start();
         _started.Wait();
@@ -71,7 +76,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
     }
 
     /// <summary>The endpoints as bound (a <c>tcp://host:*</c> endpoint shows its port) or connected.</summary>
-    public IReadOnlyList<string> Endpoints => _endpoints;
+    public IReadOnlyList<string> Endpoints => _unresolved.Describe(_endpoints);
 
     /// <summary>Messages received (stored or not).</summary>
     public long Received => Interlocked.Read(ref _received);
@@ -133,6 +138,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
         var transcoder = new MessagePackToJson();
         while (!_stopping)
         {
+            _unresolved.Retry(socket, _endpoints);
             if (!socket.TryReceiveFrameBytes(Poll, out byte[]? first, out bool more))
             {
                 continue;
@@ -191,7 +197,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
                 socket.Subscribe(topic);
             }
 
-            ZeroMqEndpoints.Attach(socket, _options.Endpoints, _options.Bind, _endpoints);
+            ZeroMqEndpoints.Attach(socket, _options.Endpoints, _options.Bind, _endpoints, _unresolved);
 
             return socket;
         }

@@ -208,7 +208,7 @@ public static class AggregateCommand
         ZeroMqResultSubscriber subscriber;
         try
         {
-            subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions { Endpoints = settings.Endpoints, Bind = settings.Bind });
+            subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions { Endpoints = settings.Endpoints, Bind = settings.Bind, Warn = message => log.LogWarning("{Problem}", message) });
         }
         catch (Exception e) when (e is IOException or ArgumentException or NetMQ.NetMQException)
         {
@@ -217,7 +217,7 @@ public static class AggregateCommand
         }
 
         using var redis = settings.Redis is { } server
-            ? new RedisResultSubscriber(store, new RedisSubscriberOptions { Host = server.Host, Port = server.Port })
+            ? new RedisResultSubscriber(store, new RedisSubscriberOptions { Host = server.Host, Port = server.Port, Warn = message => log.LogWarning("{Problem}", message) })
             : null;
         if (redis is not null)
         {

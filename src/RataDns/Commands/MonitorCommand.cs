@@ -172,9 +172,9 @@ public static class MonitorCommand
         try
         {
             reducers = [.. configuration.Reducers.Select(ReducerRegistry.Create)];
-            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], commandLog.AsWriter(LogLevel.Warning), run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration())), info: log);
+            channels = ResultChannels.Open(configuration, [.. reducers.Select(r => r.Type)], commandLog.AsWriter(LogLevel.Warning), run.ZeroMq ?? (() => OpenZeroMq(configuration.ZeroMq ?? new ZeroMqConfiguration(), message => logger.LogWarning("{Problem}", message))), info: log);
             operations.Metrics.AttachOutputs(channels);
-            run.Service?.OutputsOpened(configuration, channels, c => run.ZeroMq ?? (() => OpenZeroMq(c.ZeroMq ?? new ZeroMqConfiguration())));
+            run.Service?.OutputsOpened(configuration, channels, c => run.ZeroMq ?? (() => OpenZeroMq(c.ZeroMq ?? new ZeroMqConfiguration(), message => logger.LogWarning("{Problem}", message))));
         }
         catch (Exception e) when (e is ConfigurationException or NotSupportedException or IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -248,7 +248,7 @@ public static class MonitorCommand
     }
 
     /// <summary>The monitor's ZeroMQ PUB socket, as the configuration's <c>ZeroMq</c> section describes it.</summary>
-    internal static Transport.Publishing.IResultChannel OpenZeroMq(ZeroMqConfiguration zeroMq)
+    internal static Transport.Publishing.IResultChannel OpenZeroMq(ZeroMqConfiguration zeroMq, Action<string>? warn = null)
     {
         var defaults = new ZeroMqOptions();
         return ZeroMqPublisher.Open(new ZeroMqOptions
@@ -262,6 +262,7 @@ public static class MonitorCommand
             CurveServerSecretKeyFile = zeroMq.CurveSecretKeyFile,
             CurveServerPublicKeyFile = zeroMq.CurvePublicKeyFile,
             AllowedClientKeysFile = zeroMq.AllowedClientKeysFile,
+            Warn = warn,
         });
     }
 

@@ -42,6 +42,9 @@ public sealed record ZeroMqOptions
     /// <summary>How long messages still queued in the socket may take to leave when the publisher is disposed.</summary>
     public TimeSpan Linger { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Where problems on the way are reported (a connect endpoint whose name does not resolve yet), one line each.</summary>
+    public Action<string>? Warn { get; init; }
+
     /// <summary>CurveZMQ: the monitor's secret key, Z85 text (40 characters) as <c>ratadns keygen</c> writes it.</summary>
     public string? CurveServerSecretKeyFile { get; init; }
 

@@ -31,6 +31,7 @@ public sealed class ZeroMqPublisher : IResultChannel
     private readonly ManualResetEventSlim _started = new(false);
     private readonly Thread _thread;
     private readonly List<string> _endpoints = [];
+    private readonly ZeroMqReconnector _unresolved;
     private Exception? _startFailure;
 
     /// <summary>Opens the socket on its own thread and binds or connects every endpoint.</summary>
@@ -46,6 +47,7 @@ public sealed class ZeroMqPublisher : IResultChannel
         }
 
         _options = options;
+        _unresolved = new ZeroMqReconnector(options.Warn);
         _serverCertificate = CurveKeyFiles.LoadServerCertificate(options.CurveServerSecretKeyFile, options.CurveServerPublicKeyFile);
         _ring = new ResultRing(options.QueueCapacity, Statistics);
         _thread = new Thread(Run) { Name = "zmq-publisher", IsBackground = true };
@@ -72,12 +74,12 @@ public sealed class ZeroMqPublisher : IResultChannel
     }
 
     /// <summary>The endpoints as bound (a <c>tcp://host:*</c> endpoint shows its chosen port) or connected.</summary>
-    public IReadOnlyList<string> Endpoints => _endpoints;
+    public IReadOnlyList<string> Endpoints => _unresolved.Describe(_endpoints);
 
     public ChannelStatistics Statistics { get; } = new();
 
     public string Describe() =>
-        $"zmq {(_options.Bind ? "bind" : "connect")} {string.Join(',', _endpoints)} {(_options.Encoding == ZeroMqEncoding.MessagePack ? "msgpack" : "json")}{(_serverCertificate is null ? "" : " curve")}";
+        $"zmq {(_options.Bind ? "bind" : "connect")} {string.Join(',', _options.Bind ? _endpoints : _options.Endpoints)} {(_options.Encoding == ZeroMqEncoding.MessagePack ? "msgpack" : "json")}{(_serverCertificate is null ? "" : " curve")}";
 
     /// <summary>Queues one result for the socket thread; false (and counted) when the queue is full or closed.</summary>
     /// <remarks>Never waits for the socket. Meant for one producer (the merger thread); a lock keeps others safe.</remarks>
@@ -144,6 +146,7 @@ public sealed class ZeroMqPublisher : IResultChannel
             var encoder = new ResultPayloadEncoder(_options.Encoding, _options.State);
             while (_ring.WaitForWork())
             {
+                _unresolved.Retry(socket, _endpoints);
                 while (_ring.TryPeek(out var slot))
                 {
                     _options.BeforeSend?.Invoke();
@@ -177,7 +180,7 @@ public sealed class ZeroMqPublisher : IResultChannel
                 socket.Options.CurveCertificate = _serverCertificate;
             }
 
-            ZeroMqEndpoints.Attach(socket, _options.Endpoints, _options.Bind, _endpoints);
+            ZeroMqEndpoints.Attach(socket, _options.Endpoints, _options.Bind, _endpoints, _unresolved);
 
             return socket;
         }
