@@ -110,7 +110,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
         {
             socket = Open();
         }
-        catch (Exception e) when (e is NetMQException or ArgumentException)
+        catch (Exception e) when (e is NetMQException or ArgumentException or IOException)
         {
             _startFailure = new IOException($"zmq {(_options.Bind ? "bind" : "connect")} {string.Join(',', _options.Endpoints)}: {e.Message}", e);
             _started.Set();

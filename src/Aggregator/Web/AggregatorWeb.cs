@@ -49,6 +49,15 @@ public static class AggregatorWeb
         });
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        // ASP.NET Core's own lines go where the program's go (standard error, one line each), never to standard output;
+        // a failure to start is reported by the caller, once.
+        builder.Logging.ClearProviders();
+        if (options.Log is { } log)
+        {
+            builder.Logging.AddProvider(new ForwardingLoggerProvider(log));
+        }
+
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, WebJson.Default));
         builder.Services.AddSingleton(view);
         builder.Services.AddSingleton(options);
@@ -101,7 +110,10 @@ public static class AggregatorWeb
         api.MapGet("/health", () =>
         {
             var monitors = view.Monitors();
-            return TypedResults.Json(new HealthResponse("ok", monitors.Count, monitors.Count(m => m.Stale)), WebJson.Default.HealthResponse);
+            int stale = monitors.Count(m => m.Stale);
+            string status = Health(monitors.Count, stale);
+            return TypedResults.Json(
+                new HealthResponse(status, monitors.Count, stale), WebJson.Default.HealthResponse, statusCode: status == "down" ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
         });
         api.MapGet("/servers", () => TypedResults.Json(view.Monitors(), WebJson.Default.IReadOnlyListMonitorStatus));
         api.MapGet("/spans", () => TypedResults.Json(view.Spans(), WebJson.Default.IReadOnlyListString));
@@ -113,6 +125,13 @@ public static class AggregatorWeb
             EventStream.Serve(context, view, options, lifetime.ApplicationStopping));
         api.MapFallback(() => Error(StatusCodes.Status404NotFound, "no such API endpoint"));
     }
+
+    /// <summary>
+    /// <c>waiting</c> (no monitor has sent anything yet), <c>ok</c> (every monitor sends), <c>degraded</c> (some are
+    /// stale) or <c>down</c> (every one is stale; HTTP 503, for a load balancer's or a prober's check).
+    /// </summary>
+    public static string Health(int monitors, int stale) =>
+        monitors == 0 ? "waiting" : stale == monitors ? "down" : stale > 0 ? "degraded" : "ok";
 
     private static IResult Merged(IAggregatorView view, string type, string? scope, string? span)
     {

@@ -29,6 +29,9 @@ public sealed class AggregatorWebOptions
     /// </summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Where ASP.NET Core's own log lines (at <see cref="MinimumLogLevel"/> and above) go, one line each; nowhere when null.</summary>
+    public Action<LogLevel, string>? Log { get; init; }
+
     /// <summary>What <c>GET /metrics</c> serves (Prometheus text format); no such path when null.</summary>
     public Prometheus.CollectorRegistry? Metrics { get; init; }
 

@@ -227,7 +227,12 @@ public static class AggregateCommand
         using (subscriber)
         {
             var metrics = new AggregatorMetrics(store);
-            var app = AggregatorWeb.Build(store, new AggregatorWebOptions { Urls = [settings.HttpUrl], Metrics = metrics.Registry });
+            var app = AggregatorWeb.Build(store, new AggregatorWebOptions
+            {
+                Urls = [settings.HttpUrl],
+                Metrics = metrics.Registry,
+                Log = (level, message) => log.Log(level, "{Http}", message),
+            });
             try
             {
                 app.StartAsync(cancellation).GetAwaiter().GetResult();

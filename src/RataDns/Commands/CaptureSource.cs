@@ -230,6 +230,12 @@ internal static class CaptureSourceRunner
                 return reader.Error;
             }
 
+            if (!File.Exists(source.Input))
+            {
+                // The same words as monitor's, rather than the runtime's "Could not find file".
+                throw new FileNotFoundException($"{source.Input}: no such file.", source.Input);
+            }
+
             using (var reader = CaptureFileReader.Open(source.Input))
             {
                 reader.ReadAll(ref guarded);

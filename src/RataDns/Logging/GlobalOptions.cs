@@ -44,7 +44,7 @@ internal static class GlobalOptions
 
     public static Option<bool> QuietOption { get; } = new("--quiet", "-q")
     {
-        Description = "No progress bar and no summary line at the end of a file (warnings and errors are still written).",
+        Description = "Only warnings and errors: no progress bar, no information lines, no summary at the end of a file (--log-level overrides).",
         Recursive = true,
     };
 
@@ -62,6 +62,8 @@ internal static class GlobalOptions
         string? level = parse.GetValue(LogLevelOption);
         string? format = parse.GetValue(LogFormatOption);
         bool quiet = parse.GetValue(QuietOption);
+        // -q keeps warnings and errors only, unless --log-level says otherwise.
+        bool levelGiven = parse.GetResult(LogLevelOption) is { Implicit: false };
         return new LogSettings(
             level switch
             {
@@ -69,7 +71,7 @@ internal static class GlobalOptions
                 "debug" => LogLevel.Debug,
                 "warning" => LogLevel.Warning,
                 "error" => LogLevel.Error,
-                _ => LogLevel.Information,
+                _ => quiet && !levelGiven ? LogLevel.Warning : LogLevel.Information,
             },
             format == "json" ? LogFormat.Json : LogFormat.Text,
             quiet);

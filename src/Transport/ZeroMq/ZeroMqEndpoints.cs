@@ -34,7 +34,19 @@ public static class ZeroMqEndpoints
         {
             if (bind)
             {
-                socket.Bind(endpoint);
+                try
+                {
+                    socket.Bind(endpoint);
+                }
+                catch (AddressAlreadyInUseException)
+                {
+                    throw new IOException("the address is already in use (another ratadns, or another program, listens there)");
+                }
+                catch (SocketException e)
+                {
+                    throw new IOException($"cannot listen there: {e.Message}");
+                }
+
                 attached.Add(socket.Options.LastEndpoint ?? endpoint);
             }
             else if (TryConnect(socket, endpoint, out string? failure))

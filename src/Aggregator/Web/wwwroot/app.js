@@ -325,7 +325,21 @@
       el('div', { class: 'tile' }, el('div', { class: 'muted' }, `distinct ${label}`), el('div', { class: 'big' }, fmt(n, 0)), el('div', { class: 'muted' }, error))));
   }
 
+  // The header's monitors badge, as /api/health says it: ok, degraded (some stale), down (all stale), waiting.
+  function renderHealthBadge() {
+    const n = state.servers.length, stale = state.servers.filter((m) => m.stale).length;
+    const badge = $('health-badge');
+    const [text, kind] = n === 0 ? ['no monitor yet', '']
+      : stale === n ? [`all ${n} monitor${n === 1 ? '' : 's'} stale`, 'down']
+        : stale > 0 ? [`${stale} of ${n} monitors stale`, 'paused']
+          : [`${n} monitor${n === 1 ? '' : 's'} ok`, 'ok'];
+    badge.textContent = text;
+    badge.className = `badge ${kind}`;
+    badge.dataset.status = n === 0 ? 'waiting' : stale === n ? 'down' : stale > 0 ? 'degraded' : 'ok';
+  }
+
   function renderHealth() {
+    renderHealthBadge();
     const container = $('health');
     if (state.servers.length === 0) { noData(container, 'no monitor has sent anything yet'); return; }
     const rows = state.servers.map((m) => el('tr', {},

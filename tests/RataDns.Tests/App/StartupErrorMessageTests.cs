@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+using RataDns.Tests.Aggregator;
+using RataDns.Tests.Support;
+
+namespace RataDns.Tests.App;
+
+/// <summary>
+/// Start-up errors an operator meets (issue 16): each is one line on standard error that names the flag or the
+/// address, exit 2, nothing on standard output; and <c>-q</c> keeps a clean run silent.
+/// </summary>
+[Collection(NetMqCollection.Name)]
+public class StartupErrorMessageTests
+{
+    private static readonly string Sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");
+
+    [Fact]
+    public void A_zeromq_address_in_use_is_said_in_words_by_monitor_and_aggregate()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        Assert.Equal(2, Run(["monitor", "-c", Config(), "--zmq-bind", $"tcp://127.0.0.1:{port}", "-q"], out string stdout, out string stderr));
+        Assert.Equal($"ratadns monitor: zmq bind tcp://127.0.0.1:{port}: the address is already in use (another ratadns, or another program, listens there)", stderr.Trim());
+
+        Assert.Equal(2, Run(["aggregate", "--bind", $"tcp://127.0.0.1:{port}", "--http", "http://127.0.0.1:0", "--history", "none"], out stdout, out stderr));
+        Assert.Contains("the address is already in use", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_http_address_in_use_is_one_line_on_standard_error_and_nothing_on_standard_output()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        Assert.Equal(2, Run(["aggregate", "--bind", "tcp://127.0.0.1:*", "--http", $"http://127.0.0.1:{port}", "--history", "none"], out string stdout, out string stderr));
+        Assert.Equal(string.Empty, stdout);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith($"ratadns aggregate: HTTP on http://127.0.0.1:{port}: ", StringComparison.Ordinal) && l.Contains("address already in use", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("      ", StringComparison.Ordinal) || l.Contains("fail:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_missing_capture_file_is_no_such_file_in_every_command()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"ratadns-missing-{Environment.ProcessId}.pcap");
+        foreach (string command in new[] { "inspect", "serialize" })
+        {
+            Assert.Equal(2, Run([command, missing], out _, out string stderr));
+            Assert.Equal($"ratadns {command}: {missing}: no such file.", stderr.Trim());
+        }
+    }
+
+    [Fact]
+    public void Quiet_keeps_a_clean_run_silent_and_log_level_still_overrides_it()
+    {
+        Assert.Equal(0, Run(["monitor", "-c", Config(), "-q"], out string stdout, out string stderr));
+        Assert.NotEmpty(stdout);
+        Assert.Equal(string.Empty, stderr);
+
+        Assert.Equal(0, Run(["monitor", "-c", Config(), "-q", "--log-level", "information"], out _, out stderr));
+        Assert.Contains("worker", stderr, StringComparison.Ordinal);
+    }
+
+    private static string Config()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"ratadns-startup-{Environment.ProcessId}.json");
+        File.WriteAllText(config, $$$"""{"ServerId": "s", "InputMethod": "capture_file", "InputSource": "{{{Sample}}}", "WindowMilliseconds": 1000}""");
+        return config;
+    }
+
+    private static int Run(string[] arguments, out string stdout, out string stderr) =>
+        ExternalTool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "ratadns.dll"), .. arguments], out stdout, out stderr);
+}
