@@ -27,4 +27,10 @@ public sealed record ConfigurationOverrides
 
     /// <summary><c>--workers</c>.</summary>
     public int? Workers { get; init; }
+
+    /// <summary>
+    /// <c>--port</c>: the DNS ports; when neither the file nor the command line gives a filter, the live capture's
+    /// filter follows them (<c>port 5300 or port 53</c>).
+    /// </summary>
+    public IReadOnlyList<int>? Ports { get; init; }
 }

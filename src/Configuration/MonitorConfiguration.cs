@@ -84,12 +84,20 @@ public sealed record MonitorConfiguration
             problems.Add(new("--workers", $"{workers}: between 1 and {MaxWorkers}."));
         }
 
+        if (overrides.Ports is { } ports && (ports.Count == 0 || ports.Any(p => p is < 1 or > 65535)))
+        {
+            problems.Add(new("--port", $"{string.Join(' ', ports)}: ports from 1 to 65535."));
+        }
+
+        string? portFilter = overrides.Ports is { Count: > 0 } givenPorts && overrides.Filter is null && Capture.Filter == CaptureConfiguration.DefaultFilter
+            ? string.Join(" or ", givenPorts.Distinct().Select(p => $"port {p.ToString(CultureInfo.InvariantCulture)}"))
+            : null;
         var capture = Capture with
         {
             InputMethod = overrides.InputMethod ?? Capture.InputMethod,
             InputSource = overrides.InputSource ?? Capture.InputSource,
             Speed = overrides.Speed ?? Capture.Speed,
-            Filter = overrides.Filter ?? Capture.Filter,
+            Filter = overrides.Filter ?? portFilter ?? Capture.Filter,
         };
         if (capture.InputMethod != CaptureInputMethod.Stdin && capture.InputSource is null)
         {
@@ -108,6 +116,7 @@ public sealed record MonitorConfiguration
             ServerId = overrides.ServerId ?? ServerId,
             Window = overrides.Window ?? Window,
             Workers = overrides.Workers ?? Workers,
+            Ports = overrides.Ports is { Count: > 0 } newPorts ? [.. newPorts.Distinct()] : Ports,
             Capture = capture,
         };
     }

@@ -26,7 +26,11 @@ public static class MonitorCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config", "-c") { Description = "The configuration file (RataDns or RaTA DNS / Fievel JSON).", Required = true };
+        var config = new Option<string>("--config", "-c") { Description = "The configuration file (RataDns or RaTA DNS / Fievel JSON). Without one, -i or -r: the default reducers, one-second windows, results on standard output." };
+        var capturedInterface = new Option<string>("--interface", "-i") { Description = "Capture live on this interface (as tcpdump -i); sets InputMethod and InputSource." };
+        var readFile = new Option<string>("--read", "-r") { Description = "Read this pcap or pcapng file, or - for a pcap stream on standard input (as tcpdump -r)." };
+        var port = new Option<int[]>("--port") { Description = "DNS port (repeat for several); the live filter follows unless one is given. Default 53.", AllowMultipleArgumentsPerToken = true };
+        var expression = new Argument<string[]>("expression") { Description = "A BPF filter for live capture, as tcpdump takes it (e.g. port 53 and host 192.0.2.1).", Arity = ArgumentArity.ZeroOrMore };
         var serverId = new Option<string>("--server-id") { Description = "Overrides ServerId." };
         var window = new Option<string>("--window", "-w") { Description = "Overrides the window: a packet count (1000) or a span (250ms, 1s, 5m)." };
         var inputSource = new Option<string>("--input-source") { Description = "Overrides InputSource (a file, an interface, or - for stdin)." };
@@ -49,14 +53,44 @@ public static class MonitorCommand
         var user = new Option<string>("--user", "-Z") { Description = "Overrides User: once the capture and the outputs are open, change to this user (root only; like tcpdump -Z)." };
         var command = new Command("monitor", "Reduce packets into per-window results (Fievel's role) and write them to the reducers' outputs.")
         {
-            config, serverId, window, inputSource, speed, filter, workers, fileReader, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval, user,
+            config, capturedInterface, readFile, port, serverId, window, inputSource, speed, filter, workers, fileReader, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval, user,
         };
+        command.Arguments.Add(expression);
+        expression.Validators.Add(result =>
+        {
+            // A BPF expression never starts with '-': such a word is a misspelled option, not a filter.
+            foreach (var token in result.Tokens.Where(t => t.Value.StartsWith('-')))
+            {
+                result.AddError($"Unrecognized command or argument '{token.Value}'.");
+            }
+        });
         command.SetAction(parse =>
         {
             // Start-up and every reload (SIGHUP) read the file the same way: the command line wins over it.
             (MonitorConfiguration, string?) Load()
             {
-                var configuration = MonitorConfigurationLoader.Load(parse.GetValue(config)!);
+                string? iface = parse.GetValue(capturedInterface), read = parse.GetValue(readFile);
+                string[] words = parse.GetValue(expression) ?? [];
+                if (iface is not null && read is not null)
+                {
+                    throw new ArgumentException("give -i INTERFACE (live) or -r FILE (a capture), not both.");
+                }
+
+                if ((iface ?? read) is not null && parse.GetValue(inputSource) is not null)
+                {
+                    throw new ArgumentException("--input-source goes without -i and -r (they set it).");
+                }
+
+                if (words.Length > 0 && parse.GetValue(filter) is not null)
+                {
+                    throw new ArgumentException("give the filter as --filter or after the options, not both.");
+                }
+
+                var configuration = parse.GetValue(config) is { } path
+                    ? MonitorConfigurationLoader.Load(path)
+                    : (iface ?? read) is not null
+                        ? MonitorConfigurationLoader.Parse("{}", "the command line")
+                        : throw new ArgumentException("give -c CONFIG, or -i INTERFACE or -r FILE (the default reducers then write to standard output).");
                 string? configuredUser = configuration.User;
                 WindowConfiguration? windowOverride = null;
                 if (parse.GetValue(window) is { } windowText)
@@ -71,10 +105,12 @@ public static class MonitorCommand
                 {
                     ServerId = parse.GetValue(serverId),
                     Window = windowOverride,
-                    InputSource = parse.GetValue(inputSource),
+                    InputMethod = iface is not null ? CaptureInputMethod.Interface : read is null ? null : read == "-" ? CaptureInputMethod.Stdin : CaptureInputMethod.CaptureFile,
+                    InputSource = iface ?? (read is null or "-" ? parse.GetValue(inputSource) : read),
                     Speed = parse.GetValue(speed),
-                    Filter = parse.GetValue(filter),
+                    Filter = words.Length > 0 ? string.Join(' ', words) : parse.GetValue(filter),
                     Workers = parse.GetValue(workers),
+                    Ports = parse.GetValue(port) is { Length: > 0 } ports ? ports : null,
                 });
                 if ((parse.GetValue(zmqConnect) ?? parse.GetValue(zmqBind)) is { } endpoint)
                 {
@@ -141,7 +177,7 @@ public static class MonitorCommand
         var log = commandLog.AsWriter(LogLevel.Information);
 
         // The metrics endpoint first: an address in use stops the run before any output or capture is opened.
-        using var operations = MonitorOperations.Start(run.Operations, log, out string? operationsError);
+        using var operations = MonitorOperations.Start(run.Operations, log, out string? operationsError, commandLog.AsWriter(LogLevel.Warning));
         if (operations is null)
         {
             logger.LogError("{Reason}", operationsError);
@@ -367,7 +403,7 @@ public static class MonitorCommand
                 },
             });
         engine.Start();
-        operations.Started(engine, capture.ReadStatistics);
+        operations.Started(engine, capture.ReadStatistics, [.. Enumerable.Range(1, 65535).Where(p => options.Ports.Contains((ushort)p))]);
         service?.Started(engine, source.Describe());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         if (source.Duration is { } duration)

@@ -61,6 +61,8 @@ internal sealed class MonitorOperations : IDisposable
     private readonly TextWriter _log;
     private readonly MetricsEndpoint? _endpoint;
     private StatusReporter? _status;
+    private Timer? _noDnsCheck;
+    private TextWriter? _warnings;
 
     private MonitorOperations(OperationsOptions options, TextWriter log, MonitorMetrics metrics, MetricsEndpoint? endpoint)
     {
@@ -77,9 +79,21 @@ internal sealed class MonitorOperations : IDisposable
     /// Binds the metrics endpoint when one is asked for; returns null and says why in <paramref name="error"/> when
     /// it cannot be bound.
     /// </summary>
-    public static MonitorOperations? Start(OperationsOptions options, TextWriter log, out string? error)
+    public static MonitorOperations? Start(OperationsOptions options, TextWriter log, out string? error, TextWriter? warnings = null)
+    {
+        var operations = StartCore(options, log, out error);
+        if (operations is not null)
+        {
+            operations._warnings = warnings ?? log;
+        }
+
+        return operations;
+    }
+
+    private static MonitorOperations? StartCore(OperationsOptions options, TextWriter log, out string? error)
     {
         error = null;
+
         var metrics = new MonitorMetrics();
         if (options.MetricsEndpoint is not { } address)
         {
@@ -107,10 +121,19 @@ internal sealed class MonitorOperations : IDisposable
     /// <summary>Whether anything reads the malformed counters (the engine then walks every message).</summary>
     public bool CountsMalformed => _endpoint is not null || _options.StatusInterval is { } s && s > TimeSpan.Zero;
 
-    /// <summary>The engine has started: metrics follow it; the status line starts.</summary>
-    public void Started(MonitorEngine engine, Func<LiveCaptureStatistics>? live)
+    /// <summary>How long a live capture may see frames and no DNS message before the monitor says why that may be.</summary>
+    public static TimeSpan NoDnsWarningAfter { get; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The engine has started: metrics follow it; the status line starts. <paramref name="dnsPorts"/> (live
+    /// capture): the ports named in the warning given once if frames arrive and none is DNS.</summary>
+    public void Started(MonitorEngine engine, Func<LiveCaptureStatistics>? live, IReadOnlyList<int>? dnsPorts = null)
     {
         Metrics.Attach(engine, live);
+        if (live is not null && dnsPorts is not null)
+        {
+            _noDnsCheck = new Timer(_ => WarnIfNoDns(dnsPorts), null, NoDnsWarningAfter, Timeout.InfiniteTimeSpan);
+        }
+
         var interval = _options.StatusInterval ?? (live is not null ? OperationsOptions.DefaultLiveStatusInterval : TimeSpan.Zero);
         if (interval > TimeSpan.Zero)
         {
@@ -118,9 +141,21 @@ internal sealed class MonitorOperations : IDisposable
         }
     }
 
+    private void WarnIfNoDns(IReadOnlyList<int> ports)
+    {
+        var sample = Metrics.Sample();
+        if (sample.Frames > 0 && sample.DnsMessages == 0)
+        {
+            (_warnings ?? _log).WriteLine(
+                $"{sample.Frames} frames captured in {NoDnsWarningAfter.TotalSeconds:0} s and no DNS message on port{(ports.Count == 1 ? "" : "s")} {string.Join(", ", ports)}: "
+                + "if the server answers on another port, name it with --port (Ports in the configuration); the capture filter lets those frames through.");
+        }
+    }
+
     /// <summary>The input has ended and every window is written.</summary>
     public void InputEnded()
     {
+        _noDnsCheck?.Dispose();
         _status?.Dispose();
         _status = null;
         Metrics.InputEnded();
@@ -140,6 +175,7 @@ internal sealed class MonitorOperations : IDisposable
 
     public void Dispose()
     {
+        _noDnsCheck?.Dispose();
         _status?.Dispose();
         _endpoint?.Dispose();
     }

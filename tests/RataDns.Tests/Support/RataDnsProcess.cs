@@ -3,11 +3,12 @@ using System.Text;
 
 namespace RataDns.Tests.Support;
 
-/// <summary><c>ratadns</c> (the test build's ratadns.dll) as a process, its standard error collected; killed on dispose.</summary>
+/// <summary><c>ratadns</c> (the test build's ratadns.dll) as a process, its standard output and error collected; killed on dispose.</summary>
 internal sealed class RataDnsProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _error = new();
+    private readonly StringBuilder _output = new();
 
     private RataDnsProcess(Process process) => _process = process;
 
@@ -22,6 +23,32 @@ internal sealed class RataDnsProcess : IDisposable
         }
     }
 
+    /// <summary>Standard output so far, line by line.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public int Id => _process.Id;
+
+    /// <summary>Waits for the process to end (after a signal, say); false when it has not within <paramref name="timeout"/>.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        _process.WaitForExit(); // the asynchronous readers drain
+        return true;
+    }
+
     public static RataDnsProcess Start(IEnumerable<string> arguments)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -32,7 +59,16 @@ internal sealed class RataDnsProcess : IDisposable
         }
 
         var process = new RataDnsProcess(Process.Start(info)!);
-        process._process.OutputDataReceived += (_, _) => { };
+        process._process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (process._output)
+                {
+                    process._output.AppendLine(e.Data);
+                }
+            }
+        };
         process._process.ErrorDataReceived += (_, e) =>
         {
             lock (process._error)

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using RataDns.Tests.Support;
+
+namespace RataDns.Tests.App;
+
+/// <summary>
+/// tcpdump habits on <c>monitor</c> (issue 16): <c>-r FILE</c>, <c>-r -</c> and <c>-i IFACE</c> without a
+/// configuration file (the default reducers to standard output), a trailing BPF expression, <c>--port</c>; and a live
+/// capture that sees frames but no DNS for 10 s says why that may be, once. Counts are checked against tshark and
+/// against the queries the test itself sent.
+/// </summary>
+public class TcpdumpHabitsTests
+{
+    private static readonly string Sample = Path.Combine(RepoPaths.Root, "samples", "sample.pcap");
+
+    [Fact]
+    public void Read_a_file_or_standard_input_without_a_configuration_and_count_what_tshark_counts()
+    {
+        Assert.True(Run(["monitor", "-r", Sample, "-q"], null, out string fromFile, out string stderr) == 0, stderr);
+        Assert.True(Run(["monitor", "-r", "-", "-q"], File.ReadAllBytes(Sample), out string fromStdin, out stderr) == 0, stderr);
+        foreach (string output in new[] { fromFile, fromStdin })
+        {
+            var rcodes = Results(output, "RcodeCounter").SelectMany(d => d.EnumerateObject()).GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.Sum(p => p.Value.GetInt64()));
+            Assert.Equal(TsharkRcodes(), rcodes);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "monitor" }, "give -c CONFIG, or -i INTERFACE or -r FILE")]
+    [InlineData(new[] { "monitor", "-i", "lo", "-r", "x.pcap" }, "give -i INTERFACE (live) or -r FILE (a capture), not both.")]
+    [InlineData(new[] { "monitor", "-r", "x.pcap", "--filter", "port 53", "port", "54" }, "give the filter as --filter or after the options, not both.")]
+    [InlineData(new[] { "monitor", "-r", "x.pcap", "--port", "70000" }, "--port")]
+    public void Contradictions_are_one_line_and_exit_2(string[] arguments, string message)
+    {
+        Assert.Equal(2, Run(arguments, null, out _, out string stderr));
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Live_on_another_port_with_a_trailing_filter_warns_once_without_port_and_counts_every_query_with_it()
+    {
+        Skip.IfNot(Environment.UserName == "root", "live capture needs root (CAP_NET_RAW)");
+        int port = RedisServer.FreePort();
+
+        // Without --port: frames pass the filter but none is DNS on port 53; the monitor says so once.
+        using (var sender = new QuerySender(port))
+        using (var monitor = RataDnsProcess.Start(["monitor", "-i", "lo", "-q", "udp", "port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            Wait(() => monitor.Error.Contains("and no DNS message on port 53", StringComparison.Ordinal), monitor);
+            Assert.Contains("--port", monitor.Error, StringComparison.Ordinal);
+            Assert.Single(monitor.Error.Split('\n'), l => l.Contains("no DNS message", StringComparison.Ordinal));
+        }
+
+        // With --port (the filter follows it): every query sent is counted, by QTYPE. The queries start once the
+        // capture runs (the engine's line) and the run ends once the status line has seen them all (hang guards).
+        using var counted = RataDnsProcess.Start(["monitor", "-i", "lo", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--status-interval", "500ms"]);
+        Wait(() => counted.Error.Contains("worker 0", StringComparison.Ordinal), counted);
+        int sent;
+        using (var sender = new QuerySender(port, count: 200))
+        {
+            Assert.True(sender.Done.Wait(TimeSpan.FromSeconds(60)));
+            sent = sender.Sent;
+        }
+
+        Wait(() => StatusFrames(counted.Error) >= sent, counted);
+        Assert.Equal(0, Kill(counted.Id, "INT"));
+        Assert.True(counted.WaitForExit(TimeSpan.FromSeconds(60)), "the monitor did not stop on SIGINT");
+        long queries = Results(counted.Output, "QtypeCounter").Sum(d => d.TryGetProperty("A", out var a) ? a.GetInt64() : 0);
+        Assert.True(queries == sent, $"{queries} A queries counted of {sent} sent; {counted.Describe()}");
+    }
+
+    /// <summary>The frames of the last status line ("status: 200 frames (+40/s), ..."), 0 before the first.</summary>
+    private static long StatusFrames(string stderr)
+    {
+        string? line = stderr.Split('\n').LastOrDefault(l => l.Contains("status: ", StringComparison.Ordinal));
+        if (line is null)
+        {
+            return 0;
+        }
+
+        string number = line[(line.IndexOf("status: ", StringComparison.Ordinal) + 8)..].Split(' ')[0];
+        return long.TryParse(number, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture, out long frames) ? frames : 0;
+    }
+
+    private static int Kill(int pid, string signal) => ExternalTool.Run("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], out _, out _);
+
+    private static IEnumerable<JsonElement> Results(string ndjson, string type) =>
+        ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("type").GetString() == type)
+            .Select(r => r.GetProperty("data").Clone());
+
+    private static Dictionary<string, long> TsharkRcodes()
+    {
+        Assert.Equal(0, ExternalTool.Run("/usr/bin/tshark", ["-r", Sample, "-Y", "dns.flags.response == 1", "-T", "fields", "-e", "dns.flags.rcode"], out string stdout, out string stderr));
+        var names = new Dictionary<string, string> { ["0"] = "NOERROR", ["2"] = "SERVFAIL", ["3"] = "NXDOMAIN", ["5"] = "REFUSED" };
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).GroupBy(c => names[c]).ToDictionary(g => g.Key, g => (long)g.Count());
+    }
+
+    private static int Run(string[] arguments, byte[]? stdin, out string stdout, out string stderr)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ratadns.dll"));
+        foreach (string a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            process.StandardInput.BaseStream.Write(stdin);
+            process.StandardInput.Close();
+        }
+
+        Assert.True(process.WaitForExit(120_000), "ratadns did not finish");
+        stdout = output.GetAwaiter().GetResult();
+        stderr = errors.GetAwaiter().GetResult();
+        return process.ExitCode;
+    }
+
+    private static void Wait(Func<bool> condition, RataDnsProcess process)
+    {
+        // A hang guard, not a timing: the warning comes 10 s after the start.
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), process.Describe());
+            Thread.Sleep(200);
+        }
+    }
+
+    /// <summary>Sends A queries over UDP to 127.0.0.1:PORT, one every 20 ms, until disposed or <c>count</c> are sent.</summary>
+    private sealed class QuerySender : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private int _sent;
+
+        public QuerySender(int port, int count = int.MaxValue)
+        {
+            Done = Task.Run(() =>
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                var target = new IPEndPoint(IPAddress.Loopback, port);
+                for (int i = 0; i < count && !_stop.IsCancellationRequested; i++)
+                {
+                    byte[] query = new TestMessageBuilder { Id = (ushort)i, Flags = 0x0100 }.Question($"q{i}.example", 1).ToArray();
+                    socket.SendTo(query, target);
+                    Interlocked.Increment(ref _sent);
+                    Thread.Sleep(20);
+                }
+            });
+        }
+
+        public Task Done { get; }
+
+        public int Sent => Volatile.Read(ref _sent);
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            Done.Wait(TimeSpan.FromSeconds(10));
+            _stop.Dispose();
+        }
+    }
+}
