@@ -87,15 +87,15 @@ public static class Program
         ["inspect"] =
         [
             new("ratadns inspect capture.pcap", "frames, DNS messages, what was not DNS and why, rcodes and qtypes of a file"),
-            new("ratadns inspect --mdns -p 53 -p 5353 --quiet capture.pcap", "DNS on ports 53 and 5353 and mDNS, no progress bar or summary"),
-            new("ratadns inspect -i any --duration 10", "live: ten seconds of every interface", Live: true),
+            new("ratadns inspect --mdns --port 53 --port 5300 --quiet -r capture.pcap", "DNS on ports 53 and 5300 and mDNS, no progress bar or summary"),
+            new("ratadns inspect -i any --duration 10 udp and host 192.0.2.53", "live: ten seconds of every interface, a tcpdump filter", Live: true),
         ],
         ["monitor"] =
         [
             new("ratadns monitor -c samples/monitor.json", "the sample configuration: the sample capture, one-second windows, results on standard output"),
             new("ratadns monitor -c samples/monitor.json --input-source capture.pcap --window 100000 --stats", "another file, windows of 100,000 DNS packets, statistics at the end"),
-            new("ratadns monitor -c samples/monitor.json --log-format json --log-level warning", "diagnostics as JSON lines, warnings and errors only"),
             new("ratadns monitor -c monitor.json --input-source eth0 --zmq-bind tcp://*:5556", "live on eth0, every reducer's results published on ZeroMQ port 5556", Live: true),
+            new("ratadns monitor -i eth0 --port 5300", "tcpdump's habits: live on eth0, DNS on port 5300, the default reducers on standard output", Live: true),
         ],
         ["keygen"] =
         [

@@ -55,10 +55,15 @@ internal sealed class CaptureSourceSettings
 /// <summary>The command-line options of a capture source, shared by the commands that read packets.</summary>
 internal sealed class CaptureSourceOptions
 {
-    public Argument<string> Input { get; } = new("input")
+    public Argument<string[]> Input { get; } = new("input")
     {
-        Description = "A pcap or pcapng file, or - for standard input (e.g. tcpdump -U -w - | ratadns ... -).",
-        DefaultValueFactory = _ => "-",
+        Description = "A pcap or pcapng file, or - for standard input (unless -r or -i gives the input); then, as with tcpdump, a BPF filter for live capture (e.g. port 53 and host 192.0.2.1).",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public Option<string> ReadFile { get; } = new("--read", "-r")
+    {
+        Description = "Read this pcap or pcapng file, or - for standard input (as tcpdump -r).",
     };
 
     public Option<string> Interface { get; } = new("--interface", "-i")
@@ -111,14 +116,45 @@ internal sealed class CaptureSourceOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
-        foreach (var option in new Option[] { Interface, Filter, SnapLength, Promiscuous, BufferSize, Immediate, Speed, Loop, Duration })
+        Input.Validators.Add(result =>
+        {
+            // A file may be "-"; any other word starting with '-' is a misspelled option, not a file or a filter.
+            foreach (var token in result.Tokens.Where(t => t.Value.StartsWith('-') && t.Value != "-"))
+            {
+                result.AddError($"Unrecognized command or argument '{token.Value}'.");
+            }
+        });
+        foreach (var option in new Option[] { ReadFile, Interface, Filter, SnapLength, Promiscuous, BufferSize, Immediate, Speed, Loop, Duration })
         {
             command.Options.Add(option);
         }
     }
 
-    public CaptureSourceSettings Read(ParseResult parse)
+    /// <summary>
+    /// The source the command line names: <c>-i</c> (live), <c>-r</c> or the first word (a file, <c>-</c> for standard
+    /// input); the words after it (all of them with <c>-i</c> or <c>-r</c>) are the filter. Without a filter given,
+    /// the live filter follows <paramref name="ports"/> (<c>port 5300 or port 53</c>) when they are not just 53.
+    /// </summary>
+    public CaptureSourceSettings Read(ParseResult parse, IReadOnlyList<int>? ports = null)
     {
+        string[] words = parse.GetValue(Input) ?? [];
+        string? iface = parse.GetValue(Interface), read = parse.GetValue(ReadFile);
+        if (iface is not null && read is not null)
+        {
+            throw new ArgumentException("give -i INTERFACE (live) or -r FILE (a capture), not both.");
+        }
+
+        string input = read ?? (iface is null && words.Length > 0 ? words[0] : "-");
+        string[] expression = iface is not null || read is not null ? words : words.Skip(1).ToArray();
+        bool filterGiven = parse.GetResult(Filter) is { Implicit: false };
+        if (expression.Length > 0 && filterGiven)
+        {
+            throw new ArgumentException("give the filter as --filter or after the input, not both.");
+        }
+
+        string filter = expression.Length > 0 ? string.Join(' ', expression)
+            : filterGiven || ports is not { Count: > 0 } || ports.SequenceEqual([53]) ? parse.GetValue(Filter) ?? "port 53"
+            : string.Join(" or ", ports.Distinct().Select(p => $"port {p.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
         double speed = parse.GetValue(Speed);
         if (speed < 0 || double.IsNaN(speed) || double.IsInfinity(speed))
         {
@@ -146,9 +182,9 @@ internal sealed class CaptureSourceOptions
         var duration = parse.GetValue(Duration);
         return new CaptureSourceSettings
         {
-            Input = parse.GetValue(Input) ?? "-",
-            Interface = parse.GetValue(Interface),
-            Filter = parse.GetValue(Filter) ?? "port 53",
+            Input = input,
+            Interface = iface,
+            Filter = filter,
             SnapLength = snap,
             Promiscuous = parse.GetValue(Promiscuous),
             KernelBufferBytes = buffer << 20,

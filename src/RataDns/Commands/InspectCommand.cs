@@ -20,7 +20,7 @@ public static class InspectCommand
     public static Command Create()
     {
         var source = new CaptureSourceOptions();
-        var ports = new Option<int[]>("--port", "-p") { Description = "A DNS port (repeat the option for several). Default: 53." };
+        var ports = new Option<int[]>("--port") { Description = "A DNS port (repeat the option for several). Default: 53." };
         var mdns = new Option<bool>("--mdns") { Description = "Also decode mDNS (port 5353)." };
         var llmnr = new Option<bool>("--llmnr") { Description = "Also decode LLMNR (port 5355)." };
         var command = new Command("inspect", "Print what a capture holds: frames, DNS messages, what was not DNS and why, reassembly and drops.")
@@ -34,7 +34,7 @@ public static class InspectCommand
             DnsPortSet portSet;
             try
             {
-                settings = source.Read(parse);
+                settings = source.Read(parse, parse.GetValue(ports));
                 portSet = SerializeCommand.BuildPorts(parse.GetValue(ports), parse.GetValue(mdns), parse.GetValue(llmnr));
             }
             catch (Exception e) when (e is ArgumentException or FormatException)

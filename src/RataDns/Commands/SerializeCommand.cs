@@ -54,7 +54,7 @@ public static class SerializeCommand
         {
             Description = "Add the header's four section counts (qdcount, ancount, nscount, arcount).",
         };
-        var ports = new Option<int[]>("--port", "-p")
+        var ports = new Option<int[]>("--port")
         {
             Description = "A DNS port (repeat the option for several). Default: 53.",
         };
@@ -84,7 +84,7 @@ public static class SerializeCommand
             {
                 settings = new SerializeSettings
                 {
-                    Source = source.Read(parse),
+                    Source = source.Read(parse, parse.GetValue(ports)),
                     Output = parse.GetValue(output),
                     Ports = BuildPorts(parse.GetValue(ports), parse.GetValue(mdns), parse.GetValue(llmnr)),
                     PrintStatistics = parse.GetValue(stats),

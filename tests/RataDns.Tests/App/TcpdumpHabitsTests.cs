@@ -28,6 +28,22 @@ public class TcpdumpHabitsTests
         }
     }
 
+    [Fact]
+    public void Inspect_and_serialize_read_with_r_as_tshark_counts_and_p_is_not_a_port()
+    {
+        Assert.Equal(0, ExternalTool.Run("/usr/bin/tshark", ["-r", Sample, "-Y", "dns", "-T", "fields", "-e", "frame.number"], out string frames, out _));
+        int dnsMessages = frames.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+
+        Assert.True(Run(["serialize", "-r", "-", "--ndjson", "-q"], File.ReadAllBytes(Sample), out string ndjson, out string stderr) == 0, stderr);
+        Assert.Equal(dnsMessages, ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.True(Run(["inspect", "-r", Sample, "-q"], null, out string inspected, out stderr) == 0, stderr);
+        Assert.Contains($"dns messages: {dnsMessages}", inspected, StringComparison.Ordinal);
+
+        // tcpdump's -p means "not promiscuous"; here it is no longer a port, and says so.
+        Assert.Equal(2, Run(["inspect", "-p", "53", Sample], null, out _, out stderr));
+        Assert.Contains("'-p'", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(new[] { "monitor" }, "give -c CONFIG, or -i INTERFACE or -r FILE")]
     [InlineData(new[] { "monitor", "-i", "lo", "-r", "x.pcap" }, "give -i INTERFACE (live) or -r FILE (a capture), not both.")]
