@@ -47,16 +47,23 @@ public static class CurveKeyFiles
 
     /// <summary>Reads one Z85 key from a file (surrounding white space ignored).</summary>
     /// <exception cref="IOException">The file cannot be read or does not hold a 40-character Z85 key.</exception>
-    public static string ReadKey(string path)
+    public static string ReadKey(string path) => ReadKey(path, null);
+
+    /// <summary>As <see cref="ReadKey(string)"/>; a missing file's message names <paramref name="key"/>, the configuration key that gave it.</summary>
+    public static string ReadKey(string path, string? key)
     {
         string text;
         try
         {
             text = File.ReadAllText(path).Trim();
         }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new IOException($"{(key is null ? "" : key + " ")}{path}: no such file.", e);
+        }
         catch (UnauthorizedAccessException e)
         {
-            throw new IOException($"{path}: {e.Message}", e);
+            throw new IOException($"{(key is null ? "" : key + " ")}{path}: {e.Message}", e);
         }
 
         if (text.Length != Z85KeyLength || !IsZ85(text))
@@ -80,8 +87,8 @@ public static class CurveKeyFiles
             return null;
         }
 
-        var certificate = NetMQCertificate.CreateFromSecretKey(ReadKey(secretKeyFile));
-        if (publicKeyFile is not null && ReadKey(publicKeyFile) != certificate.PublicKeyZ85)
+        var certificate = NetMQCertificate.CreateFromSecretKey(ReadKey(secretKeyFile, "ZeroMq.CurveSecretKeyFile"));
+        if (publicKeyFile is not null && ReadKey(publicKeyFile, "ZeroMq.CurvePublicKeyFile") != certificate.PublicKeyZ85)
         {
             throw new IOException($"{publicKeyFile}: this public key does not belong to the secret key in {secretKeyFile}.");
         }
@@ -102,9 +109,13 @@ public static class CurveKeyFiles
         {
             lines = File.ReadAllLines(path);
         }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new IOException($"ZeroMq.AllowedClientKeysFile {path}: no such file.", e);
+        }
         catch (UnauthorizedAccessException e)
         {
-            throw new IOException($"{path}: {e.Message}", e);
+            throw new IOException($"ZeroMq.AllowedClientKeysFile {path}: {e.Message}", e);
         }
 
         var keys = new List<byte[]>();

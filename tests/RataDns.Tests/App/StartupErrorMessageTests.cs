@@ -55,6 +55,26 @@ public class StartupErrorMessageTests
     }
 
     [Fact]
+    public void A_missing_key_file_names_its_configuration_key()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"ratadns-keys-{Environment.ProcessId}.json");
+        string missing = Path.Combine(Path.GetTempPath(), $"ratadns-no-such-dir-{Environment.ProcessId}", "server.key");
+        File.WriteAllText(config, $$$"""
+            {"ServerId": "s", "InputMethod": "capture_file", "InputSource": "{{{Sample}}}",
+             "ZeroMq": {"Bind": "tcp://127.0.0.1:*", "CurveSecretKeyFile": "{{{missing}}}"}, "Output": {"OutputMethod": "zmq"}}
+            """);
+        try
+        {
+            Assert.Equal(2, Run(["monitor", "-c", config], out _, out string stderr));
+            Assert.Equal($"ratadns monitor: ZeroMq.CurveSecretKeyFile {missing}: no such file.", stderr.Trim());
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public void Quiet_keeps_a_clean_run_silent_and_log_level_still_overrides_it()
     {
         Assert.Equal(0, Run(["monitor", "-c", Config(), "-q"], out string stdout, out string stderr));
