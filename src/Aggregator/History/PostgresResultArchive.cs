@@ -74,18 +74,10 @@ public sealed class PostgresResultArchive : ResultArchive
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            if (ParseView(reader.GetString(9)) is not { } data)
+            if (ReadRow(reader) is { } row)
             {
-                continue;
+                results.Add(row);
             }
-
-            byte[]? state = reader.IsDBNull(10) ? null : reader.GetFieldValue<byte[]>(10);
-            var result = new WindowResult(reader.GetString(1), reader.GetString(0), reader.GetInt64(5), reader.GetDouble(3), reader.GetDouble(4), reader.GetInt64(2), reader.GetInt64(6), data)
-            {
-                Packets = reader.GetInt64(7),
-                State = state is { Length: > 0 } ? new StoredState(state) : null,
-            };
-            results.Add(new RestoredResult(result, reader.GetDouble(8)));
         }
 
         return results;

@@ -327,6 +327,27 @@ public abstract class ResultArchive : IDisposable
     /// <summary>Closes the database.</summary>
     protected abstract void Close();
 
+    /// <summary>
+    /// One row of <c>SELECT server, type, sequence, start_s, end_s, time_stamp, drops, packets, received_s, data, state</c>
+    /// (both backends read that column order); null when its view is not JSON.
+    /// </summary>
+    protected static RestoredResult? ReadRow(System.Data.Common.DbDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (ParseView(reader.GetString(9)) is not { } data)
+        {
+            return null;
+        }
+
+        byte[]? state = reader.IsDBNull(10) ? null : reader.GetFieldValue<byte[]>(10);
+        var result = new WindowResult(reader.GetString(1), reader.GetString(0), reader.GetInt64(5), reader.GetDouble(3), reader.GetDouble(4), reader.GetInt64(2), reader.GetInt64(6), data)
+        {
+            Packets = reader.GetInt64(7),
+            State = state is { Length: > 0 } ? new StoredState(state) : null,
+        };
+        return new RestoredResult(result, reader.GetDouble(8));
+    }
+
     /// <summary>Reads a stored view back; null when it is not JSON.</summary>
     protected static JsonElement? ParseView(string text)
     {
