@@ -1,6 +1,5 @@
 using MessagePack;
 using NetMQ;
-using NetMQ.Sockets;
 using RataDns.Transport.ZeroMq;
 
 namespace RataDns.Aggregator;
@@ -20,8 +19,17 @@ public sealed record ZeroMqSubscriberOptions
     /// <summary>Messages ZeroMQ may queue for this socket before it drops (0: no limit).</summary>
     public int ReceiveHighWatermark { get; init; } = 100_000;
 
-    /// <summary>Where problems on the way are reported (a monitor's name that does not resolve yet), one line each.</summary>
+    /// <summary>CurveZMQ client keys (the aggregator's key pair and each monitor's public key), or null.</summary>
+    public CurveClientKeys? Curve { get; init; }
+
+    /// <summary>
+    /// Where problems on the way are reported, one line each: a monitor's name that does not resolve yet, a handshake
+    /// a monitor refused (a wrong or missing CurveZMQ key), a connection lost.
+    /// </summary>
     public Action<string>? Warn { get; init; }
+
+    /// <summary>Where news is reported: a monitor connected.</summary>
+    public Action<string>? Info { get; init; }
 }
 
 /// <summary>
@@ -42,8 +50,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
     private readonly ZeroMqSubscriberOptions _options;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _started = new(false);
-    private readonly List<string> _endpoints = [];
-    private readonly ZeroMqReconnector _unresolved;
+    private ISubscriberSocket? _socket;
     private Exception? _startFailure;
     private volatile Exception? _failure;
     private volatile bool _stopping;
@@ -63,7 +70,6 @@ public sealed class ZeroMqResultSubscriber : IDisposable
 
         _store = store;
         _options = options;
-        _unresolved = new ZeroMqReconnector(_options.Warn);
         _thread = new Thread(Run) { Name = "zmq-subscriber", IsBackground = true };
         _thread.Start();
         _started.Wait();
@@ -76,7 +82,10 @@ public sealed class ZeroMqResultSubscriber : IDisposable
     }
 
     /// <summary>The endpoints as bound (a <c>tcp://host:*</c> endpoint shows its port) or connected.</summary>
-    public IReadOnlyList<string> Endpoints => _unresolved.Describe(_endpoints);
+    public IReadOnlyList<string> Endpoints => _socket?.Endpoints ?? [];
+
+    /// <summary>The library under the socket: libzmq (handshakes reported) or NetMQ.</summary>
+    public string Library => _socket?.Library ?? string.Empty;
 
     /// <summary>Messages received (stored or not).</summary>
     public long Received => Interlocked.Read(ref _received);
@@ -105,14 +114,26 @@ public sealed class ZeroMqResultSubscriber : IDisposable
 
     private void Run()
     {
-        SubscriberSocket socket;
+        ISubscriberSocket socket;
         try
         {
-            socket = Open();
+            socket = SubscriberSockets.Open(new SubscriberSocketOptions
+            {
+                Endpoints = _options.Endpoints,
+                Bind = _options.Bind,
+                Topics = _options.Topics,
+                ReceiveHighWatermark = _options.ReceiveHighWatermark,
+                Curve = _options.Curve,
+                Warn = _options.Warn,
+                Info = _options.Info,
+            });
+            _socket = socket;
         }
         catch (Exception e) when (e is NetMQException or ArgumentException or IOException)
         {
-            _startFailure = new IOException($"zmq {(_options.Bind ? "bind" : "connect")} {string.Join(',', _options.Endpoints)}: {e.Message}", e);
+            _startFailure = e.Message.StartsWith("zmq ", StringComparison.Ordinal)
+                ? new IOException(e.Message, e)
+                : new IOException($"zmq {(_options.Bind ? "bind" : "connect")} {string.Join(',', _options.Endpoints)}: {e.Message}", e);
             _started.Set();
             return;
         }
@@ -133,25 +154,25 @@ public sealed class ZeroMqResultSubscriber : IDisposable
         }
     }
 
-    private void Receive(SubscriberSocket socket)
+    private void Receive(ISubscriberSocket socket)
     {
         var transcoder = new MessagePackToJson();
         while (!_stopping)
         {
-            _unresolved.Retry(socket, _endpoints);
-            if (!socket.TryReceiveFrameBytes(Poll, out byte[]? first, out bool more))
+            socket.Retry();
+            if (!socket.TryReceiveFrame(Poll, out byte[] first, out bool more))
             {
                 continue;
             }
 
             byte[] payload = first;
-            if (more && !socket.TryReceiveFrameBytes(TimeSpan.FromSeconds(1), out payload!, out more))
+            if (more && !socket.TryReceiveFrame(TimeSpan.FromSeconds(1), out payload, out more))
             {
                 continue;
             }
 
             // Frames beyond [topic, payload] are not ours: skip them.
-            while (more && socket.TryReceiveFrameBytes(TimeSpan.FromSeconds(1), out _, out more))
+            while (more && socket.TryReceiveFrame(TimeSpan.FromSeconds(1), out _, out more))
             {
             }
 
@@ -182,29 +203,6 @@ public sealed class ZeroMqResultSubscriber : IDisposable
         catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or FormatException or InvalidOperationException or ArgumentException)
         {
             return false;
-        }
-    }
-
-    private SubscriberSocket Open()
-    {
-        var socket = new SubscriberSocket();
-        try
-        {
-            socket.Options.Linger = TimeSpan.Zero;
-            socket.Options.ReceiveHighWatermark = _options.ReceiveHighWatermark;
-            foreach (string topic in _options.Topics)
-            {
-                socket.Subscribe(topic);
-            }
-
-            ZeroMqEndpoints.Attach(socket, _options.Endpoints, _options.Bind, _endpoints, _unresolved);
-
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 }

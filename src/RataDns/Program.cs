@@ -106,6 +106,7 @@ public static class Program
         [
             new("ratadns aggregate --connect tcp://ns1:5556 tcp://ns2:5556", "subscribe to two monitors that bind; dashboard and API on the default address", Live: true),
             new("ratadns aggregate --bind tcp://*:5556 --http http://127.0.0.1:8080 --spans 1m,15m,1h", "monitors connect here; the dashboard on port 8080, merged over 1, 15 and 60 minutes", Live: true),
+            new("ratadns aggregate --connect tcp://ns1:5556 --curve-secret-key agg.key --curve-server-key tcp://ns1:5556=ns1.pub", "a CurveZMQ monitor: its public key, and this aggregator's key pair (agg.pub goes in the monitor's AllowedClientKeysFile)", Live: true),
         ],
     };
 

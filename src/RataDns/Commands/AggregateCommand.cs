@@ -4,6 +4,7 @@ using RataDns.App.Logging;
 using RataDns.Aggregator;
 using RataDns.Aggregator.History;
 using RataDns.Aggregator.Web;
+using RataDns.Transport.ZeroMq;
 
 namespace RataDns.App.Commands;
 
@@ -16,7 +17,7 @@ public static class AggregateCommand
 {
     public static Command Create()
     {
-        var connect = new Option<string[]>("--connect", "-c")
+        var connect = new Option<string[]>("--connect")
         {
             Description = "A monitor's ZeroMQ endpoint to subscribe to (repeat for several), e.g. tcp://ns1:5556.",
             AllowMultipleArgumentsPerToken = true,
@@ -44,10 +45,20 @@ public static class AggregateCommand
             Description = "Keep every result in this SQLite file (or PostgreSQL: postgresql://user@host:port/db), so history survives a restart and reaches back over --history-retention; "
                 + "\"none\": memory only (24 h). Default: $STATE_DIRECTORY/history.sqlite under systemd, else ratadns-history.sqlite here.",
         };
+        var curveSecret = new Option<string>("--curve-secret-key")
+        {
+            Description = "CurveZMQ: this aggregator's secret key file (ratadns keygen); its public key is what monitors list in AllowedClientKeysFile. "
+                + "Default with --curve-server-key: a key pair made for this run.",
+        };
+        var curveServer = new Option<string[]>("--curve-server-key")
+        {
+            Description = "CurveZMQ: a monitor's public key file (its CurvePublicKeyFile): ENDPOINT=FILE for that --connect endpoint, or FILE for every endpoint without one. Repeat for several.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var retention = new Option<string>("--history-retention") { Description = "How long --history keeps results (s, m, h, d), by packet time.", DefaultValueFactory = _ => "30d" };
         var command = new Command("aggregate", "Merge the results of many monitors and serve them: HTTP API, server-sent events and a live dashboard.")
         {
-            connect, bind, http, redis, spans, stale, reducerAssembly, history, retention,
+            connect, bind, http, redis, spans, stale, reducerAssembly, history, retention, curveSecret, curveServer,
         };
         command.SetAction(parse =>
         {
@@ -119,6 +130,17 @@ public static class AggregateCommand
                 return ExitCodes.Usage;
             }
 
+            CurveClientKeys? curve;
+            try
+            {
+                curve = CurveKeys(parse.GetValue(curveSecret), parse.GetValue(curveServer) ?? [], connects.Length > 0 ? connects : binds, usage.Logger);
+            }
+            catch (IOException e)
+            {
+                usage.Logger.LogError("{Reason}", e.Message);
+                return ExitCodes.Usage;
+            }
+
             using var interrupt = Interrupt.OnCancelKeyOrTerm();
             return Run(
                 new AggregateSettings
@@ -132,12 +154,70 @@ public static class AggregateCommand
                     ReducerAssemblies = assemblies,
                     History = historyPath == "none" ? null : historyPath,
                     HistoryRetention = retentionLength,
+                    Curve = curve,
                     Log = GlobalOptions.Read(parse),
                 },
                 Console.Error,
                 interrupt.Token);
         });
         return command;
+    }
+
+    /// <summary>
+    /// The CurveZMQ client keys of <c>--curve-secret-key</c> and <c>--curve-server-key</c> (ENDPOINT=FILE or FILE), or
+    /// null when neither is given.
+    /// </summary>
+    /// <exception cref="IOException">A key file is missing or malformed, or a key names an endpoint not given.</exception>
+    internal static CurveClientKeys? CurveKeys(string? secretKeyFile, IReadOnlyList<string> serverKeys, IReadOnlyList<string> endpoints, ILogger log)
+    {
+        if (serverKeys.Count == 0)
+        {
+            if (secretKeyFile is not null)
+            {
+                throw new IOException("--curve-secret-key: give each monitor's public key too (--curve-server-key ENDPOINT=FILE, or FILE for all).");
+            }
+
+            return null;
+        }
+
+        var perEndpoint = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        byte[]? forAll = null;
+        foreach (string value in serverKeys)
+        {
+            int equals = value.IndexOf('=', StringComparison.Ordinal);
+            bool named = equals > 0 && value.AsSpan(0, equals).Contains("://", StringComparison.Ordinal);
+            string file = named ? value[(equals + 1)..] : value;
+            byte[] key = CurveKeyFiles.ReadKeyBytes(file, "--curve-server-key");
+            if (!named)
+            {
+                if (forAll is not null)
+                {
+                    throw new IOException($"--curve-server-key {value}: a second key for every endpoint; name the endpoint of each (ENDPOINT=FILE).");
+                }
+
+                forAll = key;
+                continue;
+            }
+
+            string endpoint = value[..equals];
+            if (!endpoints.Contains(endpoint))
+            {
+                throw new IOException($"--curve-server-key {value}: {endpoint} is not one of the endpoints given (--connect {string.Join(", ", endpoints)}).");
+            }
+
+            perEndpoint[endpoint] = key;
+        }
+
+        var (secret, pub) = CurveClientKeys.LoadOrCreateKeyPair(secretKeyFile, "--curve-secret-key");
+        var keys = new CurveClientKeys { SecretKey = secret, PublicKey = pub, ServerKeys = perEndpoint, DefaultServerKey = forAll };
+        if (secretKeyFile is null)
+        {
+            log.LogInformation(
+                "CurveZMQ: a client key pair made for this run (public {PublicKey}); monitors that list allowed clients need a lasting one: --curve-secret-key (ratadns keygen)",
+                keys.PublicKeyZ85);
+        }
+
+        return keys;
     }
 
     /// <summary>Where history goes without <c>--history</c>: systemd's state directory, else the working directory.</summary>
@@ -208,7 +288,14 @@ public static class AggregateCommand
         ZeroMqResultSubscriber subscriber;
         try
         {
-            subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions { Endpoints = settings.Endpoints, Bind = settings.Bind, Warn = message => log.LogWarning("{Problem}", message) });
+            subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions
+            {
+                Endpoints = settings.Endpoints,
+                Bind = settings.Bind,
+                Curve = settings.Curve,
+                Warn = message => log.LogWarning("{Problem}", message),
+                Info = message => log.LogInformation("{News}", message),
+            });
         }
         catch (Exception e) when (e is IOException or ArgumentException or NetMQ.NetMQException)
         {
@@ -288,6 +375,9 @@ internal sealed record AggregateSettings
 
     /// <summary>How long <see cref="History"/> keeps results.</summary>
     public TimeSpan HistoryRetention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>CurveZMQ client keys (<c>--curve-secret-key</c>, <c>--curve-server-key</c>), or null.</summary>
+    public CurveClientKeys? Curve { get; init; }
 
     /// <summary>A Redis server whose pub/sub results are taken too (every channel).</summary>
     public (string Host, int Port)? Redis { get; init; }

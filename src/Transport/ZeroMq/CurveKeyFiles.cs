@@ -144,6 +144,40 @@ public static class CurveKeyFiles
         return keys;
     }
 
+    /// <summary>Z85 encoding (RFC 32) of a key, for messages that name it as its .pub file would.</summary>
+    public static string EncodeZ85(ReadOnlySpan<byte> key)
+    {
+        if (key.Length % 4 != 0)
+        {
+            throw new ArgumentException("Z85 encodes whole groups of 4 bytes.", nameof(key));
+        }
+
+        var text = new char[key.Length / 4 * 5];
+        for (int group = 0; group < key.Length / 4; group++)
+        {
+            uint value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(key.Slice(group * 4, 4));
+            for (int i = 4; i >= 0; i--)
+            {
+                text[(group * 5) + i] = Alphabet[(int)(value % 85)];
+                value /= 85;
+            }
+        }
+
+        return new string(text);
+    }
+
+    /// <summary>The 32 bytes of a Z85 key read by <see cref="ReadKey(string, string?)"/>.</summary>
+    public static byte[] ReadKeyBytes(string path, string? key)
+    {
+        byte[] bytes = new byte[32];
+        if (!TryDecodeZ85(ReadKey(path, key), bytes))
+        {
+            throw new IOException($"{path}: not a CurveZMQ key (expected {Z85KeyLength} Z85 characters, as 'ratadns keygen' writes).");
+        }
+
+        return bytes;
+    }
+
     /// <summary>Z85 decoding (RFC 32): every 5 characters are a big-endian base-85 number of 4 bytes.</summary>
     /// <returns>False when a character is outside the alphabet, a group overflows 32 bits or the lengths disagree.</returns>
     internal static bool TryDecodeZ85(ReadOnlySpan<char> text, Span<byte> output)
@@ -153,13 +187,12 @@ public static class CurveKeyFiles
             return false;
         }
 
-        const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
         for (int group = 0; group < text.Length / 5; group++)
         {
             ulong value = 0;
             foreach (char c in text.Slice(group * 5, 5))
             {
-                int digit = alphabet.IndexOf(c, StringComparison.Ordinal);
+                int digit = Alphabet.IndexOf(c, StringComparison.Ordinal);
                 if (digit < 0)
                 {
                     return false;
@@ -180,9 +213,10 @@ public static class CurveKeyFiles
     }
 
     // Z85 alphabet (RFC 32): 0-9 a-z A-Z . - : + = ^ ! / * ? & < > ( ) [ ] { } @ % $ #
+    private const string Alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
     private static bool IsZ85(string text) =>
         !text.AsSpan().ContainsAnyExcept(Z85Alphabet);
 
-    private static readonly System.Buffers.SearchValues<char> Z85Alphabet = System.Buffers.SearchValues.Create(
-        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#");
+    private static readonly System.Buffers.SearchValues<char> Z85Alphabet = System.Buffers.SearchValues.Create(Alphabet);
 }

@@ -12,15 +12,23 @@ internal static partial class LibZmq
 {
     public const string LibraryName = "libzmq.so.5";
 
+    public const int Pair = 0;
     public const int Pub = 1;
+    public const int Sub = 2;
     public const int Rep = 4;
+
+    public const int Subscribe = 6;
 
     public const int Linger = 17;
     public const int ReceiveMore = 13;
     public const int SendHighWatermark = 23;
+    public const int ReceiveHighWatermark = 24;
+    public const int ReceiveTimeout = 27;
     public const int LastEndpoint = 32;
     public const int CurveServer = 47;
+    public const int CurvePublicKey = 48;
     public const int CurveSecretKey = 49;
+    public const int CurveServerKey = 50;
     public const int ZapDomain = 55;
 
     public const int DontWait = 1;
@@ -31,6 +39,19 @@ internal static partial class LibZmq
 
     /// <summary>ZMQ_HAUSNUMERO + 53: the context is shutting down.</summary>
     public const int ETerm = 156384712 + 53;
+
+    // Socket monitor events (zmq_socket_monitor): the first frame is the event (uint16) and its value (uint32).
+    public const int EventConnected = 0x0001;
+    public const int EventDisconnected = 0x0200;
+    public const int EventMonitorStopped = 0x0400;
+    public const int EventHandshakeFailedNoDetail = 0x0800;
+    public const int EventHandshakeSucceeded = 0x1000;
+    public const int EventHandshakeFailedProtocol = 0x2000;
+    public const int EventHandshakeFailedAuth = 0x4000;
+
+    // The value of EventHandshakeFailedProtocol: which rule of ZMTP the peer broke.
+    public const uint ProtocolErrorCryptographic = 0x11000001;
+    public const uint ProtocolErrorMechanismMismatch = 0x11000002;
 
     /// <summary>Where libzmq looks for the ZAP handler of every socket of a context (RFC 27).</summary>
     public const string ZapEndpoint = "inproc://zeromq.zap.01";
@@ -70,6 +91,36 @@ internal static partial class LibZmq
     [LibraryImport(LibraryName, EntryPoint = "zmq_recv", SetLastError = true)]
     public static partial int Receive(nint socket, Span<byte> buffer, nuint length, int flags);
 
+    /// <summary>Makes libzmq publish the socket's <paramref name="events"/> on a PAIR socket bound at <paramref name="endpoint"/> (an inproc name).</summary>
+    [LibraryImport(LibraryName, EntryPoint = "zmq_socket_monitor", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int SocketMonitor(nint socket, string endpoint, int events);
+
+    [LibraryImport(LibraryName, EntryPoint = "zmq_msg_init", SetLastError = true)]
+    public static partial int MessageInit(ref Message message);
+
+    /// <summary>Receives one frame, whatever its size, into <paramref name="message"/>; its length, or -1 (EAGAIN after ZMQ_RCVTIMEO).</summary>
+    [LibraryImport(LibraryName, EntryPoint = "zmq_msg_recv", SetLastError = true)]
+    public static partial int MessageReceive(ref Message message, nint socket, int flags);
+
+    [LibraryImport(LibraryName, EntryPoint = "zmq_msg_data")]
+    public static partial nint MessageData(ref Message message);
+
+    [LibraryImport(LibraryName, EntryPoint = "zmq_msg_size")]
+    public static partial nuint MessageSize(ref Message message);
+
+    [LibraryImport(LibraryName, EntryPoint = "zmq_msg_more")]
+    public static partial int MessageMore(ref Message message);
+
+    [LibraryImport(LibraryName, EntryPoint = "zmq_msg_close")]
+    public static partial int MessageClose(ref Message message);
+
+    /// <summary>zmq_msg_t: 64 opaque bytes, initialised and closed by libzmq.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 64)]
+    public struct Message
+    {
+        private readonly long _first;
+    }
+
     [LibraryImport(LibraryName, EntryPoint = "zmq_has", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Has(string capability);
 
@@ -88,6 +139,36 @@ internal static partial class LibZmq
 
     public static int SetBytes(nint socket, int option, ReadOnlySpan<byte> value) =>
         SetSocketOption(socket, option, value, (nuint)value.Length);
+
+    /// <summary>
+    /// Receives one frame of any size as a new array; false on EAGAIN (nothing within the socket's receive timeout)
+    /// or another failure, whose errno is in <paramref name="errno"/>.
+    /// </summary>
+    public static unsafe bool TryReceiveFrame(nint socket, out byte[] frame, out bool more, out int errno)
+    {
+        var message = default(Message);
+        MessageInit(ref message);
+        try
+        {
+            if (MessageReceive(ref message, socket, 0) < 0)
+            {
+                errno = Marshal.GetLastPInvokeError();
+                frame = [];
+                more = false;
+                return false;
+            }
+
+            int size = checked((int)MessageSize(ref message));
+            frame = size == 0 ? [] : new ReadOnlySpan<byte>((void*)MessageData(ref message), size).ToArray();
+            more = MessageMore(ref message) != 0;
+            errno = 0;
+            return true;
+        }
+        finally
+        {
+            MessageClose(ref message);
+        }
+    }
 
     /// <summary>Whether the socket's last received frame has more frames after it.</summary>
     public static bool HasMore(nint socket)

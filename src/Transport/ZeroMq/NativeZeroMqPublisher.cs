@@ -25,6 +25,9 @@ public sealed class NativeZeroMqPublisher : IResultChannel
 
     private readonly ZeroMqOptions _options;
     private readonly byte[]? _serverSecretKey;
+    private readonly string? _serverPublicKey;
+    private readonly ReportThrottle _warn;
+    private ZeroMqSocketEvents? _events;
     private readonly IReadOnlyList<byte[]>? _allowedClients;
     private readonly ResultRing _ring;
     private readonly nint _context;
@@ -50,7 +53,10 @@ public sealed class NativeZeroMqPublisher : IResultChannel
         }
 
         _options = options;
-        _serverSecretKey = CurveKeyFiles.LoadServerCertificate(options.CurveServerSecretKeyFile, options.CurveServerPublicKeyFile)?.SecretKey;
+        var certificate = CurveKeyFiles.LoadServerCertificate(options.CurveServerSecretKeyFile, options.CurveServerPublicKeyFile);
+        _serverSecretKey = certificate?.SecretKey;
+        _serverPublicKey = certificate?.PublicKeyZ85;
+        _warn = new ReportThrottle(options.Warn);
         if (options.AllowedClientKeysFile is not null)
         {
             if (_serverSecretKey is null)
@@ -149,6 +155,7 @@ public sealed class NativeZeroMqPublisher : IResultChannel
     {
         LibZmq.ContextShutdown(_context);
         _zapThread?.Join();
+        _events?.Join();
         while (LibZmq.ContextTerm(_context) != 0 && Marshal.GetLastPInvokeError() == LibZmq.EIntr)
         {
         }
@@ -204,6 +211,16 @@ public sealed class NativeZeroMqPublisher : IResultChannel
             return $"CurveZMQ: {LibZmq.LastError()}";
         }
 
+        if (_serverSecretKey is not null)
+        {
+            // Subscribers that fail the handshake (no key, another key) are otherwise silent on both sides.
+            _events = ZeroMqSocketEvents.Watch(_context, socket, e => HandshakeMessages.Server(e, _warn, $"{_serverPublicKey}, its CurvePublicKeyFile"), out string? unwatched);
+            if (_events is null)
+            {
+                _options.Warn?.Invoke($"zmq: connection events are not reported ({unwatched}); refused subscribers will go unnoticed");
+            }
+        }
+
         foreach (string endpoint in _options.Endpoints)
         {
             if (_options.Bind)
@@ -220,6 +237,11 @@ public sealed class NativeZeroMqPublisher : IResultChannel
                 if (LibZmq.Connect(socket, endpoint) != 0)
                 {
                     return $"{endpoint}: {LibZmq.LastError()}";
+                }
+
+                if (ZeroMqEndpoints.UnresolvedName(endpoint) is { } unresolved)
+                {
+                    _options.Warn?.Invoke($"zmq connect {endpoint}: {unresolved}; libzmq keeps trying while results go on");
                 }
 
                 _endpoints.Add(endpoint);
@@ -338,6 +360,10 @@ public sealed class NativeZeroMqPublisher : IResultChannel
                 && lengths[6] == 32
                 && IsAllowed(frames[6].AsSpan(0, 32));
             Interlocked.Increment(ref allowed ? ref _clientsAllowed : ref _clientsDenied);
+            if (!allowed)
+            {
+                ReportDenied(frames, lengths, count);
+            }
 
             ReadOnlySpan<byte> requestId = frames[1].AsSpan(0, count > 1 ? Math.Min(lengths[1], ZapFrameBytes) : 0);
             if (!SendFrame(socket, "1.0"u8, more: true)
@@ -350,6 +376,16 @@ public sealed class NativeZeroMqPublisher : IResultChannel
                 return;
             }
         }
+    }
+
+    /// <summary>One line for a refused subscriber: its address and the key it offered, which the operator may want to list.</summary>
+    private void ReportDenied(byte[][] frames, int[] lengths, int count)
+    {
+        string address = count > 3 ? System.Text.Encoding.UTF8.GetString(frames[3], 0, Math.Min(lengths[3], ZapFrameBytes)) : "?";
+        string key = count == ZapFrames && lengths[6] == 32 ? CurveKeyFiles.EncodeZ85(frames[6].AsSpan(0, 32)) : "(none)";
+        _warn.Report(
+            "denied " + key + " " + address,
+            $"zmq: a subscriber at {address} was refused: its CurveZMQ key {key} is not in AllowedClientKeysFile {_options.AllowedClientKeysFile}");
     }
 
     private bool IsAllowed(ReadOnlySpan<byte> clientKey)

@@ -103,6 +103,41 @@ public static class ZeroMqEndpoints
         return null;
     }
 
+    /// <summary>
+    /// Why the host name of a <c>tcp://</c> endpoint does not resolve now, or null (it does, it is an address, or the
+    /// endpoint is not tcp). libzmq resolves names later, on its own threads, and would only retry silently.
+    /// </summary>
+    public static string? UnresolvedName(string endpoint)
+    {
+        if (!endpoint.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        string address = endpoint["tcp://".Length..];
+        int colon = address.LastIndexOf(':');
+        string host = (colon >= 0 ? address[..colon] : address).Trim('[', ']');
+        int source = host.IndexOf(';', StringComparison.Ordinal);
+        if (source >= 0)
+        {
+            host = host[(source + 1)..];
+        }
+
+        if (host == "*" || System.Net.IPAddress.TryParse(host, out _))
+        {
+            return null;
+        }
+
+        try
+        {
+            return System.Net.Dns.GetHostAddresses(host).Length > 0 ? null : "the host name has no address";
+        }
+        catch (SocketException e)
+        {
+            return $"the host name does not resolve ({e.Message})";
+        }
+    }
+
     /// <summary>Connects, or says why not when the host name does not resolve.</summary>
     internal static bool TryConnect(NetMQSocket socket, string endpoint, out string? failure)
     {
@@ -150,8 +185,16 @@ public sealed class ZeroMqReconnector(Action<string>? report)
     }
 
     /// <summary>On the socket's thread: tries the endpoints whose time has come; adds those connected to <paramref name="attached"/>.</summary>
-    public void Retry(NetMQSocket socket, List<string> attached)
+    public void Retry(NetMQSocket socket, List<string> attached) =>
+        Retry(endpoint => ZeroMqEndpoints.TryConnect(socket, endpoint, out string? failure) ? null : failure, attached);
+
+    /// <summary>
+    /// As <see cref="Retry(NetMQSocket, List{string})"/> for any socket: <paramref name="connect"/> connects one
+    /// endpoint and returns null, or says why it could not.
+    /// </summary>
+    public void Retry(Func<string, string?> connect, List<string> attached)
     {
+        ArgumentNullException.ThrowIfNull(connect);
         if (_pending.Count == 0)
         {
             return;
@@ -166,7 +209,7 @@ public sealed class ZeroMqReconnector(Action<string>? report)
                 continue;
             }
 
-            if (ZeroMqEndpoints.TryConnect(socket, endpoint, out _))
+            if (connect(endpoint) is null)
             {
                 _pending.RemoveAt(i);
                 lock (attached)

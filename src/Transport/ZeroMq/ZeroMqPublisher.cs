@@ -63,14 +63,32 @@ public sealed class ZeroMqPublisher : IResultChannel
     }
 
     /// <summary>
-    /// The publisher these options need: this NetMQ one, or the <see cref="NativeZeroMqPublisher"/> over the system
-    /// libzmq when <see cref="ZeroMqOptions.AllowedClientKeysFile"/> restricts CurveZMQ clients (NetMQ has no ZAP).
+    /// The publisher these options need: the <see cref="NativeZeroMqPublisher"/> over the system libzmq for CurveZMQ,
+    /// because libzmq reports handshakes (a subscriber without the key, or with another, is logged; NetMQ stays
+    /// silent) and implements ZAP, which <see cref="ZeroMqOptions.AllowedClientKeysFile"/> needs; this NetMQ one
+    /// otherwise, and for CurveZMQ without allowed keys when libzmq is absent (refused subscribers then go unlogged).
     /// </summary>
     /// <exception cref="IOException">As the chosen constructor; or libzmq.so.5 cannot be loaded when it is needed.</exception>
     public static IResultChannel Open(ZeroMqOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.AllowedClientKeysFile is null ? new ZeroMqPublisher(options) : new NativeZeroMqPublisher(options);
+        if (options.AllowedClientKeysFile is not null)
+        {
+            return new NativeZeroMqPublisher(options);
+        }
+
+        if (options.CurveServerSecretKeyFile is null)
+        {
+            return new ZeroMqPublisher(options);
+        }
+
+        if (LibZmq.TryLoad(out string? reason))
+        {
+            return new NativeZeroMqPublisher(options);
+        }
+
+        options.Warn?.Invoke($"zmq: {reason}: CurveZMQ works over NetMQ, but subscribers it refuses are not logged (apt-get install libzmq5)");
+        return new ZeroMqPublisher(options);
     }
 
     /// <summary>The endpoints as bound (a <c>tcp://host:*</c> endpoint shows its chosen port) or connected.</summary>
