@@ -12,8 +12,8 @@ namespace RataDns.Capture.Live;
 /// <remarks>
 /// <para>Operator notes.</para>
 /// <list type="bullet">
-/// <item>Needs libpcap (<c>apt-get install libpcap0.8</c>) and the right to capture: root, or the binary given
-/// <c>CAP_NET_RAW</c> and <c>CAP_NET_ADMIN</c> (<c>setcap cap_net_raw,cap_net_admin=eip</c>).</item>
+/// <item>Needs libpcap (<c>apt-get install libpcap0.8</c>) and the right to capture: root, or <c>CAP_NET_RAW</c>
+/// alone (promiscuous mode too: libpcap asks for it with a packet socket membership, no <c>CAP_NET_ADMIN</c>).</item>
 /// <item>Three places can lose frames, each counted: the kernel buffer
 /// (<see cref="LiveCaptureStatistics.KernelDropped"/>: raise <see cref="LiveCaptureOptions.KernelBufferBytes"/>),
 /// the ring (<see cref="FrameRing.Dropped"/>: more slots or faster workers), and the interface
@@ -404,7 +404,7 @@ public sealed unsafe class LiveCapture : IDisposable
         return e.Error switch
         {
             PcapError.PermissionDenied =>
-                $"no permission to capture on interface '{name}': run as root or give the binary CAP_NET_RAW and CAP_NET_ADMIN (setcap cap_net_raw,cap_net_admin=eip)",
+                $"no permission to capture on interface '{name}': run as root, as the systemd unit (AmbientCapabilities=CAP_NET_RAW), or give the binary CAP_NET_RAW (setcap cap_net_raw=eip)",
             PcapError.NoSuchDevice => $"interface '{name}' disappeared before it could be opened: {e.Message}",
             _ => $"libpcap could not open interface '{name}': {e.Message} ({e.Error})",
         };

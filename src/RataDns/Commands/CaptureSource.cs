@@ -11,6 +11,15 @@ namespace RataDns.App.Commands;
 /// <summary>Where packets come from: a capture file (optionally replayed at a speed), standard input, or an interface.</summary>
 internal sealed class CaptureSourceSettings
 {
+    /// <summary>
+    /// "FILE: no such file.", and when FILE is the name of a network interface, how to capture on it instead (a
+    /// configuration whose InputMethod reads files, given an interface as its InputSource).
+    /// </summary>
+    public static string MissingFile(string input) =>
+        !input.Contains('/', StringComparison.Ordinal) && Directory.Exists(Path.Combine("/sys/class/net", input))
+            ? $"{input}: no such file; it is a network interface: capture on it with -i {input} (or InputMethod \"interface\" in the configuration)."
+            : $"{input}: no such file.";
+
     /// <summary>A pcap/pcapng file, or "-" for standard input; ignored when <see cref="Interface"/> is set.</summary>
     public string Input { get; init; } = "-";
 
@@ -269,7 +278,7 @@ internal static class CaptureSourceRunner
             if (!File.Exists(source.Input))
             {
                 // The same words as monitor's, rather than the runtime's "Could not find file".
-                throw new FileNotFoundException($"{source.Input}: no such file.", source.Input);
+                throw new FileNotFoundException(CaptureSourceSettings.MissingFile(source.Input), source.Input);
             }
 
             using (var reader = CaptureFileReader.Open(source.Input))

@@ -310,7 +310,7 @@ public static class MonitorCommand
         // Open the file first, so a missing one is reported before any thread starts.
         if (source.Input != "-" && !File.Exists(source.Input))
         {
-            throw new FileNotFoundException($"{source.Input}: no such file.", source.Input);
+            throw new FileNotFoundException(CaptureSourceSettings.MissingFile(source.Input), source.Input);
         }
 
         PrivilegeDropException.ThrowIfFailed(service?.CaptureOpened());

@@ -55,6 +55,17 @@ public class StartupErrorMessageTests
     }
 
     [Fact]
+    public void An_interface_given_where_a_file_is_read_says_how_to_capture_on_it()
+    {
+        // The operator changed InputSource to "lo" and kept InputMethod "capture_file": the kernel's list of
+        // interfaces (/sys/class/net) is the reference that lo is one.
+        Assert.True(Directory.Exists("/sys/class/net/lo"));
+        string sample = Path.Combine(RepoPaths.Root, "samples", "monitor.json");
+        Assert.Equal(2, Run(["monitor", "-c", sample, "--input-source", "lo"], out _, out string stderr));
+        Assert.Equal("ratadns monitor: lo: no such file; it is a network interface: capture on it with -i lo (or InputMethod \"interface\" in the configuration).", stderr.Trim());
+    }
+
+    [Fact]
     public void A_missing_key_file_names_its_configuration_key()
     {
         string config = Path.Combine(Path.GetTempPath(), $"ratadns-keys-{Environment.ProcessId}.json");
