@@ -132,10 +132,11 @@ if [[ ! -e $CONFIG_DIR/monitor.json ]]; then
   cat > "$CONFIG_DIR/monitor.json.new" << EOF
 // RataDns monitor, written by scripts/install.sh on $(date -u +%Y-%m-%d) for ${server}.
 // Live capture of DNS (port 53) on ${interface}${why};
-// one-second windows; the default reducers. Results go to ${LOG_DIR#"$DESTDIR"}/results.json, one JSON object a line, a new file
-// every day or 100 MB, 14 kept; the journal gets only the program's own lines.
-// Other ports: "Ports": [53, 5300]. Results to an aggregator too: "ZeroMq": {"Bind": "tcp://0.0.0.0:5556"} and
-// "OutputMethod": "zmq" (README.md, "Operations"). Apply a change with: systemctl reload ratadns
+// one-second windows; the default reducers. Results go to ${LOG_DIR#"$DESTDIR"}/results.json, one JSON
+// object a line, a new file every day or 100 MB, 14 kept; the journal gets only the program's own lines.
+// Other ports: "Ports": [53, 5300]. Results to an aggregator instead: "ZeroMq": {"Bind": "tcp://0.0.0.0:5556"}
+// and "OutputMethod": "zmq" in "Output" (README.md, "Operations").
+// Apply a change with: systemctl reload ratadns (outputs and reducers; capture keys need a restart)
 {
   "ServerId": "${server}",
   "InputMethod": "interface",
