@@ -26,13 +26,14 @@ public static class MonitorCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config", "-c") { Description = "The configuration file (RataDns or RaTA DNS / Fievel JSON). Without one, -i or -r: the default reducers, one-second windows, results on standard output." };
+        var config = new Option<string>("--config", "-c") { Description = "The configuration file (RataDns or RaTA DNS / Fievel JSON). Without one, -i or -r: the default reducers, one-second windows, results on standard output. -c with a number is tcpdump's count (--count)." };
+        var count = new Option<long?>("--count") { Description = "Stop after this many packets (those that pass the filter), as tcpdump -c N; -c N (a number) means this too." };
         var capturedInterface = new Option<string>("--interface", "-i") { Description = "Capture live on this interface (as tcpdump -i); sets InputMethod and InputSource." };
         var readFile = new Option<string>("--read", "-r") { Description = "Read this pcap or pcapng file, or - for a pcap stream on standard input (as tcpdump -r)." };
         var port = new Option<int[]>("--port") { Description = "DNS port (repeat for several); the live filter follows unless one is given. Default 53.", AllowMultipleArgumentsPerToken = true };
         var expression = new Argument<string[]>("expression") { Description = "A BPF filter for live capture, as tcpdump takes it (e.g. port 53 and host 192.0.2.1).", Arity = ArgumentArity.ZeroOrMore };
         var serverId = new Option<string>("--server-id") { Description = "Overrides ServerId." };
-        var window = new Option<string>("--window", "-w") { Description = "Overrides the window: a packet count (1000) or a span (250ms, 1s, 5m)." };
+        var window = new Option<string>("--window") { Description = "Overrides the window: a packet count (1000) or a span (250ms, 1s, 5m)." };
         var inputSource = new Option<string>("--input-source") { Description = "Overrides InputSource (a file, an interface, or - for stdin)." };
         var speed = new Option<double?>("--speed") { Description = "Overrides Speed for files (0 = as fast as possible, 1 = real time, n = n times faster)." };
         var filter = new Option<string>("--filter", "-f") { Description = "Overrides Filter (live capture)." };
@@ -53,7 +54,7 @@ public static class MonitorCommand
         var user = new Option<string>("--user", "-Z") { Description = "Overrides User: once the capture and the outputs are open, change to this user (root only; like tcpdump -Z)." };
         var command = new Command("monitor", "Reduce packets into per-window results (Fievel's role) and write them to the reducers' outputs.")
         {
-            config, capturedInterface, readFile, port, serverId, window, inputSource, speed, filter, workers, fileReader, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval, user,
+            config, count, capturedInterface, readFile, port, serverId, window, inputSource, speed, filter, workers, fileReader, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval, user,
         };
         command.Arguments.Add(expression);
         expression.Validators.Add(result =>
@@ -61,7 +62,9 @@ public static class MonitorCommand
             // A BPF expression never starts with '-': such a word is a misspelled option, not a filter.
             foreach (var token in result.Tokens.Where(t => t.Value.StartsWith('-')))
             {
-                result.AddError($"Unrecognized command or argument '{token.Value}'.");
+                result.AddError(token.Value == "-w"
+                    ? "-w: tcpdump writes packets to a file with -w; ratadns writes results (Output in the configuration, or --zmq-bind). The window is --window (1000 packets, or 1s, 5m)."
+                    : $"Unrecognized command or argument '{token.Value}'.");
             }
         });
         command.SetAction(parse =>
@@ -86,7 +89,7 @@ public static class MonitorCommand
                     throw new ArgumentException("give the filter as --filter or after the options, not both.");
                 }
 
-                var configuration = parse.GetValue(config) is { } path
+                var configuration = ConfigurationPath(parse.GetValue(config)) is { } path
                     ? MonitorConfigurationLoader.Load(path)
                     : (iface ?? read) is not null
                         ? MonitorConfigurationLoader.Parse("{}", "the command line")
@@ -137,6 +140,7 @@ public static class MonitorCommand
             try
             {
                 operations = OperationsOptions.Parse(parse.GetValue(metrics), parse.GetValue(metricsLinger), parse.GetValue(statusInterval));
+                PacketCount(parse.GetValue(config), parse.GetValue(count)); // checked before anything opens
                 (configuration, fileUser) = Load();
                 if ((parse.GetValue(user) ?? fileUser) is { } userName)
                 {
@@ -156,7 +160,7 @@ public static class MonitorCommand
             using var stopping = interrupt.Token.Register(service.Notifier.Stopping);
             try
             {
-                var run = new MonitorRunOptions { FileReader = parse.GetValue(fileReader) switch { "worker" => FileReader.Worker, "capture-thread" => FileReader.CaptureThread, _ => FileReader.Auto }, PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Operations = operations, Service = service, Log = GlobalOptions.Read(parse) };
+                var run = new MonitorRunOptions { PacketCount = PacketCount(parse.GetValue(config), parse.GetValue(count)), FileReader = parse.GetValue(fileReader) switch { "worker" => FileReader.Worker, "capture-thread" => FileReader.CaptureThread, _ => FileReader.Auto }, PinThreads = !parse.GetValue(noPin), Statistics = parse.GetValue(stats), Operations = operations, Service = service, Log = GlobalOptions.Read(parse) };
                 return Run(configuration, null, Console.Error, interrupt.Token, run);
             }
             catch (OutputClosedException)
@@ -165,6 +169,31 @@ public static class MonitorCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>-c</c>'s value as a configuration file, or null when it is tcpdump's packet count: a whole number that names
+    /// no file (the configuration keeps <c>-c FILE</c>, as knotd, unbound and nginx take it).
+    /// </summary>
+    private static string? ConfigurationPath(string? value) => IsCount(value) ? null : value;
+
+    private static bool IsCount(string? value) => value is { Length: > 0 } && value.All(char.IsAsciiDigit) && !File.Exists(value);
+
+    /// <summary>The packet count of <c>--count N</c> or <c>-c N</c>, or null.</summary>
+    /// <exception cref="ArgumentException">Both are given, or the count is not at least 1.</exception>
+    private static long? PacketCount(string? config, long? count)
+    {
+        if (IsCount(config))
+        {
+            if (count is not null)
+            {
+                throw new ArgumentException("give the packet count once: -c N or --count N.");
+            }
+
+            count = long.TryParse(config, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n) ? n : throw new ArgumentException($"-c {config}: too large a packet count.");
+        }
+
+        return count is < 1 ? throw new ArgumentException($"--count {count}: at least 1 packet.") : count;
     }
 
     internal static int Run(MonitorConfiguration configuration, Stream? input, TextWriter errors, CancellationToken cancellation = default, MonitorRunOptions? run = null)
@@ -199,6 +228,12 @@ public static class MonitorCommand
             Duration = capture.Duration,
         };
         bool scan = ScansFile(source, configuration.Workers, configuration.Reducers.Count, run.FileReader, out string? scanConflict);
+        if (run.PacketCount is not null && scan)
+        {
+            // The worker reads the whole file; a count needs the reading thread to stop it.
+            scan = false;
+            scanConflict ??= run.FileReader == FileReader.Worker ? "--file-reader worker reads the whole file: give --count (-c N) without it." : null;
+        }
         if (scanConflict is not null)
         {
             logger.LogError("{Reason}", scanConflict); // before any output is opened (or a file truncated)
@@ -241,8 +276,8 @@ public static class MonitorCommand
         try
         {
             stopped = source.Interface is null
-                ? RunOffline(source, input, scan, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service, report.Counter)
-                : RunLive(source, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service);
+                ? RunOffline(source, input, scan, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service, report.Counter, run.PacketCount)
+                : RunLive(source, reducers, sink, engineOptions, operations, cancellation, out engine, run.Service, run.PacketCount);
         }
         catch (Exception e) when (e is CaptureFormatException or IOException or UnauthorizedAccessException or Capture.Live.LiveCaptureException or PrivilegeDropException)
         {
@@ -305,7 +340,7 @@ public static class MonitorCommand
     /// <summary>A file or standard input: the calling thread reads and dispatches; it waits for room in the rings.</summary>
     private static string? RunOffline(
         CaptureSourceSettings source, Stream? input, bool scan, List<Reducer> reducers, IWindowResultSink sink,
-        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service, ReadProgressCounter? progress = null)
+        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service, ReadProgressCounter? progress = null, long? count = null)
     {
         // Open the file first, so a missing one is reported before any thread starts.
         if (source.Input != "-" && !File.Exists(source.Input))
@@ -330,11 +365,12 @@ public static class MonitorCommand
         engine.Start();
         operations.Started(engine, null);
         service?.Started(engine, source.Describe());
-        var handler = new EngineFrameHandler(engine);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var handler = new EngineFrameHandler(engine, count is { } n ? new FrameLimit(n, stop) : null);
         string? stopped;
         try
         {
-            stopped = CaptureSourceRunner.Run(source, input, ref handler, new CaptureStatistics(), cancellation, progress)?.Message;
+            stopped = CaptureSourceRunner.Run(source, input, ref handler, new CaptureStatistics(), stop.Token, progress)?.Message;
         }
         catch (CaptureInterruptedException e)
         {
@@ -387,7 +423,7 @@ public static class MonitorCommand
     /// <summary>An interface: libpcap's loop runs on the calling thread, which dispatches; a full ring drops.</summary>
     private static string? RunLive(
         CaptureSourceSettings source, List<Reducer> reducers, IWindowResultSink sink,
-        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service)
+        MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service, long? count)
     {
         using var capture = Capture.Live.LiveCapture.Open(source.ToLiveOptions());
         PrivilegeDropException.ThrowIfFailed(service?.CaptureOpened());
@@ -411,7 +447,7 @@ public static class MonitorCommand
             stop.CancelAfter(duration);
         }
 
-        var handler = new EngineFrameHandler(engine);
+        var handler = new EngineFrameHandler(engine, count is { } n ? new FrameLimit(n, stop) : null);
         string? stopped = null;
         try
         {
@@ -450,18 +486,51 @@ internal sealed record MonitorRunOptions
     /// <summary>Log level, format and <c>--quiet</c> (null: information, text).</summary>
     public LogSettings? Log { get; init; }
 
+    /// <summary>tcpdump's <c>-c</c>: the input stops after this many frames (null: at its end, or never for live capture).</summary>
+    public long? PacketCount { get; init; }
+
     /// <summary>Replaces the check "standard error is a terminal" that turns the progress bar on (null: the real check).</summary>
     public Func<bool>? IsTerminal { get; init; }
 }
 
-/// <summary>Hands every frame of a source to the engine, on the thread that reads the source.</summary>
-internal readonly struct EngineFrameHandler(MonitorEngine engine) : ICapturePassHandler, Capture.Live.ILiveFrameHandler
+/// <summary>Hands every frame of a source to the engine, on the thread that reads the source; at most <paramref name="limit"/>'s count.</summary>
+internal readonly struct EngineFrameHandler(MonitorEngine engine, FrameLimit? limit = null) : ICapturePassHandler, Capture.Live.ILiveFrameHandler
 {
-    public void OnFrame(in CapturedFrame frame) => engine.OnFrame(in frame);
+    public void OnFrame(in CapturedFrame frame)
+    {
+        if (limit is null || limit.Take())
+        {
+            engine.OnFrame(in frame);
+        }
+    }
 
     public void EndOfPass() => engine.EndOfPass();
 
     public void OnIdle(long nowNanoseconds) => engine.OnIdle(nowNanoseconds);
+}
+
+/// <summary>
+/// tcpdump's <c>-c N</c>: lets N frames through, then stops the input (frames the source still hands over are not
+/// taken). Used by the reading thread only.
+/// </summary>
+internal sealed class FrameLimit(long count, CancellationTokenSource stop)
+{
+    private long _taken;
+
+    public bool Take()
+    {
+        if (_taken >= count)
+        {
+            return false;
+        }
+
+        if (++_taken == count)
+        {
+            stop.Cancel();
+        }
+
+        return true;
+    }
 }
 
 /// <summary>Writes a line to a log with a prefix (the engine's placement message).</summary>

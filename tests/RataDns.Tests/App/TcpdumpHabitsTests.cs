@@ -44,8 +44,42 @@ public class TcpdumpHabitsTests
         Assert.Contains("'-p'", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void C_with_a_number_stops_after_that_many_packets_as_tcpdump_does()
+    {
+        // tcpdump -c 100 is the reference for which packets: the monitor over its 100 must say what -c 100 says.
+        string first = Path.Combine(Path.GetTempPath(), $"ratadns-c100-{Environment.ProcessId}.pcap");
+        try
+        {
+            Assert.Equal(0, ExternalTool.Run("/bin/sh", ["-c", "tcpdump -r \"$0\" -c 100 -w - 2>/dev/null > \"$1\"", Sample, first], out _, out string cut));
+            Assert.True(Run(["monitor", "-r", Sample, "-c", "100", "-q"], null, out string counted, out string stderr) == 0, stderr);
+            Assert.True(Run(["monitor", "-r", first, "-q"], null, out string reference, out stderr) == 0, stderr);
+            Assert.Equal(100, Packets(reference));
+            Assert.Equal(Packets(reference), Packets(counted));
+            Assert.Equal(Results(reference, "RcodeCounter").Select(d => d.GetRawText()), Results(counted, "RcodeCounter").Select(d => d.GetRawText()));
+            Assert.True(Run(["monitor", "-r", Sample, "--count", "100", "-q"], null, out string longForm, out stderr) == 0, stderr);
+            Assert.Equal(counted, longForm);
+        }
+        finally
+        {
+            File.Delete(first);
+        }
+    }
+
+    [Fact]
+    public void W_is_not_the_window_and_says_what_is()
+    {
+        Assert.Equal(2, Run(["monitor", "-r", Sample, "-w", "5s"], null, out _, out string stderr));
+        Assert.Contains("-w: tcpdump writes packets to a file with -w; ratadns writes results", stderr, StringComparison.Ordinal);
+        Assert.Contains("The window is --window", stderr, StringComparison.Ordinal);
+        Assert.Equal(2, Run(["aggregate", "-c", "tcp://127.0.0.1:5556"], null, out _, out stderr));
+        Assert.Contains("'-c'", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(new[] { "monitor" }, "give -c CONFIG, or -i INTERFACE or -r FILE")]
+    [InlineData(new[] { "monitor", "-r", "x.pcap", "-c", "5", "--count", "5" }, "give the packet count once: -c N or --count N.")]
+    [InlineData(new[] { "monitor", "-r", "x.pcap", "--count", "0" }, "--count 0: at least 1 packet.")]
     [InlineData(new[] { "monitor", "-i", "lo", "-r", "x.pcap" }, "give -i INTERFACE (live) or -r FILE (a capture), not both.")]
     [InlineData(new[] { "monitor", "-r", "x.pcap", "--filter", "port 53", "port", "54" }, "give the filter as --filter or after the options, not both.")]
     [InlineData(new[] { "monitor", "-r", "x.pcap", "--port", "70000" }, "--port")]
@@ -86,7 +120,25 @@ public class TcpdumpHabitsTests
         Assert.True(counted.WaitForExit(TimeSpan.FromSeconds(60)), "the monitor did not stop on SIGINT");
         long queries = Results(counted.Output, "QtypeCounter").Sum(d => d.TryGetProperty("A", out var a) ? a.GetInt64() : 0);
         Assert.True(queries == sent, $"{queries} A queries counted of {sent} sent; {counted.Describe()}");
+
+        // -c 5 live: the monitor ends by itself after five packets (queries keep coming), exit 0, five counted.
+        using var five = RataDnsProcess.Start(["monitor", "-i", "lo", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-c", "5"]);
+        Wait(() => five.Error.Contains("worker 0", StringComparison.Ordinal), five);
+        using (new QuerySender(port))
+        {
+            Assert.True(five.WaitForExit(TimeSpan.FromSeconds(90)), $"-c 5 did not end the capture; {five.Describe()}");
+        }
+
+        Assert.Equal(0, five.ExitCode);
+        Assert.Equal(5, Packets(five.Output));
     }
+
+    /// <summary>The packets of every window (each window's envelope counts them; one result type per window).</summary>
+    private static long Packets(string ndjson) =>
+        ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("type").GetString() == "PacketsQueriesAndAnswersPerSecond")
+            .Sum(r => r.GetProperty("window").GetProperty("packets").GetInt64());
 
     /// <summary>The frames of the last status line ("status: 200 frames (+40/s), ..."), 0 before the first.</summary>
     private static long StatusFrames(string stderr)

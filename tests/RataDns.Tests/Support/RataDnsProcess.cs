@@ -37,6 +37,8 @@ internal sealed class RataDnsProcess : IDisposable
 
     public int Id => _process.Id;
 
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Waits for the process to end (after a signal, say); false when it has not within <paramref name="timeout"/>.</summary>
     public bool WaitForExit(TimeSpan timeout)
     {
