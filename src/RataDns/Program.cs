@@ -95,8 +95,7 @@ public static class Program
             new("ratadns monitor -c samples/monitor.json", "the sample configuration: the sample capture, one-second windows, results on standard output"),
             new("ratadns monitor -c samples/monitor.json --input-source capture.pcap --window 100000 --stats", "another file, windows of 100,000 DNS packets, statistics at the end"),
             new("ratadns monitor -c monitor.json --input-source eth0 --zmq-bind tcp://*:5556", "live on eth0, every reducer's results published on ZeroMQ port 5556", Live: true),
-            new("ratadns monitor -i eth0 --port 5300", "tcpdump's habits: live on eth0, DNS on port 5300, the default reducers on standard output", Live: true),
-            new("ratadns monitor -i eth0 -c 10000 udp port 53", "as tcpdump -c: stop after 10,000 packets that pass the trailing filter", Live: true),
+            new("ratadns monitor -i eth0 -c 10000 --port 5300", "tcpdump's habits: live on eth0, DNS on port 5300, stop after 10,000 packets (-c N); the default reducers on standard output", Live: true),
         ],
         ["keygen"] =
         [
