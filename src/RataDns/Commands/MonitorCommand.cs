@@ -34,7 +34,7 @@ public static class MonitorCommand
         var expression = new Argument<string[]>("expression") { Description = "A BPF filter for live capture, as tcpdump takes it (e.g. port 53 and host 192.0.2.1).", Arity = ArgumentArity.ZeroOrMore };
         var serverId = new Option<string>("--server-id") { Description = "Overrides ServerId." };
         var window = new Option<string>("--window") { Description = "Overrides the window: a packet count (1000) or a span (250ms, 1s, 5m)." };
-        var inputSource = new Option<string>("--input-source") { Description = "Overrides InputSource (a file, an interface, or - for stdin)." };
+        var inputSource = new Option<string>("--input-source") { Description = "Overrides InputSource (a file, an interface, or - for stdin); InputMethod follows what it names." };
         var speed = new Option<double?>("--speed") { Description = "Overrides Speed for files (0 = as fast as possible, 1 = real time, n = n times faster)." };
         var filter = new Option<string>("--filter", "-f") { Description = "Overrides Filter (live capture)." };
         var workers = new Option<int?>("--workers") { Description = "Overrides Workers: worker threads that decode and reduce (default: cores - 1, at least 1)." };
@@ -108,7 +108,7 @@ public static class MonitorCommand
                 {
                     ServerId = parse.GetValue(serverId),
                     Window = windowOverride,
-                    InputMethod = iface is not null ? CaptureInputMethod.Interface : read is null ? null : read == "-" ? CaptureInputMethod.Stdin : CaptureInputMethod.CaptureFile,
+                    InputMethod = iface is not null ? CaptureInputMethod.Interface : read is not null ? (read == "-" ? CaptureInputMethod.Stdin : CaptureInputMethod.CaptureFile) : InputKind(parse.GetValue(inputSource)),
                     InputSource = iface ?? (read is null or "-" ? parse.GetValue(inputSource) : read),
                     Speed = parse.GetValue(speed),
                     Filter = words.Length > 0 ? string.Join(' ', words) : parse.GetValue(filter),
@@ -170,6 +170,21 @@ public static class MonitorCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// The input method <c>--input-source</c> names, whatever the file's InputMethod: <c>-</c> is standard input, an
+    /// existing file a capture file, a network interface (or libpcap's <c>any</c>) a live capture; null (the file's
+    /// method) for anything else, which then says what is wrong with it.
+    /// </summary>
+    private static CaptureInputMethod? InputKind(string? source) => source switch
+    {
+        null => null,
+        "-" => CaptureInputMethod.Stdin,
+        _ when File.Exists(source) => CaptureInputMethod.CaptureFile,
+        "any" => CaptureInputMethod.Interface,
+        _ when !source.Contains('/', StringComparison.Ordinal) && Directory.Exists(Path.Combine("/sys/class/net", source)) => CaptureInputMethod.Interface,
+        _ => null,
+    };
 
     /// <summary>
     /// <c>-c</c>'s value as a configuration file, or null when it is tcpdump's packet count: a whole number that names

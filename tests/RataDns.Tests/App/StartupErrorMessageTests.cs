@@ -60,10 +60,45 @@ public class StartupErrorMessageTests
         // The issue's operator changed InputSource to "lo" and kept InputMethod "capture_file": the kernel's list of
         // interfaces (/sys/class/net) is the reference that lo is one.
         Assert.True(Directory.Exists("/sys/class/net/lo"));
-        string sample = Path.Combine(RepoPaths.Root, "samples", "monitor.json");
-        Assert.Equal(2, Run(["monitor", "-c", sample, "--input-source", "lo"], out _, out string stderr));
-        Assert.Equal("ratadns monitor: lo: no such file; it is a network interface: capture on it with -i lo (or InputMethod \"interface\" in the configuration).", stderr.Trim());
+        string config = Path.Combine(Path.GetTempPath(), $"ratadns-lo-file-{Environment.ProcessId}.json");
+        File.WriteAllText(config, """{"ServerId": "x", "InputMethod": "capture_file", "InputSource": "lo"}""");
+        try
+        {
+            Assert.Equal(2, Run(["monitor", "-c", config], out _, out string stderr));
+            Assert.Equal("ratadns monitor: lo: no such file; it is a network interface: capture on it with -i lo (or InputMethod \"interface\" in the configuration).", stderr.Trim());
+        }
+        finally
+        {
+            File.Delete(config);
+        }
     }
+
+    [Fact]
+    public void Input_source_on_the_command_line_takes_the_input_method_it_names()
+    {
+        // A live configuration given a file or standard input with --input-source reads it (it said "no capture
+        // interface named '-'"); tshark counts the sample's responses.
+        string config = Path.Combine(Path.GetTempPath(), $"ratadns-live-{Environment.ProcessId}.json");
+        File.WriteAllText(config, """{"ServerId": "x", "InputMethod": "interface", "InputSource": "eth0", "PreliminarReducers": [{"Name": "RcodeCounter"}]}""");
+        try
+        {
+            Assert.Equal(0, ExternalTool.Run("/usr/bin/tshark", ["-r", Sample, "-Y", "dns.flags.response == 1"], out string tshark, out _));
+            long responses = tshark.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+            Assert.Equal(0, Run(["monitor", "-c", config, "--input-source", Sample, "-q"], out string fromFile, out string stderr));
+            Assert.Equal(responses, RcodeTotal(fromFile));
+            Assert.Equal(0, ExternalTool.Run("/bin/sh", ["-c", "\"$0\" \"$1\" monitor -c \"$2\" --input-source - -q < \"$3\"", "dotnet", Path.Combine(AppContext.BaseDirectory, "ratadns.dll"), config, Sample], out string fromStdin, out stderr));
+            Assert.Equal(responses, RcodeTotal(fromStdin));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    private static long RcodeTotal(string ndjson) =>
+        ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("data"))
+            .Sum(d => d.EnumerateObject().Sum(p => p.Value.GetInt64()));
 
     [Fact]
     public void A_missing_key_file_names_its_configuration_key()
