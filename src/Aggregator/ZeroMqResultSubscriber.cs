@@ -4,34 +4,6 @@ using RataDns.Transport.ZeroMq;
 
 namespace RataDns.Aggregator;
 
-/// <summary>Where the subscriber listens and what it subscribes to.</summary>
-public sealed record ZeroMqSubscriberOptions
-{
-    /// <summary>Monitor endpoints to connect to (monitors bind), or the endpoints to bind (monitors connect).</summary>
-    public IReadOnlyList<string> Endpoints { get; init; } = ["tcp://127.0.0.1:5556"];
-
-    /// <summary>True: bind <see cref="Endpoints"/> and let monitors connect; false: connect to each.</summary>
-    public bool Bind { get; init; }
-
-    /// <summary>Topic prefixes (<c>type/serverId</c>); <c>""</c> subscribes to everything.</summary>
-    public IReadOnlyList<string> Topics { get; init; } = [""];
-
-    /// <summary>Messages ZeroMQ may queue for this socket before it drops (0: no limit).</summary>
-    public int ReceiveHighWatermark { get; init; } = 100_000;
-
-    /// <summary>CurveZMQ client keys (the aggregator's key pair and each monitor's public key), or null.</summary>
-    public CurveClientKeys? Curve { get; init; }
-
-    /// <summary>
-    /// Where problems on the way are reported, one line each: a monitor's name that does not resolve yet, a handshake
-    /// a monitor refused (a wrong or missing CurveZMQ key), a connection lost.
-    /// </summary>
-    public Action<string>? Warn { get; init; }
-
-    /// <summary>Where news is reported: a monitor connected.</summary>
-    public Action<string>? Info { get; init; }
-}
-
 /// <summary>
 /// Receives window results from monitors on a ZeroMQ SUB socket and stores them in an <see cref="AggregatorStore"/>.
 /// Messages are <c>[topic, payload]</c>; the payload is a JSON envelope when it starts with <c>{</c>, MessagePack
@@ -47,7 +19,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     private readonly AggregatorStore _store;
-    private readonly ZeroMqSubscriberOptions _options;
+    private readonly SubscriberSocketOptions _options;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _started = new(false);
     private ISubscriberSocket? _socket;
@@ -59,7 +31,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
 
     /// <summary>Opens the socket on its own thread, binds or connects every endpoint and subscribes.</summary>
     /// <exception cref="IOException">An endpoint could not be bound or connected.</exception>
-    public ZeroMqResultSubscriber(AggregatorStore store, ZeroMqSubscriberOptions options)
+    public ZeroMqResultSubscriber(AggregatorStore store, SubscriberSocketOptions options)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -117,16 +89,7 @@ public sealed class ZeroMqResultSubscriber : IDisposable
         ISubscriberSocket socket;
         try
         {
-            socket = SubscriberSockets.Open(new SubscriberSocketOptions
-            {
-                Endpoints = _options.Endpoints,
-                Bind = _options.Bind,
-                Topics = _options.Topics,
-                ReceiveHighWatermark = _options.ReceiveHighWatermark,
-                Curve = _options.Curve,
-                Warn = _options.Warn,
-                Info = _options.Info,
-            });
+            socket = SubscriberSockets.Open(_options);
             _socket = socket;
         }
         catch (Exception e) when (e is NetMQException or ArgumentException or IOException)

@@ -288,7 +288,7 @@ public static class AggregateCommand
         ZeroMqResultSubscriber subscriber;
         try
         {
-            subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions
+            subscriber = new ZeroMqResultSubscriber(store, new SubscriberSocketOptions
             {
                 Endpoints = settings.Endpoints,
                 Bind = settings.Bind,

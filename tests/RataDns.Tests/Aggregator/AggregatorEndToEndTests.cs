@@ -3,6 +3,7 @@ using RataDns.Aggregator;
 using RataDns.App.Commands;
 using RataDns.Configuration;
 using RataDns.Tests.Support;
+using RataDns.Transport.ZeroMq;
 
 namespace RataDns.Tests.Aggregator;
 
@@ -46,7 +47,7 @@ public class AggregatorEndToEndTests
         }
 
         var store = new AggregatorStore();
-        using var subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions { Endpoints = ["tcp://127.0.0.1:*"], Bind = true });
+        using var subscriber = new ZeroMqResultSubscriber(store, new SubscriberSocketOptions { Endpoints = ["tcp://127.0.0.1:*"], Bind = true });
         string endpoint = subscriber.Endpoints.Single();
         var errors = new StringWriter();
 

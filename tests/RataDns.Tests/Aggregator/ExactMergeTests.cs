@@ -85,7 +85,7 @@ public class ExactMergeTests
                 QueueCapacity = 4096,
                 Linger = TimeSpan.FromSeconds(60),
             }));
-            using var subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions { Endpoints = [.. publishers.Values.Select(p => p.Endpoints[0])] });
+            using var subscriber = new ZeroMqResultSubscriber(store, new SubscriberSocketOptions { Endpoints = [.. publishers.Values.Select(p => p.Endpoints[0])] });
             foreach (var (server, publisher) in publishers)
             {
                 // Warm-up results until one arrives: the subscription is then in place (the bound is a count of

@@ -65,7 +65,7 @@ public class ZeroMqResultSubscriberTests
     public void Two_publishers_one_in_message_pack_one_in_json_merge_in_the_subscriber_as_in_the_store()
     {
         var store = new AggregatorStore();
-        using var subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions { Endpoints = ["tcp://127.0.0.1:*"], Bind = true });
+        using var subscriber = new ZeroMqResultSubscriber(store, new SubscriberSocketOptions { Endpoints = ["tcp://127.0.0.1:*"], Bind = true });
         string endpoint = subscriber.Endpoints.Single();
         using var packed = new ZeroMqPublisher(new ZeroMqOptions { Endpoints = [endpoint], Bind = false, Encoding = ZeroMqEncoding.MessagePack });
         using var plain = new ZeroMqPublisher(new ZeroMqOptions { Endpoints = [endpoint], Bind = false, Encoding = ZeroMqEncoding.Json });
@@ -108,7 +108,7 @@ public class ZeroMqResultSubscriberTests
     public async Task Dispose_stops_the_subscriber_promptly_and_undecodable_payloads_are_counted()
     {
         var store = new AggregatorStore();
-        var subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions { Endpoints = ["tcp://127.0.0.1:*"], Bind = true });
+        var subscriber = new ZeroMqResultSubscriber(store, new SubscriberSocketOptions { Endpoints = ["tcp://127.0.0.1:*"], Bind = true });
         using (var publisher = new ZeroMqPublisher(new ZeroMqOptions { Endpoints = [subscriber.Endpoints.Single()], Bind = false, Encoding = ZeroMqEncoding.Json }))
         {
             WarmUp(publisher, "warm-a", store);

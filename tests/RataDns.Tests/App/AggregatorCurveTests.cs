@@ -272,21 +272,12 @@ public sealed class AggregatorCurveTests : IDisposable
     /// <summary><c>ratadns aggregate</c> run in this process (AggregateCommand.Run), its log collected.</summary>
     private sealed class Aggregator : IAsyncDisposable
     {
-        private readonly StringWriter _log = new();
+        private readonly LockedLog _log = new();
         private readonly CancellationTokenSource _stop = new();
         private Task<int>? _run;
         private AggregateRun? _started;
 
-        public string Log
-        {
-            get
-            {
-                lock (_log)
-                {
-                    return _log.ToString();
-                }
-            }
-        }
+        public string Log => _log.Text;
 
         public IReadOnlyList<string> Servers() => [.. _started!.Store.Monitors().Select(m => m.ServerId)];
 
@@ -294,7 +285,7 @@ public sealed class AggregatorCurveTests : IDisposable
         {
             var aggregator = new Aggregator();
             var started = new TaskCompletionSource<AggregateRun>(TaskCreationOptions.RunContinuationsAsynchronously);
-            aggregator._run = Task.Run(() => AggregateCommand.Run(settings with { History = null }, new LockedWriter(aggregator._log), aggregator._stop.Token, r => started.SetResult(r)));
+            aggregator._run = Task.Run(() => AggregateCommand.Run(settings with { History = null }, aggregator._log, aggregator._stop.Token, r => started.SetResult(r)));
             aggregator._started = await started.Task.WaitAsync(HangGuard);
             return aggregator;
         }
@@ -304,36 +295,6 @@ public sealed class AggregatorCurveTests : IDisposable
             await _stop.CancelAsync();
             Assert.Equal(0, await _run!.WaitAsync(HangGuard));
             _stop.Dispose();
-        }
-    }
-
-    /// <summary>A writer that takes the lock <see cref="Aggregator.Log"/> reads under.</summary>
-    private sealed class LockedWriter(StringWriter inner) : TextWriter
-    {
-        public override Encoding Encoding => inner.Encoding;
-
-        public override void Write(char value)
-        {
-            lock (inner)
-            {
-                inner.Write(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (inner)
-            {
-                inner.Write(value);
-            }
-        }
-
-        public override void WriteLine(string? value)
-        {
-            lock (inner)
-            {
-                inner.WriteLine(value);
-            }
         }
     }
 }

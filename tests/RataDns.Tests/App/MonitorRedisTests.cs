@@ -1,5 +1,4 @@
 using System.IO.Pipes;
-using System.Text;
 using System.Text.Json;
 using RataDns.App.Commands;
 using RataDns.Configuration;
@@ -134,40 +133,6 @@ public class MonitorRedisTests
            {"Name": "RcodeCounter", "OutputMethod": "redis", "RedisServer": "127.0.0.1", "RedisPort": {{port}}}]}
         """, "redis-test.json");
 
-    /// <summary>The monitor's log, written by its threads (the publisher's among them) and read by the test meanwhile.</summary>
-    private sealed class LockedLog : TextWriter
-    {
-        private readonly StringBuilder _text = new();
-
-        public override Encoding Encoding => Encoding.UTF8;
-
-        public string Text
-        {
-            get
-            {
-                lock (_text)
-                {
-                    return _text.ToString();
-                }
-            }
-        }
-
-        public override void Write(char value)
-        {
-            lock (_text)
-            {
-                _text.Append(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_text)
-            {
-                _text.Append(value);
-            }
-        }
-    }
 
     private static MonitorConfiguration Config(int port, double speed) => MonitorConfigurationLoader.Parse($$"""
         {"ServerId": "redis-test", "WindowSize": 100, "InputMethod": "capture_file", "InputSource": "{{Sample}}", "Speed": {{speed}},

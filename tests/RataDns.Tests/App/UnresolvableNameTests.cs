@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Text;
-using NetMQ;
 using NetMQ.Sockets;
+using NetMQ;
 using RataDns.Aggregator;
 using RataDns.App.Commands;
 using RataDns.Tests.Aggregator;
 using RataDns.Tests.Support;
+using RataDns.Transport.ZeroMq;
 
 namespace RataDns.Tests.App;
 
@@ -75,7 +76,7 @@ public class UnresolvableNameTests
         var store = new AggregatorStore();
         using var publisher = new PublisherSocket();
         publisher.Bind($"tcp://127.0.0.1:{port}");
-        using var subscriber = new ZeroMqResultSubscriber(store, new ZeroMqSubscriberOptions
+        using var subscriber = new ZeroMqResultSubscriber(store, new SubscriberSocketOptions
         {
             Endpoints = [$"tcp://{name}:{port}"],
             Warn = w =>
