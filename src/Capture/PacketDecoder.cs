@@ -36,6 +36,14 @@ public static class PacketDecoder
     private const int MplsLabelSize = 4;
     private const int GreMinimumHeaderSize = 4;
     private const int VxlanHeaderSize = 8;
+    private const int GeneveHeaderSize = 8;
+    private const int GtpHeaderSize = 8;
+    private const int Ieee80211HeaderSize = 24;
+    private const int LlcSnapHeaderSize = 8;
+    private const int NflogHeaderSize = 4;
+
+    /// <summary>Link headers that name another link type behind them (PKTAP, PPI) followed per frame.</summary>
+    private const int MaxLinkHeaders = 2;
 
     private const ushort EtherTypeIpv4 = 0x0800;
     private const ushort EtherTypeIpv6 = 0x86DD;
@@ -53,6 +61,10 @@ public static class PacketDecoder
     // Well-known UDP destination ports of UDP tunnels.
     private const ushort PortVxlan = 4789;     // RFC 7348 5
     private const ushort PortGreInUdp = 4754;  // RFC 8086 3
+    private const ushort PortGeneve = 6081;    // RFC 8926 3.3
+    private const ushort PortGtpUser = 2152;   // 3GPP TS 29.281 4.4.2
+
+    private const ushort GreProtocolPpp = 0x880B; // PPTP's enhanced GRE (RFC 2637 4.1)
 
     // BSD address families in NULL/LOOP headers: AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD),
     // 28 (FreeBSD) or 30 (macOS).
@@ -70,6 +82,17 @@ public static class PacketDecoder
     private const byte ProtocolAuthentication = 51;
     private const byte ProtocolNoNextHeader = 59;
     private const byte ProtocolDestinationOptions = 60;
+
+    /// <summary>Whether frames of <paramref name="linkType"/> are decoded at all (others are <see cref="PacketDecodeStatus.UnsupportedLinkType"/>).</summary>
+    public static bool Supports(LinkType linkType) => (ushort)linkType switch
+    {
+        (ushort)LinkType.Null or (ushort)LinkType.Ethernet or (ushort)LinkType.Ppp or (ushort)LinkType.PppHdlc
+            or (ushort)LinkType.Raw or 12 or 14 or (ushort)LinkType.CiscoHdlc or (ushort)LinkType.Ieee80211
+            or (ushort)LinkType.Loop or (ushort)LinkType.LinuxSll or (ushort)LinkType.Radiotap or (ushort)LinkType.User2
+            or (ushort)LinkType.Ppi or (ushort)LinkType.Ipv4 or (ushort)LinkType.Ipv6 or (ushort)LinkType.Nflog
+            or (ushort)LinkType.Pktap or (ushort)LinkType.LinuxSll2 => true,
+        _ => false,
+    };
 
     /// <summary>
     /// Decodes <paramref name="frame"/> of type <paramref name="linkType"/>. <see cref="PacketDecodeStatus.Ok"/>
@@ -193,12 +216,51 @@ public static class PacketDecoder
     /// Finds where the IP header starts. <paramref name="ipVersion"/> is 4 or 6 when the link layer says which,
     /// or 0 when the first nibble must tell (raw IP).
     /// </summary>
-    private static PacketDecodeStatus SkipLinkLayer(LinkType linkType, ReadOnlySpan<byte> frame, out int ipOffset, out int ipVersion)
+    private static PacketDecodeStatus SkipLinkLayer(LinkType linkType, ReadOnlySpan<byte> frame, out int ipOffset, out int ipVersion, int depth = 0)
     {
         ipOffset = 0;
         ipVersion = 0;
         switch ((ushort)linkType)
         {
+            case (ushort)LinkType.Ppp:
+            case (ushort)LinkType.PppHdlc:
+                return SkipPpp(frame, 0, out ipOffset, out ipVersion);
+
+            case (ushort)LinkType.CiscoHdlc:
+                // Address (1), control (1), then an EtherType.
+                if (frame.Length < 4)
+                {
+                    return PacketDecodeStatus.TruncatedLink;
+                }
+
+                return DispatchEtherType(frame, BinaryPrimitives.ReadUInt16BigEndian(frame[2..]), 4, out ipOffset, out ipVersion);
+
+            case (ushort)LinkType.Ieee80211:
+                return SkipIeee80211(frame, 0, out ipOffset, out ipVersion);
+
+            case (ushort)LinkType.Radiotap:
+                // it_version (1, 0), it_pad (1), it_len (2, little-endian: the whole radiotap header), it_present...
+                if (frame.Length < 4)
+                {
+                    return PacketDecodeStatus.TruncatedLink;
+                }
+
+                int radiotapLength = BinaryPrimitives.ReadUInt16LittleEndian(frame[2..]);
+                if (frame[0] != 0 || radiotapLength < 8)
+                {
+                    return PacketDecodeStatus.NotIp;
+                }
+
+                return radiotapLength > frame.Length ? PacketDecodeStatus.TruncatedLink : SkipIeee80211(frame, radiotapLength, out ipOffset, out ipVersion);
+
+            case (ushort)LinkType.Nflog:
+                return SkipNflog(frame, out ipOffset, out ipVersion);
+
+            case (ushort)LinkType.Pktap:
+            case (ushort)LinkType.User2:
+            case (ushort)LinkType.Ppi:
+                return SkipEncapsulatingHeader(linkType, frame, out ipOffset, out ipVersion, depth);
+
             case (ushort)LinkType.Ethernet:
                 // Destination (6), source (6), EtherType (2).
                 if (frame.Length < EthernetHeaderSize)
@@ -253,6 +315,193 @@ public static class PacketDecoder
             default:
                 return PacketDecodeStatus.UnsupportedLinkType;
         }
+    }
+
+    /// <summary>
+    /// Headers that name the link type of the frame behind them: PKTAP (Apple's <c>struct pktap_header</c>:
+    /// <c>pth_length</c> (4), <c>pth_type_next</c> (4, 1: a packet follows), <c>pth_dlt</c> (4), the interface name and
+    /// process details, in the capturing host's byte order, little-endian on every Mac) and PPI (<c>pph_version</c>
+    /// (1, 0), <c>pph_flags</c> (1), <c>pph_len</c> (2) and <c>pph_dlt</c> (4), little-endian). The inner frame is
+    /// decoded by its own link type, one level deep.
+    /// </summary>
+    private static PacketDecodeStatus SkipEncapsulatingHeader(LinkType linkType, ReadOnlySpan<byte> frame, out int ipOffset, out int ipVersion, int depth)
+    {
+        ipOffset = 0;
+        ipVersion = 0;
+        if (depth + 1 >= MaxLinkHeaders)
+        {
+            return PacketDecodeStatus.UnsupportedLinkType;
+        }
+
+        bool ppi = linkType == LinkType.Ppi;
+        if (frame.Length < (ppi ? 8 : 12))
+        {
+            return PacketDecodeStatus.TruncatedLink;
+        }
+
+        uint headerLength = ppi ? BinaryPrimitives.ReadUInt16LittleEndian(frame[2..]) : BinaryPrimitives.ReadUInt32LittleEndian(frame);
+        uint inner = BinaryPrimitives.ReadUInt32LittleEndian(frame[(ppi ? 4 : 8)..]);
+        bool packetFollows = ppi ? frame[0] == 0 : BinaryPrimitives.ReadUInt32LittleEndian(frame[4..]) == 1;
+        if (!packetFollows || headerLength < (ppi ? 8u : 12u) || inner > ushort.MaxValue)
+        {
+            return PacketDecodeStatus.NotIp;
+        }
+
+        if (headerLength > (uint)frame.Length)
+        {
+            return PacketDecodeStatus.TruncatedLink;
+        }
+
+        var status = SkipLinkLayer((LinkType)inner, frame[(int)headerLength..], out ipOffset, out ipVersion, depth + 1);
+        ipOffset += (int)headerLength;
+        return status;
+    }
+
+    /// <summary>
+    /// PPP (RFC 1661 2): the address and control fields ff 03 when present (RFC 1662 3.1; absent when compressed, and
+    /// in PPPoE and PPTP's GRE often), then Protocol, 2 octets or 1 when compressed (a compressed field is its odd low
+    /// octet).
+    /// </summary>
+    private static PacketDecodeStatus SkipPpp(ReadOnlySpan<byte> frame, int offset, out int ipOffset, out int ipVersion)
+    {
+        ipOffset = 0;
+        ipVersion = 0;
+        if (frame.Length - offset >= 2 && frame[offset] == 0xFF && frame[offset + 1] == 0x03)
+        {
+            offset += 2;
+        }
+
+        return SkipPppProtocol(frame, offset, out ipOffset, out ipVersion);
+    }
+
+    private static PacketDecodeStatus SkipPppProtocol(ReadOnlySpan<byte> frame, int offset, out int ipOffset, out int ipVersion)
+    {
+        ipOffset = 0;
+        ipVersion = 0;
+        if (frame.Length - offset < 1)
+        {
+            return PacketDecodeStatus.TruncatedLink;
+        }
+
+        ushort protocol;
+        if ((frame[offset] & 1) != 0)
+        {
+            protocol = frame[offset];
+            offset += 1;
+        }
+        else
+        {
+            if (frame.Length - offset < 2)
+            {
+                return PacketDecodeStatus.TruncatedLink;
+            }
+
+            protocol = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+            offset += 2;
+        }
+
+        ipOffset = offset;
+        ipVersion = protocol switch
+        {
+            PppIpv4 => 4,
+            PppIpv6 => 6,
+            _ => 0,
+        };
+        return ipVersion == 0 ? PacketDecodeStatus.NotIp : PacketDecodeStatus.Ok;
+    }
+
+    /// <summary>
+    /// An IEEE 802.11 data frame (IEEE 802.11-2020 9.2, 9.3.2.1) at <paramref name="offset"/>: Frame Control (2; type 2
+    /// is data, subtype bit 0x40 no data, bit 0x80 QoS; flags To DS 0x01, From DS 0x02, Protected 0x40, +HTC/Order
+    /// 0x80), Duration (2), three addresses (18), Sequence Control (2), a fourth address when both DS bits are set,
+    /// QoS Control (2) for QoS subtypes and HT Control (4) when those also carry the Order bit; then an LLC/SNAP header
+    /// (aa aa 03, an OUI, the EtherType). Protected frames are encrypted: not IP to a monitor.
+    /// </summary>
+    private static PacketDecodeStatus SkipIeee80211(ReadOnlySpan<byte> frame, int offset, out int ipOffset, out int ipVersion)
+    {
+        ipOffset = 0;
+        ipVersion = 0;
+        if (frame.Length - offset < Ieee80211HeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedLink;
+        }
+
+        byte control = frame[offset];
+        byte flags = frame[offset + 1];
+        int type = (control >> 2) & 0x03;
+        int subtype = control >> 4;
+        if ((control & 0x03) != 0 || type != 2 || (subtype & 0x04) != 0 || (flags & 0x40) != 0)
+        {
+            return PacketDecodeStatus.NotIp;
+        }
+
+        int header = Ieee80211HeaderSize + ((flags & 0x03) == 0x03 ? 6 : 0);
+        if ((subtype & 0x08) != 0)
+        {
+            header += 2 + ((flags & 0x80) != 0 ? 4 : 0);
+        }
+
+        offset += header;
+        if (frame.Length - offset < LlcSnapHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedLink;
+        }
+
+        if (frame[offset] != 0xAA || frame[offset + 1] != 0xAA || frame[offset + 2] != 0x03)
+        {
+            return PacketDecodeStatus.NotIp;
+        }
+
+        return DispatchEtherType(frame, BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 6)..]), offset + LlcSnapHeaderSize, out ipOffset, out ipVersion);
+    }
+
+    /// <summary>
+    /// Linux NFLOG (LINKTYPE_NFLOG): family (1: AF_INET 2, AF_INET6 10), version (1, 0), resource id (2), then
+    /// attributes: length (2, header included), type (2), the value, padded to 4 bytes. Length and type are in the
+    /// capturing host's byte order, which the frame does not say: the order in which the first attribute's length
+    /// fits the frame is taken (as tcpdump and Wireshark guess). NFULA_PAYLOAD (9) holds the IP packet.
+    /// </summary>
+    private static PacketDecodeStatus SkipNflog(ReadOnlySpan<byte> frame, out int ipOffset, out int ipVersion)
+    {
+        const int PayloadAttribute = 9;
+        ipOffset = 0;
+        ipVersion = frame.Length > 0 ? frame[0] switch
+        {
+            2 => 4,
+            10 => 6,
+            _ => 0,
+        } : 0;
+        if (frame.Length < NflogHeaderSize + 4)
+        {
+            return PacketDecodeStatus.TruncatedLink;
+        }
+
+        if (ipVersion == 0 || frame[1] != 0)
+        {
+            return PacketDecodeStatus.NotIp;
+        }
+
+        int first = BinaryPrimitives.ReadUInt16LittleEndian(frame[NflogHeaderSize..]);
+        bool little = first >= 4 && first <= frame.Length - NflogHeaderSize;
+        for (int offset = NflogHeaderSize; frame.Length - offset >= 4;)
+        {
+            int length = little ? BinaryPrimitives.ReadUInt16LittleEndian(frame[offset..]) : BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+            int type = (little ? BinaryPrimitives.ReadUInt16LittleEndian(frame[(offset + 2)..]) : BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 2)..])) & 0x3FFF;
+            if (length < 4 || length > frame.Length - offset)
+            {
+                return PacketDecodeStatus.TruncatedLink;
+            }
+
+            if (type == PayloadAttribute)
+            {
+                ipOffset = offset + 4;
+                return PacketDecodeStatus.Ok;
+            }
+
+            offset += (length + 3) & ~3;
+        }
+
+        return PacketDecodeStatus.NotIp;
     }
 
     /// <summary>
@@ -360,32 +609,7 @@ public static class PacketDecoder
             return PacketDecodeStatus.NotIp;
         }
 
-        offset += PppoeHeaderSize;
-        ushort protocol;
-        if ((frame[offset] & 1) != 0)
-        {
-            protocol = frame[offset];
-            offset += 1;
-        }
-        else
-        {
-            if (frame.Length - offset < 2)
-            {
-                return PacketDecodeStatus.TruncatedLink;
-            }
-
-            protocol = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
-            offset += 2;
-        }
-
-        ipOffset = offset;
-        ipVersion = protocol switch
-        {
-            PppIpv4 => 4,
-            PppIpv6 => 6,
-            _ => 0,
-        };
-        return ipVersion == 0 ? PacketDecodeStatus.NotIp : PacketDecodeStatus.Ok;
+        return SkipPppProtocol(frame, offset + PppoeHeaderSize, out ipOffset, out ipVersion);
     }
 
     /// <summary>
@@ -538,6 +762,14 @@ public static class PacketDecoder
                 {
                     status = SkipGre(ip, out innerOffset, out innerVersion);
                 }
+                else if (packet.DestinationPort == PortGeneve)
+                {
+                    status = SkipGeneve(ip, out innerOffset, out innerVersion);
+                }
+                else if (packet.DestinationPort == PortGtpUser)
+                {
+                    status = SkipGtpUser(ip, out innerOffset, out innerVersion);
+                }
                 else
                 {
                     return PacketDecodeStatus.Ok;
@@ -585,6 +817,11 @@ public static class PacketDecoder
         }
 
         ushort flags = BinaryPrimitives.ReadUInt16BigEndian(gre);
+        if ((flags & 0x0007) == 1)
+        {
+            return SkipEnhancedGre(gre, flags, out innerOffset, out ipVersion);
+        }
+
         if ((flags & 0x0007) != 0 || (flags & 0x4000) != 0)
         {
             return PacketDecodeStatus.UnsupportedTunnel;
@@ -606,6 +843,140 @@ public static class PacketDecoder
         }
 
         return DispatchEtherType(gre, protocolType, headerLength, out innerOffset, out ipVersion);
+    }
+
+    /// <summary>
+    /// PPTP's enhanced GRE (RFC 2637 4.1), version 1: C and R clear, K set (Payload Length (2) and Call ID (2)), S
+    /// (Sequence Number, 4) and A (0x0080: Acknowledgment Number, 4) optional, Protocol Type 0x880B, then a PPP frame.
+    /// An acknowledgment alone carries no payload.
+    /// </summary>
+    private static PacketDecodeStatus SkipEnhancedGre(ReadOnlySpan<byte> gre, ushort flags, out int innerOffset, out int ipVersion)
+    {
+        innerOffset = 0;
+        ipVersion = 0;
+        if ((flags & 0xC000) != 0 || (flags & 0x2000) == 0 || BinaryPrimitives.ReadUInt16BigEndian(gre[2..]) != GreProtocolPpp)
+        {
+            return PacketDecodeStatus.UnsupportedTunnel;
+        }
+
+        int headerLength = GreMinimumHeaderSize + 4 + ((flags & 0x1000) != 0 ? 4 : 0) + ((flags & 0x0080) != 0 ? 4 : 0);
+        if (gre.Length < headerLength)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        if (gre.Length == headerLength)
+        {
+            return PacketDecodeStatus.NotIp;
+        }
+
+        return SkipPpp(gre, headerLength, out innerOffset, out ipVersion);
+    }
+
+    /// <summary>
+    /// Geneve (RFC 8926 3.4): Ver (2 bits, 0), Opt Len (6 bits, in 4-byte words), O, C, reserved, Protocol Type (an
+    /// EtherType; 0x6558 an Ethernet frame), VNI (3), reserved (1), then the options and the inner packet.
+    /// </summary>
+    private static PacketDecodeStatus SkipGeneve(ReadOnlySpan<byte> geneve, out int innerOffset, out int ipVersion)
+    {
+        innerOffset = 0;
+        ipVersion = 0;
+        if (geneve.Length < GeneveHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        if ((geneve[0] >> 6) != 0)
+        {
+            return PacketDecodeStatus.UnsupportedTunnel;
+        }
+
+        int headerLength = GeneveHeaderSize + ((geneve[0] & 0x3F) * 4);
+        if (geneve.Length < headerLength)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        ushort protocolType = BinaryPrimitives.ReadUInt16BigEndian(geneve[2..]);
+        return protocolType == EtherTypeTransparentBridging
+            ? SkipInnerEthernet(geneve, headerLength, out innerOffset, out ipVersion)
+            : DispatchEtherType(geneve, protocolType, headerLength, out innerOffset, out ipVersion);
+    }
+
+    /// <summary>
+    /// GTP-U (3GPP TS 29.281 5.1, 5.2): Version (3 bits, 1), PT (1), spare, E, S, PN; Message Type (0xFF: G-PDU, a
+    /// user packet); Length (2); TEID (4); with E, S or PN a Sequence Number (2), N-PDU Number (1) and the first
+    /// extension header's type (1); each extension header is its length in 4-byte words, its content, and the next
+    /// type (0: none). The user packet is IPv4 or IPv6 by its first nibble.
+    /// </summary>
+    private static PacketDecodeStatus SkipGtpUser(ReadOnlySpan<byte> gtp, out int innerOffset, out int ipVersion)
+    {
+        const int MaxExtensionHeaders = 8;
+        innerOffset = 0;
+        ipVersion = 0;
+        if (gtp.Length < GtpHeaderSize)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        byte flags = gtp[0];
+        if ((flags >> 5) != 1 || (flags & 0x10) == 0)
+        {
+            return PacketDecodeStatus.UnsupportedTunnel;
+        }
+
+        if (gtp[1] != 0xFF)
+        {
+            return PacketDecodeStatus.NotIp; // echo, error indication, end marker: signalling, no user packet
+        }
+
+        int offset = GtpHeaderSize;
+        if ((flags & 0x07) != 0)
+        {
+            if (gtp.Length - offset < 4)
+            {
+                return PacketDecodeStatus.TruncatedTunnel;
+            }
+
+            byte next = gtp[offset + 3];
+            offset += 4;
+            for (int count = 0; next != 0; count++)
+            {
+                if (count == MaxExtensionHeaders)
+                {
+                    return PacketDecodeStatus.UnsupportedTunnel;
+                }
+
+                if (gtp.Length - offset < 1 || gtp[offset] == 0)
+                {
+                    return PacketDecodeStatus.TruncatedTunnel;
+                }
+
+                int length = gtp[offset] * 4;
+                if (gtp.Length - offset < length)
+                {
+                    return PacketDecodeStatus.TruncatedTunnel;
+                }
+
+                next = gtp[offset + length - 1];
+                offset += length;
+            }
+        }
+
+        if (gtp.Length - offset < 1)
+        {
+            return PacketDecodeStatus.TruncatedTunnel;
+        }
+
+        innerOffset = offset;
+        ipVersion = gtp[offset] >> 4;
+        if (ipVersion is not (4 or 6))
+        {
+            ipVersion = 0;
+            return PacketDecodeStatus.NotIp;
+        }
+
+        return PacketDecodeStatus.Ok;
     }
 
     /// <summary>
@@ -679,15 +1050,24 @@ public static class PacketDecoder
 
         if (totalLength > ip.Length)
         {
-            if (!packet.CaptureCut)
+            if (!packet.CaptureCut && CompleteUdpBeyondIpLength(ip, headerLength, ip[9]))
             {
-                return PacketDecodeStatus.TruncatedIp;
+                // An IP length longer than the frame whose UDP datagram is whole in it: the length field is wrong,
+                // not the packet short (tshark and tcpdump decode it, flagging the length).
+                totalLength = ip.Length;
             }
+            else
+            {
+                if (!packet.CaptureCut)
+                {
+                    return PacketDecodeStatus.TruncatedIp;
+                }
 
-            // The snap length cut the packet: what was captured is all there is (pcap snaplen, pcapng Captured
-            // Packet Length below Original Packet Length).
-            totalLength = ip.Length;
-            packet.Snapped = true;
+                // The snap length cut the packet: what was captured is all there is (pcap snaplen, pcapng Captured
+                // Packet Length below Original Packet Length).
+                totalLength = ip.Length;
+                packet.Snapped = true;
+            }
         }
 
         packet.IpVersion = 4;
@@ -733,14 +1113,22 @@ public static class PacketDecoder
 
         if (payloadLength > ip.Length - Ipv6HeaderSize)
         {
-            if (!packet.CaptureCut)
+            if (!packet.CaptureCut && CompleteUdpBeyondIpLength(ip, Ipv6HeaderSize, ip[6]))
             {
-                return PacketDecodeStatus.TruncatedIp;
+                // As for IPv4: a payload length longer than the frame around a whole UDP datagram is a wrong field.
+                payloadLength = ip.Length - Ipv6HeaderSize;
             }
+            else
+            {
+                if (!packet.CaptureCut)
+                {
+                    return PacketDecodeStatus.TruncatedIp;
+                }
 
-            // Cut by the snap length, as for IPv4.
-            payloadLength = ip.Length - Ipv6HeaderSize;
-            packet.Snapped = true;
+                // Cut by the snap length, as for IPv4.
+                payloadLength = ip.Length - Ipv6HeaderSize;
+                packet.Snapped = true;
+            }
         }
 
         packet.IpVersion = 6;
@@ -817,6 +1205,21 @@ public static class PacketDecoder
             nextHeader = rest[0];
             rest = rest[extensionLength..];
         }
+    }
+
+    /// <summary>
+    /// Whether the UDP datagram right after an IP header of <paramref name="headerLength"/> bytes is whole in
+    /// <paramref name="ip"/> (its Length, at least 8, within the bytes there), though the IP length says more.
+    /// </summary>
+    private static bool CompleteUdpBeyondIpLength(ReadOnlySpan<byte> ip, int headerLength, byte protocol)
+    {
+        if (protocol != ProtocolUdp || ip.Length - headerLength < UdpHeaderSize)
+        {
+            return false;
+        }
+
+        int udpLength = BinaryPrimitives.ReadUInt16BigEndian(ip[(headerLength + 4)..]);
+        return udpLength >= UdpHeaderSize && udpLength <= ip.Length - headerLength;
     }
 
     /// <summary>UDP (RFC 768): ports, Length (header included, at least 8), checksum.</summary>

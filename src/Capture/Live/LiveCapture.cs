@@ -98,6 +98,12 @@ public sealed unsafe class LiveCapture : IDisposable
                 throw new LiveCaptureException($"libpcap reported no link type for interface '{options.Interface}' ({dataLink})");
             }
 
+            if (!PacketDecoder.Supports((LinkType)dataLink))
+            {
+                // Every frame would be skipped: say so now rather than count nothing.
+                throw new LiveCaptureException($"interface '{options.Interface}': link type {LinkTypeNames.Describe((LinkType)dataLink)} is not one RataDns decodes; capture on another interface (tcpdump -D lists them) or on 'any'");
+            }
+
             return new LiveCapture(device, libpcap, (LinkType)dataLink, nanoseconds, options);
         }
         catch

@@ -12,7 +12,12 @@ namespace RataDns.Capture.Pipeline;
 /// </summary>
 public sealed class CaptureStatistics
 {
+    private const int MaxUnsupportedLinkTypes = 4;
+
     private readonly long[] _undecoded = new long[32];
+    private readonly ushort[] _unsupportedTypes = new ushort[MaxUnsupportedLinkTypes];
+    private readonly long[] _unsupportedFrames = new long[MaxUnsupportedLinkTypes];
+    private int _unsupportedKinds;
     private readonly long[] _malformed = new long[16];
 
     public long Frames { get; internal set; }
@@ -100,6 +105,58 @@ public sealed class CaptureStatistics
         {
             _malformed[i] += other._malformed[i];
         }
+
+        for (int i = 0; i < Math.Min(other._unsupportedKinds, MaxUnsupportedLinkTypes); i++)
+        {
+            AddUnsupported(other._unsupportedTypes[i], other._unsupportedFrames[i]);
+        }
+    }
+
+    /// <summary>
+    /// Frames skipped because the decoder does not know their link type, by link type (the first few kinds seen;
+    /// later ones count under the last), so a run can say which link layer it could not read.
+    /// </summary>
+    public IReadOnlyList<(LinkType LinkType, long Frames)> UnsupportedLinkTypes
+    {
+        get
+        {
+            int kinds = Math.Min(_unsupportedKinds, MaxUnsupportedLinkTypes);
+            var list = new (LinkType, long)[kinds];
+            for (int i = 0; i < kinds; i++)
+            {
+                list[i] = ((LinkType)_unsupportedTypes[i], _unsupportedFrames[i]);
+            }
+
+            return list;
+        }
+    }
+
+    internal void CountUnsupportedLinkType(LinkType linkType)
+    {
+        CountNotDecoded(PacketDecodeStatus.UnsupportedLinkType);
+        AddUnsupported((ushort)linkType, 1);
+    }
+
+    private void AddUnsupported(ushort linkType, long frames)
+    {
+        for (int i = 0; i < _unsupportedKinds; i++)
+        {
+            if (_unsupportedTypes[i] == linkType)
+            {
+                _unsupportedFrames[i] += frames;
+                return;
+            }
+        }
+
+        if (_unsupportedKinds == MaxUnsupportedLinkTypes)
+        {
+            _unsupportedFrames[MaxUnsupportedLinkTypes - 1] += frames;
+            return;
+        }
+
+        _unsupportedTypes[_unsupportedKinds] = linkType;
+        _unsupportedFrames[_unsupportedKinds] = frames;
+        _unsupportedKinds++;
     }
 
     /// <summary>DNS messages whose parse found a fault, for a status.</summary>

@@ -127,6 +127,10 @@ public sealed class DnsCapturePipeline
 
                 return;
 
+            case PacketDecodeStatus.UnsupportedLinkType:
+                _statistics.CountUnsupportedLinkType(frame.LinkType);
+                return;
+
             default:
                 _statistics.CountNotDecoded(status);
                 return;

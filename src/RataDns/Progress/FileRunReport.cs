@@ -75,6 +75,13 @@ internal sealed class FileRunReport : IDisposable
     public void Finish(CaptureStatistics statistics)
     {
         Abandon();
+
+        // Never silent, even with --quiet: frames of a link layer the decoder does not read were skipped.
+        foreach (var (linkType, frames) in statistics.UnsupportedLinkTypes)
+        {
+            _log.Logger.LogWarning("{Frames:N0} frames skipped: link type {LinkType} is not one RataDns decodes", frames, Capture.LinkTypeNames.Describe(linkType));
+        }
+
         if (!_enabled)
         {
             return;

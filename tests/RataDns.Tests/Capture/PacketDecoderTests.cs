@@ -250,7 +250,7 @@ public sealed class PacketDecoderTests
     [Fact]
     public void Unsupported_link_and_non_ip_ether_types()
     {
-        Assert.Equal(PacketDecodeStatus.UnsupportedLinkType, Decode((LinkType)105, new byte[64], out _));
+        Assert.Equal(PacketDecodeStatus.UnsupportedLinkType, Decode((LinkType)7, new byte[64], out _)); // ARCNET
         Assert.Equal(PacketDecodeStatus.NotIp, Decode(LinkType.Ethernet, Ethernet(0x0806, new byte[28]), out _));
         Assert.Equal(PacketDecodeStatus.TruncatedLink, Decode(LinkType.Ethernet, new byte[13], out _));
         Assert.Equal(PacketDecodeStatus.TruncatedIp, Decode(LinkType.Ethernet, Ethernet(0x0800, Ipv4(17, Udp(53, 53, Dns))[..10]), out _));

@@ -142,7 +142,9 @@ public sealed class PacketDecoderTunnelTests
         byte[] inner = Ipv4(17, Udp(53, 1, Dns));
         Assert.Equal(PacketDecodeStatus.TruncatedTunnel, Decode(Ethernet(0x0800, Ipv4(47, [0x00, 0x00, 0x08])), out _, out _, out _));
         Assert.Equal(PacketDecodeStatus.TruncatedTunnel, Decode(Ethernet(0x0800, Ipv4(47, Gre(0x0800, [], key: true, sequence: true)[..10])), out _, out _, out _));
-        Assert.Equal(PacketDecodeStatus.UnsupportedTunnel, Decode(Ethernet(0x0800, Ipv4(47, Gre(0x880B, inner, key: true, version: 1))), out _, out _, out _));
+        Assert.Equal(PacketDecodeStatus.UnsupportedTunnel, Decode(Ethernet(0x0800, Ipv4(47, Gre(0x0800, inner, key: true, version: 1))), out _, out _, out _));
+        Assert.Equal(PacketDecodeStatus.UnsupportedTunnel, Decode(Ethernet(0x0800, Ipv4(47, Gre(0x880B, inner, key: false, version: 1))), out _, out _, out _));
+        Assert.Equal(PacketDecodeStatus.NotIp, Decode(Ethernet(0x0800, Ipv4(47, Gre(0x880B, Concat([0xC0, 0x21], inner), key: true, version: 1))), out _, out _, out _)); // PPP LCP
         Assert.Equal(PacketDecodeStatus.NotIp, Decode(Ethernet(0x0800, Ipv4(47, Gre(0x88BE, inner))), out _, out _, out _));
         Assert.Equal(PacketDecodeStatus.TruncatedTunnel, Decode(Ethernet(0x0800, Ipv4(47, Gre(0x6558, new byte[13]))), out _, out _, out _));
     }
