@@ -23,7 +23,7 @@ harness=$here/RataDns.Fuzz/bin/Release/net10.0/RataDns.Fuzz
 # The state target's seeds are made by the harness from this build's reducers (run.sh makes them again).
 "$harness" state --make-seeds "$work/seeds-state" > /dev/null
 
-for target in ${FUZZ_TARGETS:-dns frame pcap reassembly config state}; do
+for target in ${FUZZ_TARGETS:-dns frame pcap reassembly config state dnstap}; do
     ok=1
     seeds=$here/seeds/$target
     [[ $target == state ]] && seeds=$work/seeds-state

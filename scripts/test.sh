@@ -54,7 +54,7 @@ if command -v afl-fuzz >/dev/null && [ -x "$sharpfuzz" ]; then
   fi
 else
   echo "fuzz smoke: skipped, afl-fuzz or sharpfuzz missing (bash scripts/setup.sh installs both)"
-  skipped=$(( skipped + 6 ))
+  skipped=$(( skipped + 7 ))
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] || exit 1

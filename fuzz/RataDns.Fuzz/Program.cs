@@ -24,6 +24,7 @@ internal static class Program
         ["pcap"] = FuzzTargets.Pcap,
         ["reassembly"] = FuzzTargets.Reassembly,
         ["config"] = FuzzTargets.Config,
+        ["dnstap"] = FuzzTargets.Dnstap,
         ["state"] = StateTarget.Run,
     };
 
@@ -99,7 +100,8 @@ internal static class FuzzTargets
     private static readonly LinkType[] LinkTypes =
     [
         LinkType.Ethernet, LinkType.Raw, LinkType.Ipv4, LinkType.Ipv6, LinkType.LinuxSll, LinkType.LinuxSll2,
-        LinkType.Null, LinkType.Loop, (LinkType)12, (LinkType)14, (LinkType)147,
+        LinkType.Null, LinkType.Loop, (LinkType)12, (LinkType)14, (LinkType)147, LinkType.Ppp, LinkType.PppHdlc,
+        LinkType.CiscoHdlc, LinkType.Ieee80211, LinkType.Radiotap, LinkType.User2, LinkType.Ppi, LinkType.Nflog, LinkType.Pktap,
     ];
 
     private static readonly byte[] NameBuffer = new byte[DnsName.MaxPresentationLength];
@@ -298,6 +300,40 @@ internal static class FuzzTargets
         Check(written is >= 1 and <= DnsName.MaxPresentationLength, $"name bytesWritten {written}");
         digest.Add(NameBuffer.AsSpan(0, written));
         digest.Add(name.LabelCount);
+    }
+
+    // ---- dnstap ----------------------------------------------------------------------------------------------
+
+    /// <summary>A Frame Streams stream of dnstap payloads: every frame read is decoded, and its DNS message read to its end.</summary>
+    public static void Dnstap(byte[] input)
+    {
+        var reader = new RataDns.Capture.Dnstap.FrameStreamReader(new MemoryStream(input), new RataDns.Capture.Dnstap.FrameStreamOptions { MaxFrameBytes = 65536 });
+        int frames = 0;
+        while ((reader.TryReadFrame(out var frame, out bool control) || control) && frames < 10_000)
+        {
+            if (control)
+            {
+                continue;
+            }
+
+            frames++;
+            Check(frame.Length <= input.Length, $"a {frame.Length}-byte frame from a {input.Length}-byte stream");
+            var status = RataDns.Capture.Dnstap.DnstapDecoder.Decode(frame.Span, out var message);
+            Check(Enum.IsDefined(status), $"undefined status {status}");
+            if (Verbose)
+            {
+                Console.WriteLine($"  dnstap: {status} {message.Mnemonic} {message.Protocol} {message.DnsMessage.Length}b");
+            }
+
+            if (status == RataDns.Capture.Dnstap.DnstapDecodeStatus.Ok)
+            {
+                Check(message.DnsMessage.Length <= frame.Length && message.QueryAddress.Length <= frame.Length, "a field longer than its frame");
+                var dns = new DnsMessageReader(message.DnsMessage);
+                CheckDefined(dns.ReadToEnd());
+            }
+        }
+
+        Check(reader.Frames == frames || frames == 10_000, $"{reader.Frames} frames counted, {frames} read");
     }
 
     // ---- frame -----------------------------------------------------------------------------------------------
