@@ -111,7 +111,7 @@ public sealed class DnstapFileTests : IDisposable
     }
 
     /// <summary>What dnstap-ldns -q prints after the date and time: mnemonic, address, protocol, size, question.</summary>
-    private static string Describe(DnstapMessage message)
+    internal static string Describe(DnstapMessage message)
     {
         // For client messages dnstap-ldns names the client (query address); for the others the server.
         bool client = message.Type is DnstapMessageType.ClientQuery or DnstapMessageType.ClientResponse or DnstapMessageType.AuthQuery or DnstapMessageType.AuthResponse;
@@ -174,7 +174,7 @@ public sealed class DnstapFileTests : IDisposable
     }
 
     /// <summary>Unbound (local data only, on a free loopback port) logging client messages to fstrm_capture; kdig sends the mix.</summary>
-    private static string CaptureFromUnbound(string directory)
+    internal static string CaptureFromUnbound(string directory)
     {
         int port = RedisServer.FreePort();
         string socket = Path.Combine(directory, "dnstap.sock");
