@@ -642,13 +642,20 @@ public static class PacketDecoder
             }
         }
 
-        if (frame.Length - offset < 1)
+        return IpByFirstNibble(frame, offset, PacketDecodeStatus.TruncatedIp, out ipOffset, out ipVersion);
+    }
+
+    /// <summary>An IP packet at <paramref name="offset"/> that nothing before it names: IPv4 or IPv6 by its first nibble, anything else not IP.</summary>
+    private static PacketDecodeStatus IpByFirstNibble(ReadOnlySpan<byte> data, int offset, PacketDecodeStatus truncated, out int ipOffset, out int ipVersion)
+    {
+        ipOffset = offset;
+        ipVersion = 0;
+        if (data.Length - offset < 1)
         {
-            return PacketDecodeStatus.TruncatedIp;
+            return truncated;
         }
 
-        ipOffset = offset;
-        ipVersion = frame[offset] >> 4;
+        ipVersion = data[offset] >> 4;
         if (ipVersion is not (4 or 6))
         {
             ipVersion = 0;
@@ -963,20 +970,7 @@ public static class PacketDecoder
             }
         }
 
-        if (gtp.Length - offset < 1)
-        {
-            return PacketDecodeStatus.TruncatedTunnel;
-        }
-
-        innerOffset = offset;
-        ipVersion = gtp[offset] >> 4;
-        if (ipVersion is not (4 or 6))
-        {
-            ipVersion = 0;
-            return PacketDecodeStatus.NotIp;
-        }
-
-        return PacketDecodeStatus.Ok;
+        return IpByFirstNibble(gtp, offset, PacketDecodeStatus.TruncatedTunnel, out innerOffset, out ipVersion);
     }
 
     /// <summary>
