@@ -166,7 +166,8 @@ internal static class HandshakeMessages
                     $"zmq {e.Endpoint}: a subscriber broke the ZeroMQ protocol during its handshake (error 0x{e.Value:x8}) and was dropped");
                 break;
             case LibZmq.EventHandshakeFailedNoDetail:
-                warn.Report("no-detail", $"zmq {e.Endpoint}: a subscriber's handshake failed (libzmq gives no detail) and it was dropped");
+                // Seen when the subscriber closes first: most often one without CurveZMQ or without this key.
+                warn.Report("no-detail", $"zmq {e.Endpoint}: a subscriber's handshake failed and it was dropped (libzmq gives no detail; most often a subscriber without CurveZMQ, or with another public key for this monitor than {publicKeyHint})");
                 break;
         }
     }

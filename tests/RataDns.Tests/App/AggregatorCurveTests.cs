@@ -61,9 +61,12 @@ public sealed class AggregatorCurveTests : IDisposable
         using var ns1 = Monitor("ns1");
         await using var aggregator = await Aggregator.Start(new AggregateSettings { Endpoints = [ns1.Endpoint], HttpUrl = "http://127.0.0.1:0" });
 
-        WaitFor(() => aggregator.Log.Contains("uses CurveZMQ", StringComparison.Ordinal) && ns1.Warnings.Contains("without CurveZMQ", StringComparison.Ordinal), aggregator.Log + ns1.Warnings);
+        // libzmq reports the monitor's side as a mechanism mismatch, or without detail when the subscriber closes
+        // first; either line names the key the subscriber lacks.
+        string key = File.ReadAllText(ns1.PublicKeyFile).Trim();
+        WaitFor(() => aggregator.Log.Contains("uses CurveZMQ", StringComparison.Ordinal) && ns1.Warnings.Contains(key, StringComparison.Ordinal), aggregator.Log + ns1.Warnings);
         Assert.Contains($"zmq {ns1.Endpoint}: the monitor there uses CurveZMQ: give its public key (its CurvePublicKeyFile) with --curve-server-key {ns1.Endpoint}=FILE", aggregator.Log, StringComparison.Ordinal);
-        Assert.Contains($"a subscriber without CurveZMQ was refused: this monitor needs its subscribers to know its public key ({File.ReadAllText(ns1.PublicKeyFile).Trim()}", ns1.Warnings, StringComparison.Ordinal);
+        Assert.Matches($@"zmq {System.Text.RegularExpressions.Regex.Escape(ns1.Endpoint)}: a subscriber( without CurveZMQ was refused|'s handshake failed and it was dropped .*without CurveZMQ)", ns1.Warnings);
         Assert.Empty(aggregator.Servers());
     }
 
@@ -122,8 +125,8 @@ public sealed class AggregatorCurveTests : IDisposable
     }
 
     [SkippableTheory]
-    [InlineData("none", "a subscriber without CurveZMQ was refused")]
-    [InlineData("wrong", "a subscriber's CurveZMQ handshake failed: it holds another public key for this monitor")]
+    [InlineData("none", "without CurveZMQ")]
+    [InlineData("wrong", "another public key for this monitor")]
     public void A_pyzmq_subscriber_the_monitor_refuses_sees_its_handshake_fail_and_the_monitor_names_why(string clientKey, string monitorLine)
     {
         Skip.IfNot(LibZmqAvailable, LibZmqUnavailable);
