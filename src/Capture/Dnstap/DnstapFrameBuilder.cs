@@ -1,0 +1,194 @@
+using System.Buffers.Binary;
+
+namespace RataDns.Capture.Dnstap;
+
+/// <summary>
+/// The packet a dnstap message stands for, as a raw IP frame (<see cref="LinkType.Raw"/>), so that everything that
+/// reads captured packets reads dnstap the same way: IPv4 or IPv6 by <c>socket_family</c>; a query goes from the
+/// query address and port to the response address and port, a response back; UDP for UDP, DNSCrypt over UDP and
+/// DoQ, TCP (one segment, the 2-byte length then the message, PSH and ACK, sequence numbers following on per
+/// direction) for TCP, DoT, DoH and DNSCrypt over TCP. Missing addresses are the family's zero address, a missing
+/// server port is 53. Checksums are computed, so other tools read the frames as valid packets.
+/// </summary>
+/// <remarks>One builder per stream of messages (it keeps TCP sequence numbers per flow, at most <see cref="MaxFlows"/>).</remarks>
+public sealed class DnstapFrameBuilder
+{
+    /// <summary>TCP flows whose sequence numbers are kept; beyond, the table starts over (a new flow starts at 1).</summary>
+    public const int MaxFlows = 65536;
+
+    private const byte ProtocolTcp = 6;
+    private const byte ProtocolUdp = 17;
+    private readonly Dictionary<(UInt128 Source, UInt128 Destination, uint Ports), uint> _sequences = [];
+
+    /// <summary>The largest frame built: IPv6 and TCP headers, the length prefix and a 64 KiB message.</summary>
+    public const int MaxFrameBytes = 40 + 20 + 2 + 65535;
+
+    /// <summary>
+    /// Writes the frame of <paramref name="message"/> into <paramref name="destination"/> (at least
+    /// <see cref="MaxFrameBytes"/> bytes, or the message's size plus 62). False when the message carries no DNS
+    /// message of its direction, or an unknown family.
+    /// </summary>
+    public bool TryBuild(scoped in DnstapMessage message, Span<byte> destination, out int length, out long timestampNanoseconds)
+    {
+        length = 0;
+        timestampNanoseconds = 0;
+        var dns = message.DnsMessage;
+        int addressLength = message.SocketFamily switch
+        {
+            1 => 4,
+            2 => 16,
+            _ => 0,
+        };
+        if (dns.IsEmpty || addressLength == 0 || dns.Length > ushort.MaxValue)
+        {
+            return false;
+        }
+
+        bool tcp = message.Protocol is DnstapProtocol.Tcp or DnstapProtocol.Dot or DnstapProtocol.Doh or DnstapProtocol.DnsCryptTcp;
+        int ipHeader = addressLength == 4 ? 20 : 40;
+        int transportHeader = tcp ? 20 : 8;
+        int payload = dns.Length + (tcp ? 2 : 0);
+        length = ipHeader + transportHeader + payload;
+        if (destination.Length < length || length - (addressLength == 4 ? 0 : ipHeader) > ushort.MaxValue)
+        {
+            length = 0;
+            return false;
+        }
+
+        Span<byte> client = stackalloc byte[16];
+        Span<byte> server = stackalloc byte[16];
+        client = client[..addressLength];
+        server = server[..addressLength];
+        client.Clear();
+        server.Clear();
+        if (message.QueryAddress.Length == addressLength)
+        {
+            message.QueryAddress.CopyTo(client);
+        }
+
+        if (message.ResponseAddress.Length == addressLength)
+        {
+            message.ResponseAddress.CopyTo(server);
+        }
+
+        ushort clientPort = message.QueryPort;
+        ushort serverPort = message.ResponsePort != 0 ? message.ResponsePort : (ushort)53;
+        bool response = message.IsResponse;
+        ReadOnlySpan<byte> source = response ? server : client;
+        ReadOnlySpan<byte> target = response ? client : server;
+        ushort sourcePort = response ? serverPort : clientPort;
+        ushort targetPort = response ? clientPort : serverPort;
+
+        var frame = destination[..length];
+        frame.Clear();
+        byte protocol = tcp ? ProtocolTcp : ProtocolUdp;
+        if (addressLength == 4)
+        {
+            frame[0] = 0x45;
+            BinaryPrimitives.WriteUInt16BigEndian(frame[2..], (ushort)length);
+            frame[6] = 0x40; // DF
+            frame[8] = 64;
+            frame[9] = protocol;
+            source.CopyTo(frame[12..]);
+            target.CopyTo(frame[16..]);
+            BinaryPrimitives.WriteUInt16BigEndian(frame[10..], Finish(Sum(frame[..20], 0)));
+        }
+        else
+        {
+            frame[0] = 0x60;
+            BinaryPrimitives.WriteUInt16BigEndian(frame[4..], (ushort)(length - 40));
+            frame[6] = protocol;
+            frame[7] = 64;
+            source.CopyTo(frame[8..]);
+            target.CopyTo(frame[24..]);
+        }
+
+        var segment = frame[ipHeader..];
+        BinaryPrimitives.WriteUInt16BigEndian(segment, sourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[2..], targetPort);
+        int checksumOffset;
+        if (tcp)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(segment[4..], NextSequence(source, target, sourcePort, targetPort, (uint)payload));
+            segment[12] = 5 << 4;
+            segment[13] = 0x18; // PSH, ACK
+            BinaryPrimitives.WriteUInt16BigEndian(segment[14..], 65535);
+            BinaryPrimitives.WriteUInt16BigEndian(segment[20..], (ushort)dns.Length);
+            dns.CopyTo(segment[22..]);
+            checksumOffset = 16;
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(segment[4..], (ushort)segment.Length);
+            dns.CopyTo(segment[8..]);
+            checksumOffset = 6;
+        }
+
+        // The pseudo-header (RFC 768, RFC 9293 3.1, RFC 8200 8.1): addresses, protocol, transport length.
+        uint sum = Sum(source, 0);
+        sum = Sum(target, sum);
+        sum += protocol;
+        sum += (uint)segment.Length;
+        ushort checksum = Finish(Sum(segment, sum));
+        BinaryPrimitives.WriteUInt16BigEndian(segment[checksumOffset..], checksum == 0 && !tcp ? (ushort)0xFFFF : checksum);
+
+        (ulong seconds, uint nanoseconds) = response
+            ? (message.ResponseTimeSeconds != 0 ? (message.ResponseTimeSeconds, message.ResponseTimeNanoseconds) : (message.QueryTimeSeconds, message.QueryTimeNanoseconds))
+            : (message.QueryTimeSeconds != 0 ? (message.QueryTimeSeconds, message.QueryTimeNanoseconds) : (message.ResponseTimeSeconds, message.ResponseTimeNanoseconds));
+        timestampNanoseconds = (long)Math.Min(seconds, (ulong)(long.MaxValue / 1_000_000_000 - 1)) * 1_000_000_000 + Math.Min(nanoseconds, 999_999_999u);
+        return true;
+    }
+
+    private uint NextSequence(ReadOnlySpan<byte> source, ReadOnlySpan<byte> target, ushort sourcePort, ushort targetPort, uint bytes)
+    {
+        var key = (Key(source), Key(target), ((uint)sourcePort << 16) | targetPort);
+        if (!_sequences.TryGetValue(key, out uint next))
+        {
+            if (_sequences.Count >= MaxFlows)
+            {
+                _sequences.Clear();
+            }
+
+            next = 1;
+        }
+
+        _sequences[key] = next + bytes;
+        return next;
+    }
+
+    private static UInt128 Key(ReadOnlySpan<byte> address)
+    {
+        Span<byte> wide = stackalloc byte[16];
+        wide.Clear();
+        address.CopyTo(wide);
+        return BinaryPrimitives.ReadUInt128BigEndian(wide);
+    }
+
+    /// <summary>The ones' complement sum of 16-bit big-endian words (RFC 1071), carried in 32 bits.</summary>
+    private static uint Sum(ReadOnlySpan<byte> data, uint sum)
+    {
+        int i = 0;
+        for (; i + 1 < data.Length; i += 2)
+        {
+            sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+
+        if (i < data.Length)
+        {
+            sum += (uint)data[i] << 8;
+        }
+
+        return sum;
+    }
+
+    private static ushort Finish(uint sum)
+    {
+        while ((sum >> 16) != 0)
+        {
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+
+        return (ushort)~sum;
+    }
+}
