@@ -202,22 +202,33 @@ public sealed class InstallTests
 
             var clock = Stopwatch.StartNew();
             string state = "no init process yet";
-            while (true)
+            try
             {
-                Assert.False(nspawn.HasExited, $"systemd-nspawn ended before the container booted: {Kept(console)}");
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"the container did not boot ({state}): {Kept(console)}");
-                if (ExternalTool.Run("/usr/bin/pgrep", ["-P", nspawn.Id.ToString(CultureInfo.InvariantCulture)], out string children, out _) == 0
-                    && int.TryParse(children.Split('\n')[0].Trim(), CultureInfo.InvariantCulture, out int init))
+                while (true)
                 {
-                    var container = new Container(nspawn, init);
-                    state = container.Run("systemctl is-system-running").Output.Trim();
-                    if (state is "running" or "degraded")
+                    Assert.False(nspawn.HasExited, $"systemd-nspawn ended before the container booted: {Kept(console)}");
+                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"the container did not boot ({state}): {Kept(console)}");
+                    if (ExternalTool.Run("/usr/bin/pgrep", ["-P", nspawn.Id.ToString(CultureInfo.InvariantCulture)], out string children, out _) == 0
+                        && int.TryParse(children.Split('\n')[0].Trim(), CultureInfo.InvariantCulture, out int init))
                     {
-                        return container;
+                        var container = new Container(nspawn, init);
+                        state = container.Run("systemctl is-system-running").Output.Trim();
+                        if (state is "running" or "degraded")
+                        {
+                            return container;
+                        }
                     }
-                }
 
-                Thread.Sleep(500);
+                    Thread.Sleep(500);
+                }
+            }
+            catch
+            {
+                // A container that did not boot is not left running.
+                nspawn.Kill(entireProcessTree: true);
+                nspawn.WaitForExit();
+                nspawn.Dispose();
+                throw;
             }
         }
 
