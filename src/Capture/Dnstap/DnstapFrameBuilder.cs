@@ -91,7 +91,7 @@ public sealed class DnstapFrameBuilder
             frame[9] = protocol;
             source.CopyTo(frame[12..]);
             target.CopyTo(frame[16..]);
-            BinaryPrimitives.WriteUInt16BigEndian(frame[10..], Finish(Sum(frame[..20], 0)));
+            BinaryPrimitives.WriteUInt16BigEndian(frame[10..], InternetChecksum.Finish(InternetChecksum.Add(0, frame[..20])));
         }
         else
         {
@@ -125,11 +125,11 @@ public sealed class DnstapFrameBuilder
         }
 
         // The pseudo-header (RFC 768, RFC 9293 3.1, RFC 8200 8.1): addresses, protocol, transport length.
-        uint sum = Sum(source, 0);
-        sum = Sum(target, sum);
+        uint sum = InternetChecksum.Add(0, source);
+        sum = InternetChecksum.Add(sum, target);
         sum += protocol;
         sum += (uint)segment.Length;
-        ushort checksum = Finish(Sum(segment, sum));
+        ushort checksum = InternetChecksum.Finish(InternetChecksum.Add(sum, segment));
         BinaryPrimitives.WriteUInt16BigEndian(segment[checksumOffset..], checksum == 0 && !tcp ? (ushort)0xFFFF : checksum);
 
         (ulong seconds, uint nanoseconds) = response
@@ -162,33 +162,5 @@ public sealed class DnstapFrameBuilder
         wide.Clear();
         address.CopyTo(wide);
         return BinaryPrimitives.ReadUInt128BigEndian(wide);
-    }
-
-    /// <summary>The ones' complement sum of 16-bit big-endian words (RFC 1071), carried in 32 bits.</summary>
-    private static uint Sum(ReadOnlySpan<byte> data, uint sum)
-    {
-        int i = 0;
-        for (; i + 1 < data.Length; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-
-        if (i < data.Length)
-        {
-            sum += (uint)data[i] << 8;
-        }
-
-        return sum;
-    }
-
-    private static ushort Finish(uint sum)
-    {
-        while ((sum >> 16) != 0)
-        {
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-
-        return (ushort)~sum;
     }
 }

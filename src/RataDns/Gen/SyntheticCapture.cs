@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using RataDns.Capture;
 
 namespace RataDns.App.Gen;
 
@@ -484,7 +485,7 @@ public static class SyntheticCapture
             BinaryPrimitives.WriteUInt16BigEndian(ip[10..], 0);
             source.CopyTo(ip[12..]);
             destination.CopyTo(ip[16..]);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Finish(Checksum.Add(0, ip[..Ipv4HeaderSize])));
+            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Finish(InternetChecksum.Add(0, ip[..Ipv4HeaderSize])));
         }
 
         /// <summary>An IPv6 header (RFC 8200 3) with no extension headers.</summary>
@@ -526,11 +527,11 @@ public static class SyntheticCapture
         /// </summary>
         private static void WriteTransportChecksum(Span<byte> segment, byte protocol, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination)
         {
-            uint sum = Checksum.Add(0, source);
-            sum = Checksum.Add(sum, destination);
+            uint sum = InternetChecksum.Add(0, source);
+            sum = InternetChecksum.Add(sum, destination);
             sum += protocol + (uint)segment.Length;
-            sum = Checksum.Add(sum, segment);
-            ushort checksum = Checksum.Finish(sum);
+            sum = InternetChecksum.Add(sum, segment);
+            ushort checksum = InternetChecksum.Finish(sum);
             if (protocol == ProtocolUdp && checksum == 0)
             {
                 checksum = 0xFFFF; // UDP sends a computed zero as all ones (RFC 768)

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 
-namespace RataDns.App.Gen;
+namespace RataDns.Capture;
 
 /// <summary>The Internet checksum (RFC 1071): the ones' complement of the ones' complement sum of 16-bit words.</summary>
-internal static class Checksum
+public static class InternetChecksum
 {
     /// <summary>Adds <paramref name="bytes"/> as big-endian 16-bit words (an odd last byte is padded with zero).</summary>
     public static uint Add(uint sum, ReadOnlySpan<byte> bytes)
@@ -34,6 +34,7 @@ internal static class Checksum
         return (uint)total;
     }
 
+    /// <summary>The checksum of a sum made by <see cref="Add"/>: folded to 16 bits and complemented.</summary>
     public static ushort Finish(uint sum)
     {
         while ((sum >> 16) != 0)
