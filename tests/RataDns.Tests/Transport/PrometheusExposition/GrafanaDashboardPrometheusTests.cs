@@ -30,9 +30,19 @@ public class GrafanaDashboardPrometheusTests
         Skip.IfNot(PrometheusServer.IsAvailable, PrometheusServer.MissingReason);
         Skip.IfNot(File.Exists("/usr/bin/tshark"), "tshark is not installed; scripts/setup.sh installs it");
 
+        // Three distinct free ports (a port just released can be handed out again).
         int metricsPort = RedisServer.FreePort();
         int httpPort = RedisServer.FreePort();
+        while (httpPort == metricsPort)
+        {
+            httpPort = RedisServer.FreePort();
+        }
+
         int zmqPort = RedisServer.FreePort();
+        while (zmqPort == metricsPort || zmqPort == httpPort)
+        {
+            zmqPort = RedisServer.FreePort();
+        }
         string config = Path.Combine(Path.GetTempPath(), $"ratadns-prom-{Environment.ProcessId}.json");
         string reducers = string.Join(", ", ReducerRegistry.DefaultSet.Concat(["MessageSizeHistogram"]).Select(n => $$"""{"Name": "{{n}}"}"""));
         File.WriteAllText(config, $$"""
@@ -43,12 +53,15 @@ public class GrafanaDashboardPrometheusTests
 
         using var aggregator = RataDnsProcess.Start(["aggregate", "--bind", $"tcp://127.0.0.1:{zmqPort}", "--http", $"http://127.0.0.1:{httpPort}", "--history", "none"]);
         WaitFor(() => Answers($"http://127.0.0.1:{httpPort}/api/health"), "the aggregator's HTTP API", aggregator);
+        // The monitor binds its metrics port before Prometheus picks a free port of its own (CI once saw Prometheus
+        // take the port chosen for the monitor); Prometheus then scrapes the final values the monitor keeps serving.
+        using var monitor = RataDnsProcess.Start(["monitor", "-c", config, "--metrics", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--metrics-linger", "10m"]);
+        WaitFor(() => Answers($"http://127.0.0.1:{metricsPort}/metrics") || monitor.Error.Contains("already in use", StringComparison.Ordinal), "the monitor's metrics endpoint", monitor);
         using var prometheus = PrometheusServer.Start(new Dictionary<string, string>
         {
             ["monitor"] = $"127.0.0.1:{metricsPort}",
             ["aggregator"] = $"127.0.0.1:{httpPort}",
         });
-        using var monitor = RataDnsProcess.Start(["monitor", "-c", config, "--metrics", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--metrics-linger", "10m"]);
         try
         {
             // The replay takes the capture's 10 s; then both expositions hold their final counts. Wait until Prometheus
