@@ -26,6 +26,8 @@ public readonly ref struct DecodedPacket
         FragmentIdentification = b.FragmentIdentification;
         FragmentOffset = b.FragmentOffset;
         MoreFragments = b.MoreFragments;
+        Encryption = b.Encryption;
+        ServerQueryTimeNanoseconds = b.ServerQueryTimeNanoseconds;
     }
 
     /// <summary>4 or 6: the version of the innermost IP header read.</summary>
@@ -68,4 +70,10 @@ public readonly ref struct DecodedPacket
 
     /// <summary>The MF (IPv4) or M (IPv6) flag: more fragments follow.</summary>
     public bool MoreFragments { get; }
+
+    /// <summary>The encrypted transport a dnstap frame reports (<see cref="LinkType.Dnstap"/>); none for captured frames.</summary>
+    public EncryptedTransport Encryption { get; }
+
+    /// <summary>When the server received the query a dnstap response answers (ns since the epoch); 0 when unknown.</summary>
+    public long ServerQueryTimeNanoseconds { get; }
 }

@@ -35,6 +35,8 @@ public struct FrameDecodeHint
         int addressLength = packet.IpVersion == 4 ? 4 : 16;
         if (status != PacketDecodeStatus.Ok
             || packet.Transport != TransportProtocol.Udp
+            || packet.Encryption != EncryptedTransport.None
+            || packet.ServerQueryTimeNanoseconds != 0
             || packet.IpVersion is not (4 or 6)
             || packet.SourceAddress.Length != addressLength
             || packet.DestinationAddress.Length != addressLength

@@ -57,6 +57,13 @@ public enum LinkType : ushort
 
     /// <summary>Linux "cooked" capture v2, 20-byte header.</summary>
     LinuxSll2 = 276,
+
+    /// <summary>
+    /// RataDns's own, not a tcpdump.org LINKTYPE: the frames its dnstap input builds, a
+    /// <see cref="Dnstap.DnstapPacketHeader"/> (what dnstap knows that a packet cannot say: the encrypted transport,
+    /// the server's query time) followed by a raw IP packet. They never leave the process.
+    /// </summary>
+    Dnstap = 65520,
 }
 
 /// <summary>Link types as tcpdump.org's list names them, for messages: "7 (ARCNET_BSD)".</summary>
@@ -74,7 +81,7 @@ public static class LinkTypeNames
         [177] = "LINUX_LAPD", [187] = "BLUETOOTH_HCI_H4", [189] = "USB_LINUX", [192] = "PPI", [195] = "IEEE802_15_4_WITHFCS",
         [201] = "BLUETOOTH_HCI_H4_WITH_PHDR", [220] = "USB_LINUX_MMAPPED", [228] = "IPV4", [229] = "IPV6", [239] = "NFLOG",
         [240] = "NETANALYZER", [241] = "NETANALYZER_TRANSPARENT", [249] = "USBPCAP", [253] = "NETLINK", [258] = "PKTAP",
-        [276] = "LINUX_SLL2",
+        [276] = "LINUX_SLL2", [65520] = "RATADNS_DNSTAP",
     };
 
     /// <summary>"NUMBER (NAME)", or "NUMBER" for a number the list does not name here.</summary>

@@ -90,7 +90,7 @@ public static class PacketDecoder
             or (ushort)LinkType.Raw or 12 or 14 or (ushort)LinkType.CiscoHdlc or (ushort)LinkType.Ieee80211
             or (ushort)LinkType.Loop or (ushort)LinkType.LinuxSll or (ushort)LinkType.Radiotap or (ushort)LinkType.User2
             or (ushort)LinkType.Ppi or (ushort)LinkType.Ipv4 or (ushort)LinkType.Ipv6 or (ushort)LinkType.Nflog
-            or (ushort)LinkType.Pktap or (ushort)LinkType.LinuxSll2 => true,
+            or (ushort)LinkType.Pktap or (ushort)LinkType.LinuxSll2 or (ushort)LinkType.Dnstap => true,
         _ => false,
     };
 
@@ -192,6 +192,12 @@ public static class PacketDecoder
     private static PacketDecodeStatus DecodeInto(
         LinkType linkType, ReadOnlySpan<byte> frame, DnsPortSet ports, ref Builder packet)
     {
+        if (linkType == LinkType.Dnstap && Dnstap.DnstapPacketHeader.TryRead(frame, out var encryption, out long serverQueryTime))
+        {
+            packet.Encryption = encryption;
+            packet.ServerQueryTimeNanoseconds = serverQueryTime;
+        }
+
         var status = SkipLinkLayer(linkType, frame, out int ipOffset, out int ipVersion);
         if (status != PacketDecodeStatus.Ok)
         {
@@ -204,7 +210,8 @@ public static class PacketDecoder
             return status;
         }
 
-        if (!ports.Contains(packet.SourcePort) && !ports.Contains(packet.DestinationPort))
+        // A dnstap frame is DNS whatever its ports: the server said so (it may listen on 853, 443 or 5353).
+        if (!ports.Contains(packet.SourcePort) && !ports.Contains(packet.DestinationPort) && linkType != LinkType.Dnstap)
         {
             return PacketDecodeStatus.NotDnsPort;
         }
@@ -298,6 +305,15 @@ public static class PacketDecoder
 
                 ipOffset = NullHeaderSize;
                 return AddressFamilyToVersion(ReadAddressFamily(linkType, frame), out ipVersion);
+
+            case (ushort)LinkType.Dnstap:
+                if (frame.Length < Dnstap.DnstapPacketHeader.Size)
+                {
+                    return PacketDecodeStatus.TruncatedLink;
+                }
+
+                ipOffset = Dnstap.DnstapPacketHeader.Size;
+                return PacketDecodeStatus.Ok;
 
             case (ushort)LinkType.Raw:
             case 12: // DLT_RAW on OpenBSD
@@ -1300,6 +1316,8 @@ public static class PacketDecoder
         public uint FragmentIdentification;
         public int FragmentOffset;
         public bool MoreFragments;
+        public EncryptedTransport Encryption;
+        public long ServerQueryTimeNanoseconds;
 
         /// <summary>Input: the frame is shorter than it was on the wire (its original length is known and larger).</summary>
         public bool CaptureCut;

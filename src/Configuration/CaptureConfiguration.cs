@@ -11,6 +11,12 @@ public enum CaptureInputMethod
 
     /// <summary><c>interface</c>: live capture through libpcap on the interface named by <c>InputSource</c>.</summary>
     Interface,
+
+    /// <summary>
+    /// <c>dnstap</c>: DNS servers' dnstap, received on the socket named by <c>InputSource</c> (<c>unix:PATH</c> or
+    /// <c>tcp://ADDRESS:PORT</c>), or read from the Frame Streams file it names.
+    /// </summary>
+    Dnstap,
 }
 
 /// <summary>
@@ -25,7 +31,7 @@ public sealed record CaptureConfiguration
     /// <summary><c>InputMethod</c>; default <see cref="CaptureInputMethod.Stdin"/> (as Fievel did when it was absent).</summary>
     public CaptureInputMethod InputMethod { get; init; } = CaptureInputMethod.Stdin;
 
-    /// <summary><c>InputSource</c>: the file for <c>capture_file</c>, the interface for <c>interface</c>; unused for <c>stdin</c>.</summary>
+    /// <summary><c>InputSource</c>: the file for <c>capture_file</c>, the interface for <c>interface</c>, the socket (or file) for <c>dnstap</c>; unused for <c>stdin</c>.</summary>
     public string? InputSource { get; init; }
 
     /// <summary><c>Filter</c>: BPF filter for live capture; default <c>port 53</c>.</summary>
@@ -56,12 +62,20 @@ public sealed record CaptureConfiguration
     public string? Input => InputMethod switch
     {
         CaptureInputMethod.CaptureFile => InputSource,
+        CaptureInputMethod.Dnstap when !IsSocket(InputSource) => InputSource,
         CaptureInputMethod.Stdin => "-",
         _ => null,
     };
 
     /// <summary>The interface of a live capture, or null.</summary>
     public string? Interface => InputMethod == CaptureInputMethod.Interface ? InputSource : null;
+
+    /// <summary>The dnstap socket listened on (<c>unix:PATH</c> or <c>tcp://ADDRESS:PORT</c>), or null.</summary>
+    public string? DnstapSocket => InputMethod == CaptureInputMethod.Dnstap && IsSocket(InputSource) ? InputSource : null;
+
+    /// <summary>Whether <paramref name="source"/> names a dnstap socket rather than a file.</summary>
+    public static bool IsSocket(string? source) =>
+        source is not null && (source.StartsWith("unix:", StringComparison.Ordinal) || source.StartsWith("tcp://", StringComparison.Ordinal));
 
     /// <summary><see cref="BufferSizeMiB"/> in bytes.</summary>
     public int KernelBufferBytes => BufferSizeMiB << 20;

@@ -10,6 +10,7 @@ public static class ConfigurationNames
         ("capture_file", CaptureInputMethod.CaptureFile),
         ("interface", CaptureInputMethod.Interface),
         ("stdin", CaptureInputMethod.Stdin),
+        ("dnstap", CaptureInputMethod.Dnstap),
     ];
 
     private static readonly (string Name, ReducerOutputMethod Value)[] OutputMethods =
@@ -20,7 +21,7 @@ public static class ConfigurationNames
         ("zmq", ReducerOutputMethod.Zmq),
     ];
 
-    /// <summary>The valid <c>InputMethod</c> values: capture_file, interface, stdin.</summary>
+    /// <summary>The valid <c>InputMethod</c> values: capture_file, interface, stdin, dnstap.</summary>
     public static IReadOnlyList<string> InputMethodNames { get; } = [.. InputMethods.Select(m => m.Name)];
 
     /// <summary>The valid <c>OutputMethod</c> values: stdout, file, redis, zmq.</summary>

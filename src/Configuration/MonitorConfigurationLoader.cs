@@ -282,7 +282,12 @@ public static class MonitorConfigurationLoader
         string? source = sourceReader.TakeString(InputSourceKey);
         if (source is null && !sourceReader.Has(InputSourceKey) && method != CaptureInputMethod.Stdin)
         {
-            string what = method == CaptureInputMethod.CaptureFile ? "the pcap or pcapng file to read" : "the interface to capture on";
+            string what = method switch
+            {
+                CaptureInputMethod.CaptureFile => "the pcap or pcapng file to read",
+                CaptureInputMethod.Dnstap => "the socket to listen on, unix:PATH or tcp://ADDRESS:PORT, or a Frame Streams file",
+                _ => "the interface to capture on",
+            };
             root.Problems.Add(new(
                 methodReader.ChildPath(InputSourceKey),
                 $"required when InputMethod is {ConfigurationNames.NameOf(method)} ({what})."));

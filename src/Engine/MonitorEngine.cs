@@ -585,7 +585,11 @@ public sealed partial class MonitorEngine : IDisposable
             var state = _state;
             state.Cache.Clear();
             var view = new DnsPacketView(
-                message, timestampNanoseconds, packet.Transport, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, ref state.Cache);
+                message, timestampNanoseconds, packet.Transport, packet.SourceAddress, packet.SourcePort, packet.DestinationAddress, packet.DestinationPort, ref state.Cache)
+            {
+                Encryption = packet.Encryption,
+                ServerQueryTimeNanoseconds = packet.ServerQueryTimeNanoseconds,
+            };
             Observe(in view);
             return ParseStatusOf(in view, state.Cache.WalkedStatus, _countMalformed);
         }

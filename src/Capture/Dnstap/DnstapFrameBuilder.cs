@@ -3,12 +3,14 @@ using System.Buffers.Binary;
 namespace RataDns.Capture.Dnstap;
 
 /// <summary>
-/// The packet a dnstap message stands for, as a raw IP frame (<see cref="LinkType.Raw"/>), so that everything that
+/// The packet a dnstap message stands for, as a <see cref="LinkType.Dnstap"/> frame: a <see cref="DnstapPacketHeader"/>
+/// (the encrypted transport, the server's query time of a response) then a raw IP packet, so that everything that
 /// reads captured packets reads dnstap the same way: IPv4 or IPv6 by <c>socket_family</c>; a query goes from the
 /// query address and port to the response address and port, a response back; UDP for UDP, DNSCrypt over UDP and
 /// DoQ, TCP (one segment, the 2-byte length then the message, PSH and ACK, sequence numbers following on per
 /// direction) for TCP, DoT, DoH and DNSCrypt over TCP. Missing addresses are the family's zero address, a missing
-/// server port is 53. Checksums are computed, so other tools read the frames as valid packets.
+/// server port is 53. Checksums are computed, so other tools read the IP packets (the frame after the header) as
+/// valid packets. The frame's time is the server's: the query time of a query, the response time of a response.
 /// </summary>
 /// <remarks>One builder per stream of messages (it keeps TCP sequence numbers per flow, at most <see cref="MaxFlows"/>).</remarks>
 public sealed class DnstapFrameBuilder
@@ -20,15 +22,30 @@ public sealed class DnstapFrameBuilder
     private const byte ProtocolUdp = 17;
     private readonly Dictionary<(UInt128 Source, UInt128 Destination, uint Ports), uint> _sequences = [];
 
-    /// <summary>The largest frame built: IPv6 and TCP headers, the length prefix and a 64 KiB message.</summary>
-    public const int MaxFrameBytes = 40 + 20 + 2 + 65535;
+    /// <summary>The largest frame built: the dnstap header, IPv6 and TCP headers, the length prefix and a 64 KiB message.</summary>
+    public const int MaxFrameBytes = DnstapPacketHeader.Size + 40 + 20 + 2 + 65535;
 
     /// <summary>
     /// Writes the frame of <paramref name="message"/> into <paramref name="destination"/> (at least
-    /// <see cref="MaxFrameBytes"/> bytes, or the message's size plus 62). False when the message carries no DNS
+    /// <see cref="MaxFrameBytes"/> bytes, or the message's size plus 74). False when the message carries no DNS
     /// message of its direction, or an unknown family.
     /// </summary>
     public bool TryBuild(scoped in DnstapMessage message, Span<byte> destination, out int length, out long timestampNanoseconds)
+    {
+        if (!TryBuildPacket(in message, destination.Length > DnstapPacketHeader.Size ? destination[DnstapPacketHeader.Size..] : default, out length, out timestampNanoseconds))
+        {
+            return false;
+        }
+
+        long serverQueryTime = message.IsResponse && message.QueryTimeSeconds != 0 && message.ResponseTimeSeconds != 0
+            ? TimeOf(message.QueryTimeSeconds, message.QueryTimeNanoseconds)
+            : 0;
+        DnstapPacketHeader.Write(destination, DnstapPacketHeader.EncryptionOf(message.Protocol), message.Type, serverQueryTime);
+        length += DnstapPacketHeader.Size;
+        return true;
+    }
+
+    private bool TryBuildPacket(scoped in DnstapMessage message, Span<byte> destination, out int length, out long timestampNanoseconds)
     {
         length = 0;
         timestampNanoseconds = 0;
@@ -135,9 +152,12 @@ public sealed class DnstapFrameBuilder
         (ulong seconds, uint nanoseconds) = response
             ? (message.ResponseTimeSeconds != 0 ? (message.ResponseTimeSeconds, message.ResponseTimeNanoseconds) : (message.QueryTimeSeconds, message.QueryTimeNanoseconds))
             : (message.QueryTimeSeconds != 0 ? (message.QueryTimeSeconds, message.QueryTimeNanoseconds) : (message.ResponseTimeSeconds, message.ResponseTimeNanoseconds));
-        timestampNanoseconds = (long)Math.Min(seconds, (ulong)(long.MaxValue / 1_000_000_000 - 1)) * 1_000_000_000 + Math.Min(nanoseconds, 999_999_999u);
+        timestampNanoseconds = TimeOf(seconds, nanoseconds);
         return true;
     }
+
+    private static long TimeOf(ulong seconds, uint nanoseconds) =>
+        (long)Math.Min(seconds, (ulong)(long.MaxValue / 1_000_000_000 - 1)) * 1_000_000_000 + Math.Min(nanoseconds, 999_999_999u);
 
     private uint NextSequence(ReadOnlySpan<byte> source, ReadOnlySpan<byte> target, ushort sourcePort, ushort targetPort, uint bytes)
     {

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using RataDns.Capture;
+using RataDns.Capture.Dnstap;
 using RataDns.Capture.Live;
 using RataDns.Capture.Pipeline;
 using RataDns.Capture.Replay;
@@ -24,6 +27,16 @@ internal sealed class CaptureSourceSettings
     public string Input { get; init; } = "-";
 
     public string? Interface { get; init; }
+
+    /// <summary>A dnstap socket to listen on (<c>unix:PATH</c> or <c>tcp://ADDRESS:PORT</c>), or null; it wins over <see cref="Input"/>.</summary>
+    public string? Dnstap { get; init; }
+
+    /// <summary>What the dnstap input (a socket, or a Frame Streams file given as <see cref="Input"/>) read.</summary>
+    public DnstapInputStatistics DnstapStatistics { get; } = new();
+
+    /// <summary>Where the source says what it does and what went wrong on the way (a dnstap writer's broken stream); null for silence.</summary>
+    public TextWriter? Log { get; set; }
+
     public string Filter { get; init; } = "port 53";
     public int SnapLength { get; init; } = 65535;
     public bool Promiscuous { get; init; }
@@ -47,7 +60,13 @@ internal sealed class CaptureSourceSettings
     /// <summary>Stop a live capture after this long (null: until interrupted).</summary>
     public TimeSpan? Duration { get; init; }
 
-    public string Describe() => Interface is { } i ? $"interface {i}" : Input == "-" ? "standard input" : Input;
+    public string Describe() => Dnstap is { } d ? $"dnstap {d}" : Interface is { } i ? $"interface {i}" : Input == "-" ? "standard input" : Input;
+
+    /// <summary>Whether the source is live (an interface or a dnstap socket): it runs until stopped, and drops rather than waits.</summary>
+    public bool IsLive => Interface is not null || Dnstap is not null;
+
+    /// <summary>Whether the input is a Frame Streams (dnstap) file rather than a pcap or pcapng one.</summary>
+    public bool IsDnstapFile => Dnstap is null && Interface is null && Input != "-" && DnstapFileReader.IsFrameStreamsFile(Input);
 
     /// <summary>The libpcap settings of a live source (<see cref="Interface"/> set).</summary>
     public LiveCaptureOptions ToLiveOptions() => new()
@@ -78,6 +97,11 @@ internal sealed class CaptureSourceOptions
     public Option<string> Interface { get; } = new("--interface", "-i")
     {
         Description = "Capture live on this interface (\"any\" for all) through libpcap, instead of reading a file.",
+    };
+
+    public Option<string> Dnstap { get; } = new("--dnstap")
+    {
+        Description = "Receive dnstap from DNS servers on this socket (unix:PATH or tcp://ADDRESS:PORT) until interrupted or --duration; a dnstap file is read as FILE or -r FILE.",
     };
 
     public Option<string> Filter { get; } = new("--filter", "-f")
@@ -133,7 +157,7 @@ internal sealed class CaptureSourceOptions
                 result.AddError($"Unrecognized command or argument '{token.Value}'.");
             }
         });
-        foreach (var option in new Option[] { ReadFile, Interface, Filter, SnapLength, Promiscuous, BufferSize, Immediate, Speed, Loop, Duration })
+        foreach (var option in new Option[] { ReadFile, Interface, Dnstap, Filter, SnapLength, Promiscuous, BufferSize, Immediate, Speed, Loop, Duration })
         {
             command.Options.Add(option);
         }
@@ -147,10 +171,25 @@ internal sealed class CaptureSourceOptions
     public CaptureSourceSettings Read(ParseResult parse, IReadOnlyList<int>? ports = null)
     {
         string[] words = parse.GetValue(Input) ?? [];
-        string? iface = parse.GetValue(Interface), read = parse.GetValue(ReadFile);
+        string? iface = parse.GetValue(Interface), read = parse.GetValue(ReadFile), dnstap = parse.GetValue(Dnstap);
         if (iface is not null && read is not null)
         {
             throw new ArgumentException("give -i INTERFACE (live) or -r FILE (a capture), not both.");
+        }
+
+        if (dnstap is not null)
+        {
+            if ((iface ?? read) is not null)
+            {
+                throw new ArgumentException("give one input: -i INTERFACE, -r FILE or --dnstap SOCKET.");
+            }
+
+            if (!DnstapSocketInput.IsEndpoint(dnstap))
+            {
+                throw new ArgumentException($"--dnstap {dnstap}: expected unix:PATH or tcp://ADDRESS:PORT (a dnstap file is read as FILE or -r FILE).");
+            }
+
+            read = "-"; // not read: the socket wins; any words are not a file
         }
 
         string input = read ?? (iface is null && words.Length > 0 ? words[0] : "-");
@@ -193,6 +232,7 @@ internal sealed class CaptureSourceOptions
         {
             Input = input,
             Interface = iface,
+            Dnstap = dnstap,
             Filter = filter,
             SnapLength = snap,
             Promiscuous = parse.GetValue(Promiscuous),
@@ -255,6 +295,12 @@ internal static class CaptureSourceRunner
     private static CaptureReadError? RunSource<THandler>(CaptureSourceSettings source, Stream? stdin, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation, Progress.ReadProgressCounter? progress)
         where THandler : struct, ICapturePassHandler
     {
+        if (source.Dnstap is not null)
+        {
+            RunDnstap(source, ref handler, cancellation);
+            return null;
+        }
+
         if (source.Interface is not null)
         {
             RunLive(source, ref handler, statistics, cancellation);
@@ -281,8 +327,16 @@ internal static class CaptureSourceRunner
                 throw new FileNotFoundException(CaptureSourceSettings.MissingFile(source.Input), source.Input);
             }
 
-            using (var reader = CaptureFileReader.Open(source.Input))
+            if (DnstapFileReader.IsFrameStreamsFile(source.Input))
             {
+                using var reader = DnstapFileReader.Open(source.Input, source.DnstapStatistics);
+                reader.ReadAll(ref guarded);
+                error = reader.Error;
+                passStart += reader.Length;
+            }
+            else
+            {
+                using var reader = CaptureFileReader.Open(source.Input);
                 reader.ReadAll(ref guarded);
                 error = reader.Error;
                 passStart += reader.Length;
@@ -301,6 +355,50 @@ internal static class CaptureSourceRunner
 
         return null;
     }
+
+    /// <summary>
+    /// A dnstap socket: writers' messages reach the handler on their connections' threads, one at a time (under the
+    /// input's gate); this thread waits for the end (cancellation, the duration, a failure of the handler) and, for
+    /// a handler that closes time windows, tells it every 100 ms that time passed.
+    /// </summary>
+    private static void RunDnstap<THandler>(CaptureSourceSettings source, ref THandler handler, CancellationToken cancellation)
+        where THandler : struct, ICapturePassHandler
+    {
+        var box = new StrongBox<THandler>(handler);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        if (source.Duration is { } duration)
+        {
+            stop.CancelAfter(duration);
+        }
+
+        Exception? failure;
+        using (var input = DnstapSocketInput.Listen(source.Dnstap!, (in CapturedFrame frame) => box.Value.OnFrame(in frame), source.DnstapStatistics, source.Log is { } log ? log.WriteLine : null))
+        {
+            source.Log?.WriteLine($"listening for dnstap on {input.Endpoint}");
+            while (!stop.Token.WaitHandle.WaitOne(100) && input.Failure is null)
+            {
+                if (box.Value is ILiveFrameHandler)
+                {
+                    lock (input.Gate)
+                    {
+                        OnIdle(ref box.Value, DateTime.UtcNow.Ticks is var ticks ? (ticks - DateTime.UnixEpoch.Ticks) * 100 : 0);
+                    }
+                }
+            }
+
+            failure = input.Failure;
+        }
+
+        handler = box.Value;
+        if (failure is not null and not OperationCanceledException)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    private static void OnIdle<THandler>(ref THandler handler, long nowNanoseconds)
+        where THandler : struct, ICapturePassHandler =>
+        ((ILiveFrameHandler)handler).OnIdle(nowNanoseconds); // boxes a copy: the engine's handler holds references only
 
     private static void RunLive<THandler>(CaptureSourceSettings source, ref THandler handler, CaptureStatistics statistics, CancellationToken cancellation)
         where THandler : struct, ICapturePassHandler

@@ -57,6 +57,7 @@ public static class InspectCommand
         var pipeline = new DnsCapturePipeline(ports);
         using var log = new CommandLog("ratadns inspect", errors, logSettings);
         using var report = FileRunReport.Start(settings, log, isTerminal);
+        settings.Log ??= log.AsWriter(Microsoft.Extensions.Logging.LogLevel.Information);
         var summary = new DnsSummary();
         var handler = new PipelineFrameHandler<DnsSummarySink>(pipeline, new DnsSummarySink(summary));
         string? stopped;

@@ -29,7 +29,8 @@ public static class MonitorCommand
         var config = new Option<string>("--config", "-c") { Description = "The configuration file (RataDns or RaTA DNS / Fievel JSON). Without one, -i or -r: the default reducers, one-second windows, results on standard output. -c with a number is tcpdump's count (--count)." };
         var count = new Option<long?>("--count") { Description = "Stop after this many packets (those that pass the filter), as tcpdump -c N; -c N (a number) means this too." };
         var capturedInterface = new Option<string>("--interface", "-i") { Description = "Capture live on this interface (as tcpdump -i); sets InputMethod and InputSource." };
-        var readFile = new Option<string>("--read", "-r") { Description = "Read this pcap or pcapng file, or - for a pcap stream on standard input (as tcpdump -r)." };
+        var readFile = new Option<string>("--read", "-r") { Description = "Read this pcap or pcapng file (or a dnstap Frame Streams file), or - for a pcap stream on standard input (as tcpdump -r)." };
+        var dnstap = new Option<string>("--dnstap") { Description = "Receive dnstap from DNS servers on this socket: unix:PATH or tcp://ADDRESS:PORT (sets InputMethod dnstap and InputSource)." };
         var port = new Option<int[]>("--port") { Description = "DNS port (repeat for several); the live filter follows unless one is given. Default 53.", AllowMultipleArgumentsPerToken = true };
         var expression = new Argument<string[]>("expression") { Description = "A BPF filter for live capture, as tcpdump takes it (e.g. port 53 and host 192.0.2.1).", Arity = ArgumentArity.ZeroOrMore };
         var serverId = new Option<string>("--server-id") { Description = "Overrides ServerId." };
@@ -54,7 +55,7 @@ public static class MonitorCommand
         var user = new Option<string>("--user", "-Z") { Description = "Overrides User: once the capture and the outputs are open, change to this user (root only; like tcpdump -Z)." };
         var command = new Command("monitor", "Reduce packets into per-window results (Fievel's role) and write them to the reducers' outputs.")
         {
-            config, count, capturedInterface, readFile, port, serverId, window, inputSource, speed, filter, workers, fileReader, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval, user,
+            config, count, capturedInterface, readFile, dnstap, port, serverId, window, inputSource, speed, filter, workers, fileReader, noPin, zmqConnect, zmqBind, stats, metrics, metricsLinger, statusInterval, user,
         };
         command.Arguments.Add(expression);
         expression.Validators.Add(result =>
@@ -72,16 +73,21 @@ public static class MonitorCommand
             // Start-up and every reload (SIGHUP) read the file the same way: the command line wins over it.
             (MonitorConfiguration, string?) Load()
             {
-                string? iface = parse.GetValue(capturedInterface), read = parse.GetValue(readFile);
+                string? iface = parse.GetValue(capturedInterface), read = parse.GetValue(readFile), tap = parse.GetValue(dnstap);
                 string[] words = parse.GetValue(expression) ?? [];
-                if (iface is not null && read is not null)
+                if (new[] { iface, read, tap }.Count(s => s is not null) > 1)
                 {
-                    throw new ArgumentException("give -i INTERFACE (live) or -r FILE (a capture), not both.");
+                    throw new ArgumentException("give one input: -i INTERFACE (live), -r FILE (a capture) or --dnstap SOCKET.");
                 }
 
-                if ((iface ?? read) is not null && parse.GetValue(inputSource) is not null)
+                if (tap is not null && !CaptureConfiguration.IsSocket(tap))
                 {
-                    throw new ArgumentException("--input-source goes without -i and -r (they set it).");
+                    throw new ArgumentException($"--dnstap {tap}: expected unix:PATH or tcp://ADDRESS:PORT (a dnstap file is read with -r FILE).");
+                }
+
+                if ((iface ?? read ?? tap) is not null && parse.GetValue(inputSource) is not null)
+                {
+                    throw new ArgumentException("--input-source goes without -i, -r and --dnstap (they set it).");
                 }
 
                 if (words.Length > 0 && parse.GetValue(filter) is not null)
@@ -91,9 +97,9 @@ public static class MonitorCommand
 
                 var configuration = ConfigurationPath(parse.GetValue(config)) is { } path
                     ? MonitorConfigurationLoader.Load(path)
-                    : (iface ?? read) is not null
+                    : (iface ?? read ?? tap) is not null
                         ? MonitorConfigurationLoader.Parse("{}", "the command line")
-                        : throw new ArgumentException("give -c CONFIG, or -i INTERFACE or -r FILE (the default reducers then write to standard output).");
+                        : throw new ArgumentException("give -c CONFIG, or -i INTERFACE, -r FILE or --dnstap SOCKET (the default reducers then write to standard output).");
                 string? configuredUser = configuration.User;
                 WindowConfiguration? windowOverride = null;
                 if (parse.GetValue(window) is { } windowText)
@@ -108,8 +114,8 @@ public static class MonitorCommand
                 {
                     ServerId = parse.GetValue(serverId),
                     Window = windowOverride,
-                    InputMethod = iface is not null ? CaptureInputMethod.Interface : read is not null ? (read == "-" ? CaptureInputMethod.Stdin : CaptureInputMethod.CaptureFile) : InputKind(parse.GetValue(inputSource)),
-                    InputSource = iface ?? (read is null or "-" ? parse.GetValue(inputSource) : read),
+                    InputMethod = iface is not null ? CaptureInputMethod.Interface : tap is not null ? CaptureInputMethod.Dnstap : read is not null ? (read == "-" ? CaptureInputMethod.Stdin : CaptureInputMethod.CaptureFile) : InputKind(parse.GetValue(inputSource)),
+                    InputSource = iface ?? tap ?? (read is null or "-" ? parse.GetValue(inputSource) : read),
                     Speed = parse.GetValue(speed),
                     Filter = words.Length > 0 ? string.Join(' ', words) : parse.GetValue(filter),
                     Workers = parse.GetValue(workers),
@@ -180,6 +186,7 @@ public static class MonitorCommand
     {
         null => null,
         "-" => CaptureInputMethod.Stdin,
+        _ when CaptureConfiguration.IsSocket(source) => CaptureInputMethod.Dnstap,
         _ when File.Exists(source) => CaptureInputMethod.CaptureFile,
         "any" => CaptureInputMethod.Interface,
         _ when !source.Contains('/', StringComparison.Ordinal) && Directory.Exists(Path.Combine("/sys/class/net", source)) => CaptureInputMethod.Interface,
@@ -233,6 +240,8 @@ public static class MonitorCommand
         {
             Input = capture.Input ?? "-",
             Interface = capture.Interface,
+            Dnstap = capture.DnstapSocket,
+            Log = log,
             Filter = capture.Filter,
             SnapLength = capture.SnapLength,
             Promiscuous = capture.Promiscuous,
@@ -273,7 +282,7 @@ public static class MonitorCommand
             Workers = scan ? 1 : configuration.Workers ?? MonitorEngineOptions.DefaultWorkers,
             Window = configuration.Window,
             Ports = new DnsPortSet(configuration.Ports.Select(p => (ushort)p)),
-            Live = source.Interface is not null,
+            Live = source.IsLive,
             PinThreads = run.PinThreads,
             SlotCapacity = source.SnapLength,
             CountMalformed = operations.CountsMalformed,
@@ -358,7 +367,7 @@ public static class MonitorCommand
         MonitorEngineOptions options, MonitorOperations operations, CancellationToken cancellation, out MonitorEngine engine, MonitorService? service, ReadProgressCounter? progress = null, long? count = null)
     {
         // Open the file first, so a missing one is reported before any thread starts.
-        if (source.Input != "-" && !File.Exists(source.Input))
+        if (source.Dnstap is null && source.Input != "-" && !File.Exists(source.Input))
         {
             throw new FileNotFoundException(CaptureSourceSettings.MissingFile(source.Input), source.Input);
         }
@@ -413,7 +422,7 @@ public static class MonitorCommand
     internal static bool ScansFile(CaptureSourceSettings source, int? workers, int reducers, FileReader reader, out string? conflict)
     {
         conflict = null;
-        bool file = source.Interface is null && source.Input != "-" && source.Speed == 0;
+        bool file = !source.IsLive && source.Input != "-" && source.Speed == 0 && !source.IsDnstapFile;
         switch (reader)
         {
             case FileReader.CaptureThread:

@@ -72,6 +72,7 @@ internal static class SerializeRunner
         var pipeline = new DnsCapturePipeline(settings.Ports);
         using var log = new CommandLog("ratadns serialize", errors, settings.Log);
         using var report = FileRunReport.Start(settings.Source, log, settings.IsTerminal);
+        settings.Source.Log ??= log.AsWriter(Microsoft.Extensions.Logging.LogLevel.Information);
         string? stopped;
         int threads = ThreadsFor(settings);
         if (threads > 1)

@@ -23,6 +23,8 @@ internal sealed class FileRunReport : IDisposable
 
     private readonly CommandLog _log;
     private readonly bool _enabled;
+    private Capture.Dnstap.DnstapInputStatistics? _dnstap;
+    private bool _dnstapSocket;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private ProgressBar? _bar;
 
@@ -43,7 +45,7 @@ internal sealed class FileRunReport : IDisposable
     /// <summary>Starts the report of a run over <paramref name="source"/>; <paramref name="isTerminal"/> replaces the check of standard error.</summary>
     public static FileRunReport Start(CaptureSourceSettings source, CommandLog log, Func<bool>? isTerminal = null)
     {
-        bool offline = source.Interface is null;
+        bool offline = !source.IsLive;
         bool enabled = offline && !log.Settings.Quiet;
         // The real check only when the log goes to the process's standard error (not to a caller's writer).
         isTerminal ??= () => ReferenceEquals(log.Output.Writer, Console.Error) && !Console.IsErrorRedirected;
@@ -61,7 +63,11 @@ internal sealed class FileRunReport : IDisposable
             }
         }
 
-        return new FileRunReport(log, enabled, bar ? new ReadProgressCounter() : null, total);
+        return new FileRunReport(log, enabled, bar ? new ReadProgressCounter() : null, total)
+        {
+            _dnstap = source.DnstapStatistics,
+            _dnstapSocket = source.Dnstap is not null,
+        };
     }
 
     /// <summary>Stops the bar (drawn at 100% and erased) without a summary: the read failed.</summary>
@@ -80,6 +86,19 @@ internal sealed class FileRunReport : IDisposable
         foreach (var (linkType, frames) in statistics.UnsupportedLinkTypes)
         {
             _log.Logger.LogWarning("{Frames:N0} frames skipped: link type {LinkType} is not one RataDns decodes", frames, Capture.LinkTypeNames.Describe(linkType));
+        }
+
+        // What a dnstap input read and skipped (a socket's writers, a file's messages without a DNS message).
+        if (_dnstap is { } dnstap && (_dnstapSocket || dnstap.Frames > 0))
+        {
+            if (dnstap.Frames > dnstap.Messages || dnstap.BrokenStreams > 0)
+            {
+                _log.Logger.LogWarning("{Summary}", dnstap.Summary());
+            }
+            else if (_enabled || _dnstapSocket)
+            {
+                _log.Logger.LogInformation("{Summary}", dnstap.Summary());
+            }
         }
 
         if (!_enabled)

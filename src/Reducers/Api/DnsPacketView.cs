@@ -73,7 +73,21 @@ public readonly ref struct DnsPacketView
     /// <summary>QR = 0: a query. False when the flags were not captured.</summary>
     public bool IsQuery => HeaderBytes >= 3 && !Header.IsResponse;
 
+    /// <summary>The transport that carried the message: UDP or TCP (for an encrypted transport, the one under it).</summary>
     public TransportProtocol Transport { get; }
+
+    /// <summary>
+    /// The encrypted transport the message travelled over, when the source knows it (dnstap's <c>socket_protocol</c>);
+    /// <see cref="EncryptedTransport.None"/> for plain DNS and for every captured packet.
+    /// </summary>
+    public EncryptedTransport Encryption { get; init; }
+
+    /// <summary>
+    /// For a response the server itself reported (dnstap), when the server received the query it answers, in
+    /// nanoseconds since the Unix epoch: the server's own latency is <see cref="TimestampNanoseconds"/> minus this.
+    /// 0 when unknown (every captured packet, queries, and dnstap responses without a query time).
+    /// </summary>
+    public long ServerQueryTimeNanoseconds { get; init; }
 
     /// <summary>4 or 6.</summary>
     public byte IpVersion { get; }

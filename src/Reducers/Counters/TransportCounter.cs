@@ -7,15 +7,20 @@ namespace RataDns.Reducers.Counters;
 
 /// <summary>
 /// TransportCounter: messages (queries, responses, and messages too short to tell) by transport and IP version,
-/// <c>{"udp4": n, "udp6": n, "tcp4": n, "tcp6": n}</c>, always all four keys in that order. The IP version is
-/// <see cref="DnsPacketView.IpVersion"/>; a transport other than UDP or TCP is not counted.
+/// <c>{"udp4": n, "udp6": n, "tcp4": n, "tcp6": n}</c>, always those four keys in that order; then, only when some
+/// were seen (dnstap reports them, a packet capture cannot), the encrypted transports <c>"dot4"</c>, <c>"dot6"</c>
+/// (DNS over TLS), <c>"doh4"</c>, <c>"doh6"</c> (HTTPS), <c>"doq4"</c>, <c>"doq6"</c> (QUIC), <c>"dnscrypt4"</c>,
+/// <c>"dnscrypt6"</c>, each pair written together. A message over an encrypted transport is counted there only, not
+/// as the UDP or TCP under it. The IP version is <see cref="DnsPacketView.IpVersion"/>; a transport other than UDP or
+/// TCP is not counted.
 /// </summary>
 public sealed class TransportCounter : Reducer
 {
-    private long _udp4;
-    private long _udp6;
-    private long _tcp4;
-    private long _tcp6;
+    // Pairs (IPv4, IPv6) in the order written: udp, tcp, dot, doh, doq, dnscrypt.
+    private static readonly string[] Keys = ["udp4", "udp6", "tcp4", "tcp6", "dot4", "dot6", "doh4", "doh6", "doq4", "doq6", "dnscrypt4", "dnscrypt6"];
+    private const int PlainKeys = 4;
+    private const int Layout = 2;
+    private readonly long[] _counts = new long[12];
 
     /// <inheritdoc />
     public override string Type => "TransportCounter";
@@ -23,23 +28,23 @@ public sealed class TransportCounter : Reducer
     /// <inheritdoc />
     public override void Observe(in DnsPacketView packet)
     {
-        bool ipv6 = packet.IpVersion == 6;
-        switch (packet.Transport)
+        int pair = packet.Encryption switch
         {
-            case TransportProtocol.Udp when ipv6:
-                _udp6++;
-                break;
-            case TransportProtocol.Udp:
-                _udp4++;
-                break;
-            case TransportProtocol.Tcp when ipv6:
-                _tcp6++;
-                break;
-            case TransportProtocol.Tcp:
-                _tcp4++;
-                break;
-            default:
-                break;
+            EncryptedTransport.None => packet.Transport switch
+            {
+                TransportProtocol.Udp => 0,
+                TransportProtocol.Tcp => 1,
+                _ => -1,
+            },
+            EncryptedTransport.Tls => 2,
+            EncryptedTransport.Https => 3,
+            EncryptedTransport.Quic => 4,
+            EncryptedTransport.DnsCrypt => 5,
+            _ => -1,
+        };
+        if (pair >= 0)
+        {
+            _counts[(2 * pair) + (packet.IpVersion == 6 ? 1 : 0)]++;
         }
     }
 
@@ -47,10 +52,10 @@ public sealed class TransportCounter : Reducer
     public override void Merge(Reducer other)
     {
         var same = RequireMergeable<TransportCounter>(other);
-        _udp4 += same._udp4;
-        _udp6 += same._udp6;
-        _tcp4 += same._tcp4;
-        _tcp6 += same._tcp6;
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            _counts[i] += same._counts[i];
+        }
     }
 
     /// <inheritdoc />
@@ -58,49 +63,63 @@ public sealed class TransportCounter : Reducer
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
-        writer.WriteNumber("udp4"u8, _udp4);
-        writer.WriteNumber("udp6"u8, _udp6);
-        writer.WriteNumber("tcp4"u8, _tcp4);
-        writer.WriteNumber("tcp6"u8, _tcp6);
+        for (int i = 0; i < _counts.Length; i += 2)
+        {
+            if (i < PlainKeys || _counts[i] != 0 || _counts[i + 1] != 0)
+            {
+                writer.WriteNumber(Keys[i], _counts[i]);
+                writer.WriteNumber(Keys[i + 1], _counts[i + 1]);
+            }
+        }
+
         writer.WriteEndObject();
     }
 
     /// <inheritdoc />
     public override bool HasState => true;
 
-    /// <summary><c>[1, udp4, udp6, tcp4, tcp6]</c>.</summary>
+    /// <summary>
+    /// <c>[2, udp4, udp6, tcp4, tcp6, dot4, dot6, doh4, doh6, doq4, doq6, dnscrypt4, dnscrypt6]</c>; layout 1
+    /// (<c>[1, udp4, udp6, tcp4, tcp6]</c>, monitors before the encrypted transports) is still read.
+    /// </summary>
     public override void WriteState(ref MessagePackWriter writer)
     {
-        writer.WriteArrayHeader(5);
-        writer.Write(1);
-        writer.Write(_udp4);
-        writer.Write(_udp6);
-        writer.Write(_tcp4);
-        writer.Write(_tcp6);
+        writer.WriteArrayHeader(1 + _counts.Length);
+        writer.Write(Layout);
+        foreach (long count in _counts)
+        {
+            writer.Write(count);
+        }
     }
 
     /// <inheritdoc />
     public override void ReadState(ref MessagePackReader reader)
     {
-        StateReading.ExactArrayHeader(ref reader, 5, Type, "items");
-        StateReading.Layout(ref reader, 1, Type);
-        _udp4 = StateReading.Count(ref reader, Type, "udp4");
-        _udp6 = StateReading.Count(ref reader, Type, "udp6");
-        _tcp4 = StateReading.Count(ref reader, Type, "tcp4");
-        _tcp6 = StateReading.Count(ref reader, Type, "tcp6");
+        int items = StateReading.ArrayHeader(ref reader, 1 + _counts.Length, Type, "items");
+        int layout = items > 0 ? reader.ReadInt32() : throw new InvalidDataException($"{Type} state: an empty array.");
+        int counts = layout switch
+        {
+            1 => PlainKeys,
+            Layout => _counts.Length,
+            _ => throw new InvalidDataException($"{Type} state layout {layout}; this build reads layouts 1 and {Layout}."),
+        };
+        if (items != 1 + counts)
+        {
+            throw new InvalidDataException($"{Type} state: {items} items; layout {layout} has {1 + counts}.");
+        }
+
+        Array.Clear(_counts);
+        for (int i = 0; i < counts; i++)
+        {
+            _counts[i] = StateReading.Count(ref reader, Type, Keys[i]);
+        }
     }
 
     /// <inheritdoc />
     public override ViewMergeRule ViewMerge => ViewMergeRule.Additive;
 
     /// <inheritdoc />
-    public override void Reset()
-    {
-        _udp4 = 0;
-        _udp6 = 0;
-        _tcp4 = 0;
-        _tcp6 = 0;
-    }
+    public override void Reset() => Array.Clear(_counts);
 
     /// <inheritdoc />
     public override Reducer CreateEmpty() => new TransportCounter();

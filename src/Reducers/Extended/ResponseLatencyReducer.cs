@@ -15,7 +15,10 @@ namespace RataDns.Reducers.Extended;
 /// Matching key: client address and port (a query's source, a response's destination), server address and port,
 /// message id, and the first question's type and name (ASCII case-insensitive; a message without a readable
 /// question matches on "no question"). Latency = response time - query time in packet time, truncated to whole
-/// microseconds (0 if the response's timestamp is earlier). A retransmitted query (same key while one is pending)
+/// microseconds (0 if the response's timestamp is earlier). A response whose server reported when it received the
+/// query (dnstap's <c>query_time</c>, <see cref="DnsPacketView.ServerQueryTimeNanoseconds"/>) is matched by the server's
+/// own word: latency = response time - that query time, whether or not the query was seen (a server that logs
+/// responses only), and a pending copy of its query is taken off the table. A retransmitted query (same key while one is pending)
 /// is not tracked again: latency is measured from the first transmission.
 /// </para>
 /// <para>
@@ -160,6 +163,18 @@ public sealed class ResponseLatencyReducer : Reducer
         }
 
         int query = _pending.Find(hash1, hash2);
+        if (packet.ServerQueryTimeNanoseconds != 0)
+        {
+            // The server said when it received the query (dnstap): its own latency, whether or not the query was seen.
+            _latencies.Record(Math.Max(0, now - packet.ServerQueryTimeNanoseconds) / NanosecondsPerMicrosecond);
+            if (query != ExchangeTable.None)
+            {
+                _pending.Remove(query);
+            }
+
+            return;
+        }
+
         if (query != ExchangeTable.None)
         {
             _latencies.Record((now - _pending.TimeAt(query)) / NanosecondsPerMicrosecond);

@@ -347,6 +347,13 @@ public sealed class DnsStatistics
         }
     }
 
+    private static readonly (string Member, string Transport, string Version)[] TransportMembers =
+    [
+        ("udp4", "udp", "4"), ("udp6", "udp", "6"), ("tcp4", "tcp", "4"), ("tcp6", "tcp", "6"),
+        ("dot4", "dot", "4"), ("dot6", "dot", "6"), ("doh4", "doh", "4"), ("doh6", "doh", "6"),
+        ("doq4", "doq", "4"), ("doq6", "doq", "6"), ("dnscrypt4", "dnscrypt", "4"), ("dnscrypt6", "dnscrypt", "6"),
+    ];
+
     private void AddTransport(string server, JsonElement data)
     {
         if (data.ValueKind != JsonValueKind.Object)
@@ -354,11 +361,12 @@ public sealed class DnsStatistics
             return;
         }
 
-        foreach (var (member, transport, version) in new[] { ("udp4", "udp", "4"), ("udp6", "udp", "6"), ("tcp4", "tcp", "4"), ("tcp6", "tcp", "6") })
+        foreach (var (member, transport, version) in TransportMembers)
         {
             if (Number(data, member) is double n)
             {
-                // Every combination is exposed, 0 included, so that rates and ratios have all their series from the start.
+                // Every combination written is exposed, 0 included, so that rates and ratios have all their series from
+                // the start: UDP and TCP always, an encrypted transport from the first window that saw it (dnstap).
                 _transport.WithLabels(server, transport, version).Inc(Math.Max(0, n));
             }
         }

@@ -29,6 +29,7 @@ public sealed class DnstapFrameBuilderTests : IDisposable
         byte[] answer = new TestMessageBuilder { Id = 0x1111, Flags = 0x8180 }.Question("dnstap.example", 1).ToArray();
         var builder = new DnstapFrameBuilder();
         var frames = new List<(byte[] Frame, long Time)>();
+        var whole = new List<(byte[] Frame, DnstapMessageType Type, DnstapProtocol Protocol)>();
         void Add(DnstapMessageType type, byte family, DnstapProtocol protocol, byte[] message)
         {
             var m = new DnstapMessage
@@ -49,7 +50,8 @@ public sealed class DnstapFrameBuilderTests : IDisposable
 
             var buffer = new byte[DnstapFrameBuilder.MaxFrameBytes];
             Assert.True(builder.TryBuild(in m, buffer, out int length, out long time));
-            frames.Add((buffer[..length], time));
+            frames.Add((buffer[DnstapPacketHeader.Size..length], time)); // the IP packet, after RataDns's own header
+            whole.Add((buffer[..length], type, protocol));
         }
 
         Add(DnstapMessageType.ClientQuery, 1, DnstapProtocol.Udp, query);
@@ -77,12 +79,15 @@ public sealed class DnstapFrameBuilderTests : IDisposable
         Assert.Equal(",2001:db8::53,53,,1,dnstap.example,,1,,,1700000000.000009000", rows[4]);
         Assert.Equal(",2001:db8::7,,40000,0,dnstap.example,1,,1,,1700000000.000005000", rows[5]);
 
-        // The decoder reads each back: the DNS message (after TCP's length prefix), UDP or TCP.
-        foreach (var (frame, _) in frames)
+        // The decoder reads each whole frame back: the DNS message (after TCP's length prefix), UDP or TCP, the
+        // encrypted transport (DoT here), and a response's query time (the dnstap query_time, 1700000000.000005).
+        foreach (var (frame, type, protocol) in whole)
         {
-            Assert.Equal(PacketDecodeStatus.Ok, PacketDecoder.Decode(LinkType.Raw, frame, DnsPortSet.Default, out var packet));
+            Assert.Equal(PacketDecodeStatus.Ok, PacketDecoder.Decode(LinkType.Dnstap, frame, DnsPortSet.Default, out var packet));
             var payload = packet.Payload.ToArray();
             Assert.True(payload.AsSpan().EndsWith(query) || payload.AsSpan().EndsWith(answer));
+            Assert.Equal(protocol == DnstapProtocol.Dot ? RataDns.DnsWire.EncryptedTransport.Tls : RataDns.DnsWire.EncryptedTransport.None, packet.Encryption);
+            Assert.Equal(((byte)type & 1) == 0 ? 1_700_000_000_000_005_000L : 0, packet.ServerQueryTimeNanoseconds);
         }
     }
 

@@ -1,0 +1,78 @@
+using System.Globalization;
+
+namespace RataDns.Capture.Dnstap;
+
+/// <summary>What a dnstap input read: frames, the messages that became packets, and what could not.</summary>
+public sealed class DnstapInputStatistics
+{
+    private long _frames;
+    private long _messages;
+    private long _notMessages;
+    private long _withoutDns;
+    private long _undecodable;
+
+    /// <summary>Data frames read (one dnstap payload each).</summary>
+    public long Frames => Interlocked.Read(ref _frames);
+
+    /// <summary>Messages that became packets for the pipeline.</summary>
+    public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>Payloads of a type other than MESSAGE (dnstap defines no other yet), skipped.</summary>
+    public long NotMessages => Interlocked.Read(ref _notMessages);
+
+    /// <summary>Messages without the DNS message of their direction, or of no known socket family, skipped.</summary>
+    public long WithoutDns => Interlocked.Read(ref _withoutDns);
+
+    /// <summary>Payloads that are not valid <c>dnstap.Dnstap</c> protobuf, skipped.</summary>
+    public long Undecodable => Interlocked.Read(ref _undecodable);
+
+    /// <summary>Writers that connected (sockets only).</summary>
+    public long Writers { get; internal set; }
+
+    /// <summary>Writers whose stream broke the rules and lost their connection (sockets only).</summary>
+    public long BrokenStreams { get; internal set; }
+
+    internal void CountFrame() => Interlocked.Increment(ref _frames);
+
+    internal void CountMessage() => Interlocked.Increment(ref _messages);
+
+    internal void CountNotMessage() => Interlocked.Increment(ref _notMessages);
+
+    internal void CountWithoutDns() => Interlocked.Increment(ref _withoutDns);
+
+    internal void CountUndecodable() => Interlocked.Increment(ref _undecodable);
+
+    /// <summary>One line: "dnstap: 1,234 messages (from 2 writers); skipped: 3 without a DNS message, 1 undecodable".</summary>
+    public string Summary()
+    {
+        var c = CultureInfo.InvariantCulture;
+        string line = string.Format(c, "dnstap: {0:N0} messages", Messages);
+        if (Writers > 0)
+        {
+            line += string.Format(c, " from {0:N0} writer{1}", Writers, Writers == 1 ? "" : "s");
+        }
+
+        var skipped = new List<string>();
+        if (WithoutDns > 0)
+        {
+            skipped.Add(string.Format(c, "{0:N0} without a DNS message", WithoutDns));
+        }
+
+        if (NotMessages > 0)
+        {
+            skipped.Add(string.Format(c, "{0:N0} not of type MESSAGE", NotMessages));
+        }
+
+        if (Undecodable > 0)
+        {
+            skipped.Add(string.Format(c, "{0:N0} undecodable", Undecodable));
+        }
+
+        if (BrokenStreams > 0)
+        {
+            skipped.Add(string.Format(c, "{0:N0} writer stream{1} broken", BrokenStreams, BrokenStreams == 1 ? "" : "s"));
+        }
+
+        return skipped.Count == 0 ? line : $"{line}; skipped: {string.Join(", ", skipped)}";
+    }
+}
