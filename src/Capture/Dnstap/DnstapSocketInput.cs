@@ -68,6 +68,7 @@ public sealed class DnstapSocketInput : IDisposable
         }
 
         _receiver.Dispose();
+        _ = Statistics; // the writers' counts, final
     }
 
     private void OnPayload(ReadOnlySpan<byte> payload)

@@ -24,10 +24,14 @@ internal sealed class KnotServer : IDisposable
 
     public static bool IsAvailable => File.Exists("/usr/sbin/knotd") && File.Exists("/usr/bin/kdig");
 
-    public static KnotServer Start()
+    /// <summary>
+    /// Starts knotd on <paramref name="port"/> (a free one by default); with <paramref name="dnstapSocket"/>, mod-dnstap
+    /// logs every query and response to that Frame Streams socket (Debian's knot-module-dnstap).
+    /// </summary>
+    public static KnotServer Start(int? port = null, string? dnstapSocket = null)
     {
         var folder = Directory.CreateTempSubdirectory("ratadns-knot-").FullName;
-        int port = FreePort();
+        int listenPort = port ?? FreePort();
         var zone = new System.Text.StringBuilder();
         zone.Append("$ORIGIN example.test.\n$TTL 300\n@ SOA ns1 hostmaster 2026112901 3600 600 86400 300\n@ NS ns1\nns1 A 127.0.0.1\n");
         zone.Append("www A 192.0.2.10\nwww AAAA 2001:db8::10\nalias CNAME www\nmail A 192.0.2.25\n@ MX 10 mail\n");
@@ -48,16 +52,18 @@ internal sealed class KnotServer : IDisposable
         File.WriteAllText(Path.Combine(folder, "knot.conf"), $"""
             server:
                 rundir: "{folder}"
-                listen: [ 127.0.0.1@{port}, ::1@{port} ]
+                listen: [ 127.0.0.1@{listenPort}, ::1@{listenPort} ]
             log:
               - target: stderr
                 any: warning
             database:
                 storage: "{folder}/db"
+            {(dnstapSocket is null ? string.Empty : $"mod-dnstap:\n  - id: tap\n    sink: \"unix:{dnstapSocket}\"\n    log-queries: on\n    log-responses: on\n")}
             template:
               - id: default
                 storage: "{folder}"
                 file: "%s.zone"
+            {(dnstapSocket is null ? string.Empty : "    global-module: mod-dnstap/tap")}
             zone:
               - domain: example.test
             """);
@@ -75,11 +81,11 @@ internal sealed class KnotServer : IDisposable
         };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var server = new KnotServer(process, folder, port);
+        var server = new KnotServer(process, folder, listenPort);
         string last = string.Empty;
         for (int i = 0; i < 50; i++)
         {
-            int code = ExternalTool.Run("/usr/bin/kdig", ["@127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "+short", "+timeout=1", "+retry=0", "www.example.test", "A"], out var answer, out var kdigErrors);
+            int code = ExternalTool.Run("/usr/bin/kdig", ["@127.0.0.1", "-p", listenPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "+short", "+timeout=1", "+retry=0", "www.example.test", "A"], out var answer, out var kdigErrors);
             if (code == 0 && answer.Contains("192.0.2.10", StringComparison.Ordinal))
             {
                 return server;

@@ -143,6 +143,48 @@ public class CounterReducerTests
     }
 
     [Fact]
+    public void TransportCounter_counts_encrypted_transports_apart_and_writes_them_only_once_seen()
+    {
+        // dnstap names the encrypted transport (issue 17); the UDP or TCP under it is not counted again.
+        var reducer = new TransportCounter();
+        ObserveEach(reducer,
+        [
+            new(Query().ToArray()),
+            new(Query().ToArray(), TransportProtocol.Tcp, Encryption: EncryptedTransport.Tls),
+            new(Response().ToArray(), TransportProtocol.Tcp, Encryption: EncryptedTransport.Tls),
+            new(Query().ToArray(), TransportProtocol.Tcp, Ipv6: true, Encryption: EncryptedTransport.Https),
+            new(Query().ToArray(), TransportProtocol.Udp, Encryption: EncryptedTransport.Quic),
+            new(Query().ToArray(), TransportProtocol.Udp, Ipv6: true, Encryption: EncryptedTransport.DnsCrypt),
+            new(Query().ToArray(), TransportProtocol.Tcp, Encryption: EncryptedTransport.DnsCrypt),
+        ]);
+        Assert.Equal(
+            """{"udp4":1,"udp6":0,"tcp4":0,"tcp6":0,"dot4":2,"dot6":0,"doh4":0,"doh6":1,"doq4":1,"doq6":0,"dnscrypt4":1,"dnscrypt6":1}""",
+            Data(reducer));
+
+        // Only DoT seen: the plain four and the DoT pair.
+        var dot = new TransportCounter();
+        ObserveEach(dot, [new(Query().ToArray(), TransportProtocol.Tcp, Ipv6: true, Encryption: EncryptedTransport.Tls)]);
+        Assert.Equal("""{"udp4":0,"udp6":0,"tcp4":0,"tcp6":0,"dot4":0,"dot6":1}""", Data(dot));
+
+        // The state carries them (layout 2), and a layout-1 state of a monitor before them still reads.
+        var copy = new TransportCounter();
+        RataDns.Reducers.State.ReducerState.ReadInto(copy, RataDns.Reducers.State.ReducerState.ReadHeader(RataDns.Reducers.State.ReducerState.ToArray(reducer, null)).Body);
+        Assert.Equal(Data(reducer), Data(copy));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePack.MessagePackWriter(buffer);
+        writer.WriteArrayHeader(5);
+        foreach (long n in new long[] { 1, 5, 2, 3, 4 })
+        {
+            writer.Write(n);
+        }
+
+        writer.Flush();
+        var old = new TransportCounter();
+        RataDns.Reducers.State.ReducerState.ReadInto(old, buffer.WrittenMemory);
+        Assert.Equal("""{"udp4":5,"udp6":2,"tcp4":3,"tcp6":4}""", Data(old));
+    }
+
+    [Fact]
     public void EdnsCounter_counts_edns_use_in_queries()
     {
         var reducer = new EdnsCounter();

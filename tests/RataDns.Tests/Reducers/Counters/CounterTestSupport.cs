@@ -5,7 +5,7 @@ using RataDns.Tests.Support;
 namespace RataDns.Tests.Reducers.Counters;
 
 /// <summary>One message and how it was carried, for the counter reducer tests.</summary>
-internal sealed record CounterPacket(byte[] Message, TransportProtocol Transport = TransportProtocol.Udp, bool Ipv6 = false)
+internal sealed record CounterPacket(byte[] Message, TransportProtocol Transport = TransportProtocol.Udp, bool Ipv6 = false, EncryptedTransport Encryption = EncryptedTransport.None)
 {
     private static readonly byte[] V4 = [192, 0, 2, 1];
     private static readonly byte[] V6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -13,7 +13,7 @@ internal sealed record CounterPacket(byte[] Message, TransportProtocol Transport
     public void ObserveIn(Reducer reducer)
     {
         byte[] address = Ipv6 ? V6 : V4;
-        var view = new DnsPacketView(Message, 0, Transport, address, 5353, address, 53);
+        var view = new DnsPacketView(Message, 0, Transport, address, 5353, address, 53) { Encryption = Encryption };
         reducer.Observe(in view);
     }
 }

@@ -24,6 +24,26 @@ public class ResponseLatencyReducerTests
     }
 
     [Fact]
+    public void A_response_with_the_servers_query_time_is_measured_by_it_with_or_without_its_query()
+    {
+        // dnstap (issue 17): a server that logs responses only still gives its latency (query_time to
+        // response_time); one that logs both gives the same exchange once, by its own clock, not twice.
+        var reducer = new ResponseLatencyReducer();
+        ObserveAll(reducer, [
+            R("10.0.0.1", "a.example", id: 1, port: 4000, time: (10 * Second) + (700 * Microsecond)) with { ServerQueryTime = 10 * Second },
+            Q("10.0.0.2", "b.example", id: 2, port: 4000, time: 20 * Second),
+            R("10.0.0.2", "b.example", id: 2, port: 4000, time: (20 * Second) + (300 * Microsecond)) with { ServerQueryTime = (20 * Second) + (100 * Microsecond) },
+        ]);
+        Assert.Equal(2, reducer.Matched);
+        Assert.Equal(0, reducer.Pending);
+        Assert.Equal(0, reducer.Unsolicited);
+        Assert.Contains("\"max\":700", Data(reducer), StringComparison.Ordinal);
+        // The smaller latency, 200 µs, as the bucket bound that holds it: at most 1/16 high.
+        long p50 = System.Text.Json.JsonDocument.Parse(Data(reducer)).RootElement.GetProperty("latencyUs").GetProperty("p50").GetInt64();
+        Assert.InRange(p50, 200, 200 + (200 / 16));
+    }
+
+    [Fact]
     public void Nothing_matched_writes_null_percentiles()
     {
         var reducer = new ResponseLatencyReducer();

@@ -10,6 +10,9 @@ namespace RataDns.Tests.Reducers.Original;
 /// <summary>One captured message for reducer tests: bytes, time and the addresses that carried it.</summary>
 internal sealed record TestPacket(byte[] Message, long Timestamp, IPAddress Source, ushort SourcePort, IPAddress Destination, ushort DestinationPort)
 {
+    /// <summary>A dnstap response's query time (<see cref="DnsPacketView.ServerQueryTimeNanoseconds"/>); 0: none.</summary>
+    public long ServerQueryTime { get; init; }
+
     public void ObserveIn(Reducer reducer)
     {
         var view = new DnsPacketView(
@@ -19,7 +22,10 @@ internal sealed record TestPacket(byte[] Message, long Timestamp, IPAddress Sour
             Source.GetAddressBytes(),
             SourcePort,
             Destination.GetAddressBytes(),
-            DestinationPort);
+            DestinationPort)
+        {
+            ServerQueryTimeNanoseconds = ServerQueryTime,
+        };
         reducer.Observe(in view);
     }
 }

@@ -44,9 +44,10 @@ public class ReducerStateHostileInputTests
         var reducer = Create(type, options);
         byte[] body = ReducerState.ReadHeader(ReducerState.ToArray(reducer, options)).Body.ToArray();
 
-        // Every built-in state is an array whose first item is the layout number 1 (a positive fixint).
-        Assert.Equal(1, body[1]);
-        body[1] = 2;
+        // Every built-in state is an array whose first item is its layout number (a small positive fixint: 1, or 2 for
+        // TransportCounter since the encrypted transports); no reducer reads layout 9.
+        Assert.InRange(body[1], 1, 2);
+        body[1] = 9;
         var error = Assert.Throws<InvalidDataException>(() => ReducerState.ReadInto(Create(type, options), body));
         Assert.Contains("layout", error.Message, StringComparison.Ordinal);
     }
