@@ -83,6 +83,20 @@ internal sealed class RataDnsProcess : IDisposable
         return process;
     }
 
+    /// <summary>Runs ratadns to its end (a hang guard of two minutes) and returns its exit code and output.</summary>
+    public static int RunToEnd(IEnumerable<string> arguments, out string stdout, out string stderr)
+    {
+        using var process = Start(arguments);
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            throw new TimeoutException("ratadns did not end within two minutes: " + process.Error);
+        }
+
+        stdout = process.Output;
+        stderr = process.Error;
+        return process.ExitCode;
+    }
+
     public string Describe() => $"{(_process.HasExited ? $"exited {_process.ExitCode}" : "running")}; stderr: {Error}";
 
     public bool HasExited => _process.HasExited;

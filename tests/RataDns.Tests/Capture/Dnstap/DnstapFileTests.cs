@@ -58,6 +58,14 @@ public sealed class DnstapFileTests : IDisposable
         }
 
         Assert.Equal(expected, ours);
+
+        // serialize reads the same file as packets: one message per dnstap message, the same questions in order.
+        Assert.Equal(0, RataDnsProcess.RunToEnd(["serialize", "-r", file, "--ndjson", "-q"], out string ndjson, out string serializeErrors));
+        var names = ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("queries")[0].GetProperty("qname").GetString()!.TrimEnd('.'))
+            .ToList();
+        Assert.True(names.Count == expected.Count, serializeErrors);
+        Assert.Equal(expected.Select(l => l.Split('"')[1].TrimEnd('.')), names);
     }
 
     [Fact]
