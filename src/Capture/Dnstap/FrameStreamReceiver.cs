@@ -212,7 +212,9 @@ public sealed class FrameStreamReceiver : IDisposable
         try
         {
             using var stream = new NetworkStream(connection, ownsSocket: false);
-            var reader = new FrameStreamReader(stream, _options.Stream);
+            // Buffered: a frame's length and its payload (tens of bytes each) would otherwise be a receive call each.
+            using var buffered = new BufferedStream(stream, 1 << 16);
+            var reader = new FrameStreamReader(buffered, _options.Stream);
             bool bidirectional = false;
             while (true)
             {
