@@ -112,6 +112,13 @@ public sealed class FrameStreamReceiver : IDisposable
 
                 listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 listener.Bind(new UnixDomainSocketEndPoint(unixPath));
+                // Servers write as their own users (unbound, knot): anyone who can reach the directory may connect,
+                // so who may write dnstap is the directory's permissions, as with a server's own control socket.
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(unixPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+                }
+
                 bound = endpoint;
             }
             else if (endpoint.StartsWith("tcp://", StringComparison.Ordinal))

@@ -74,6 +74,46 @@ public sealed class DnstapInputTests : IDisposable
         }
     }
 
+    [SkippableFact]
+    public void Inspect_and_serialize_listen_for_writers_on_tcp_and_unix_sockets()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/fstrm_replay"), "fstrm_replay, the reference writer, is missing (scripts/setup.sh installs fstrm-bin)");
+        string file = WriteFile();
+        int port = RedisServer.FreePort();
+        string inspected = ListenAndReplay(["inspect", "--dnstap", $"tcp://127.0.0.1:{port}"], ["-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], file, writers: 2, out string errors);
+        Assert.Contains($"dns messages: {4 * Protocols.Length}", inspected, StringComparison.Ordinal);
+        Assert.Contains($"dnstap: {4 * Protocols.Length} messages from 2 writers", errors, StringComparison.Ordinal);
+
+        string socket = Path.Combine(_directory.Path, "dnstap.sock");
+        string ndjson = ListenAndReplay(["serialize", "--dnstap", $"unix:{socket}", "--ndjson"], ["-u", socket], file, writers: 1, out errors, socket);
+        Assert.True(ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 2 * Protocols.Length, errors);
+        Assert.False(File.Exists(socket), "the socket file is removed at the end");
+    }
+
+    /// <summary>Starts ratadns, waits until it listens, replays the file with fstrm_replay, stops it (SIGTERM): its output.</summary>
+    private static string ListenAndReplay(string[] arguments, string[] target, string file, int writers, out string errors, string? socket = null)
+    {
+        using var ratadns = RataDnsProcess.Start(arguments);
+        Assert.True(SpinWait.SpinUntil(() => ratadns.Error.Contains("listening for dnstap on", StringComparison.Ordinal) || ratadns.HasExited, TimeSpan.FromSeconds(60)), ratadns.Describe());
+        if (socket is not null && !OperatingSystem.IsWindows())
+        {
+            // Servers write as their own users: the socket is writable by all (the directory says who may reach it).
+            Assert.True(File.GetUnixFileMode(socket).HasFlag(UnixFileMode.OtherWrite), File.GetUnixFileMode(socket).ToString());
+        }
+
+        for (int i = 0; i < writers; i++)
+        {
+            Assert.True(ExternalTool.Run("/usr/bin/fstrm_replay", ["-t", FrameStreamReader.DnstapContentType, .. target, "-r", file], out _, out string replayErrors) == 0, replayErrors);
+        }
+
+        // fstrm_replay ends once the receiver answered its STOP with FINISH: every frame was read by then.
+        ExternalTool.Run("/bin/kill", ["-TERM", ratadns.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], out _, out _);
+        Assert.True(ratadns.WaitForExit(TimeSpan.FromSeconds(60)), ratadns.Describe());
+        Assert.True(ratadns.ExitCode == 0, ratadns.Describe());
+        errors = ratadns.Error;
+        return ratadns.Output;
+    }
+
     [Fact]
     public void A_damaged_file_keeps_the_messages_before_the_damage_and_says_where()
     {
