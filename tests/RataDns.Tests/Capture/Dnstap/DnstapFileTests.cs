@@ -66,6 +66,23 @@ public sealed class DnstapFileTests : IDisposable
             .ToList();
         Assert.True(names.Count == expected.Count, serializeErrors);
         Assert.Equal(expected.Select(l => l.Split('"')[1].TrimEnd('.')), names);
+
+        // The monitor's counts over the whole file are dnstap-ldns's: queries by QTYPE, messages by transport, and
+        // (from its YAML, which prints each response's header) responses by RCODE.
+        Assert.Equal(0, RataDnsProcess.RunToEnd(["monitor", "-r", file, "-q", "--window", "1000000"], out string results, out string monitorErrors));
+        var data = results.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("type").GetString() is "QtypeCounter" or "TransportCounter" or "RcodeCounter")
+            .ToDictionary(e => e.GetProperty("type").GetString()!, e => e.GetProperty("data").EnumerateObject().Where(p => p.Value.ValueKind == System.Text.Json.JsonValueKind.Number).ToDictionary(p => p.Name, p => p.Value.GetInt64()));
+        var queries = expected.Where(l => l.StartsWith("CQ ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(queries.GroupBy(l => l.Split(' ')[^1]).ToDictionary(g => g.Key, g => (long)g.Count()), data["QtypeCounter"]);
+        Assert.Equal(expected.Count(l => l.Split(' ')[2] == "UDP"), data["TransportCounter"]["udp4"]);
+        Assert.True(expected.Count(l => l.Split(' ')[2] == "TCP") == data["TransportCounter"]["tcp4"], monitorErrors);
+        Assert.Equal(0, ExternalTool.Run("/usr/bin/dnstap-ldns", ["-r", file, "-y"], out string yaml, out _));
+        var rcodes = yaml.Split("\n---", StringSplitOptions.RemoveEmptyEntries)
+            .Where(b => b.Contains("type: CLIENT_RESPONSE", StringComparison.Ordinal))
+            .Select(b => System.Text.RegularExpressions.Regex.Match(b, @"rcode: (\w+)").Groups[1].Value)
+            .GroupBy(r => r).ToDictionary(g => g.Key, g => (long)g.Count());
+        Assert.Equal(rcodes, data["RcodeCounter"]);
     }
 
     [Fact]
