@@ -27,10 +27,13 @@ public sealed class DnstapInputStatistics
     public long Undecodable => Interlocked.Read(ref _undecodable);
 
     /// <summary>Writers that connected (sockets only).</summary>
-    public long Writers { get; internal set; }
+    public long Writers => Receiver?.Accepted ?? 0;
 
     /// <summary>Writers whose stream broke the rules and lost their connection (sockets only).</summary>
-    public long BrokenStreams { get; internal set; }
+    public long BrokenStreams => Receiver?.Broken ?? 0;
+
+    /// <summary>The socket's receiver, whose connection counts these are (null for a file).</summary>
+    internal FrameStreamReceiver? Receiver { get; set; }
 
     internal void CountFrame() => Interlocked.Increment(ref _frames);
 

@@ -22,6 +22,7 @@ public sealed class DnstapSocketInput : IDisposable
         _handler = handler;
         _source = new DnstapPacketSource(statistics);
         _receiver = FrameStreamReceiver.Listen(endpoint, OnPayload, new FrameStreamReceiverOptions { Warn = warn });
+        statistics.Receiver = _receiver;
     }
 
     /// <summary>A frame of a writer's message; valid during the call only.</summary>
@@ -36,15 +37,7 @@ public sealed class DnstapSocketInput : IDisposable
     /// <summary>The first exception the handler threw, or null.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
-    public DnstapInputStatistics Statistics
-    {
-        get
-        {
-            _source.Statistics.Writers = _receiver.Accepted;
-            _source.Statistics.BrokenStreams = _receiver.Broken;
-            return _source.Statistics;
-        }
-    }
+    public DnstapInputStatistics Statistics => _source.Statistics;
 
     /// <summary>Listens on <paramref name="endpoint"/> (<c>unix:PATH</c> or <c>tcp://ADDRESS:PORT</c>).</summary>
     /// <exception cref="ArgumentException">The endpoint is of neither form.</exception>
@@ -68,7 +61,6 @@ public sealed class DnstapSocketInput : IDisposable
         }
 
         _receiver.Dispose();
-        _ = Statistics; // the writers' counts, final
     }
 
     private void OnPayload(ReadOnlySpan<byte> payload)

@@ -251,6 +251,11 @@ public static class MonitorCommand
             Loop = capture.Loop,
             Duration = capture.Duration,
         };
+        if (source.Dnstap is not null || source.IsDnstapFile)
+        {
+            operations.Metrics.AttachDnstap(source.DnstapStatistics);
+        }
+
         bool scan = ScansFile(source, configuration.Workers, configuration.Reducers.Count, run.FileReader, out string? scanConflict);
         if (run.PacketCount is not null && scan)
         {
@@ -387,7 +392,7 @@ public static class MonitorCommand
         }
 
         engine.Start();
-        operations.Started(engine, null);
+        operations.Started(engine, null, liveSource: source.Dnstap is not null);
         service?.Started(engine, source.Describe());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var handler = new EngineFrameHandler(engine, count is { } n ? new FrameLimit(n, stop) : null);

@@ -31,6 +31,7 @@ internal sealed class MonitorMetrics
     private LiveCaptureStatistics? _lastLive;
     private volatile bool _running;
     private CollectorRegistry? _dnsRegistry;
+    private Capture.Dnstap.DnstapInputStatistics? _dnstap;
 
     public MonitorMetrics()
     {
@@ -50,6 +51,9 @@ internal sealed class MonitorMetrics
         Volatile.Write(ref _dnsRegistry, registry);
         return statistics;
     }
+
+    /// <summary>The dnstap input whose messages, skips and writers are reported (a socket or a Frame Streams file).</summary>
+    public void AttachDnstap(Capture.Dnstap.DnstapInputStatistics dnstap) => Volatile.Write(ref _dnstap, dnstap);
 
     /// <summary>The outputs whose sent and dropped results are reported.</summary>
     public void AttachOutputs(ResultChannels channels) => Volatile.Write(ref _channels, channels);
@@ -140,6 +144,22 @@ internal sealed class MonitorMetrics
         w.Sample("ratadns_dropped_frames_total", "where", "kernel", live?.KernelDropped ?? 0);
         w.Sample("ratadns_dropped_frames_total", "where", "interface", live?.InterfaceDropped ?? 0);
         w.Sample("ratadns_dropped_frames_total", "where", "ring", engine?.RingDrops ?? 0);
+
+        if (Volatile.Read(ref _dnstap) is { } dnstap)
+        {
+            w.Family("ratadns_dnstap_frames_total", "counter", "dnstap data frames read (one dnstap payload each).");
+            w.Sample("ratadns_dnstap_frames_total", dnstap.Frames);
+            w.Family("ratadns_dnstap_messages_total", "counter", "dnstap messages turned into packets for the reducers.");
+            w.Sample("ratadns_dnstap_messages_total", dnstap.Messages);
+            w.Family("ratadns_dnstap_skipped_total", "counter", "dnstap payloads skipped: no DNS message (or no known socket family), not a MESSAGE, not decodable.");
+            w.Sample("ratadns_dnstap_skipped_total", "reason", "no_dns_message", dnstap.WithoutDns);
+            w.Sample("ratadns_dnstap_skipped_total", "reason", "not_message", dnstap.NotMessages);
+            w.Sample("ratadns_dnstap_skipped_total", "reason", "undecodable", dnstap.Undecodable);
+            w.Family("ratadns_dnstap_writers_total", "counter", "Writers (DNS servers) that connected to the dnstap socket.");
+            w.Sample("ratadns_dnstap_writers_total", dnstap.Writers);
+            w.Family("ratadns_dnstap_broken_streams_total", "counter", "Writers whose stream broke the Frame Streams rules and lost their connection.");
+            w.Sample("ratadns_dnstap_broken_streams_total", dnstap.BrokenStreams);
+        }
 
         var channels = Volatile.Read(ref _channels)?.Distinct ?? [];
         w.Family("ratadns_output_results_sent_total", "counter", "Results (one per reducer and window) an output sent.");

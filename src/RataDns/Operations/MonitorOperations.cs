@@ -125,8 +125,9 @@ internal sealed class MonitorOperations : IDisposable
     public static TimeSpan NoDnsWarningAfter { get; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The engine has started: metrics follow it; the status line starts. <paramref name="dnsPorts"/> (live
-    /// capture): the ports named in the warning given once if frames arrive and none is DNS.</summary>
-    public void Started(MonitorEngine engine, Func<LiveCaptureStatistics>? live, IReadOnlyList<int>? dnsPorts = null)
+    /// capture): the ports named in the warning given once if frames arrive and none is DNS. <paramref name="liveSource"/>:
+    /// a source that runs until stopped without libpcap's counters (a dnstap socket) gets the live status line too.</summary>
+    public void Started(MonitorEngine engine, Func<LiveCaptureStatistics>? live, IReadOnlyList<int>? dnsPorts = null, bool liveSource = false)
     {
         Metrics.Attach(engine, live);
         if (live is not null && dnsPorts is not null)
@@ -134,7 +135,7 @@ internal sealed class MonitorOperations : IDisposable
             _noDnsCheck = new Timer(_ => WarnIfNoDns(dnsPorts), null, NoDnsWarningAfter, Timeout.InfiniteTimeSpan);
         }
 
-        var interval = _options.StatusInterval ?? (live is not null ? OperationsOptions.DefaultLiveStatusInterval : TimeSpan.Zero);
+        var interval = _options.StatusInterval ?? (live is not null || liveSource ? OperationsOptions.DefaultLiveStatusInterval : TimeSpan.Zero);
         if (interval > TimeSpan.Zero)
         {
             _status = new StatusReporter(Metrics, _log, interval);

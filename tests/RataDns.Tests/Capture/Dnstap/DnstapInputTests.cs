@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using RataDns.App.Commands;
 using RataDns.Capture;
 using RataDns.Capture.Dnstap;
@@ -88,6 +89,34 @@ public sealed class DnstapInputTests : IDisposable
         string ndjson = ListenAndReplay(["serialize", "--dnstap", $"unix:{socket}", "--ndjson"], ["-u", socket], file, writers: 1, out errors, socket);
         Assert.True(ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 2 * Protocols.Length, errors);
         Assert.False(File.Exists(socket), "the socket file is removed at the end");
+    }
+
+    [SkippableFact]
+    public async Task The_monitor_reports_its_dnstap_input_in_its_metrics()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/fstrm_replay"), "fstrm_replay, the reference writer, is missing (scripts/setup.sh installs fstrm-bin)");
+        string file = WriteFile();
+        string socket = Path.Combine(_directory.Path, "metrics.sock");
+        using var monitor = RataDnsProcess.Start(["monitor", "--dnstap", $"unix:{socket}", "--metrics", "0"]);
+        Assert.True(SpinWait.SpinUntil(() => monitor.Error.Contains("listening for dnstap on", StringComparison.Ordinal) && monitor.Error.Contains("metrics on http://", StringComparison.Ordinal) || monitor.HasExited, TimeSpan.FromSeconds(60)), monitor.Describe());
+        string url = Regex.Match(monitor.Error, @"metrics on (http://\S+)").Groups[1].Value;
+        Assert.True(ExternalTool.Run("/usr/bin/fstrm_replay", ["-t", FrameStreamReader.DnstapContentType, "-u", socket, "-r", file], out _, out string replayErrors) == 0, replayErrors);
+
+        // fstrm_replay has ended: the receiver read every frame. The counters, as Prometheus's own checker reads them.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        string metrics = await http.GetStringAsync(new Uri(url));
+        Assert.Matches($@"(?m)^ratadns_dnstap_messages_total {2 * Protocols.Length}$", metrics);
+        Assert.Matches($@"(?m)^ratadns_dnstap_frames_total {2 * Protocols.Length}$", metrics);
+        Assert.Matches(@"(?m)^ratadns_dnstap_writers_total 1$", metrics);
+        Assert.Matches(@"(?m)^ratadns_dnstap_skipped_total\{reason=""undecodable""\} 0$", metrics);
+        if (File.Exists("/usr/bin/promtool"))
+        {
+            Assert.True(ExternalTool.Run("/usr/bin/promtool", ["check", "metrics"], out string lint, out string lintErrors, stdin: metrics) == 0, lint + lintErrors);
+        }
+
+        ExternalTool.Run("/bin/kill", ["-TERM", monitor.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], out _, out _);
+        Assert.True(monitor.WaitForExit(TimeSpan.FromSeconds(60)), monitor.Describe());
+        Assert.Contains($"dnstap: {2 * Protocols.Length} messages from 1 writer", monitor.Error, StringComparison.Ordinal);
     }
 
     /// <summary>Starts ratadns, waits until it listens, replays the file with fstrm_replay, stops it (SIGTERM): its output.</summary>
