@@ -142,7 +142,7 @@ public sealed class DnstapServerTests(ITestOutputHelper output) : IDisposable
         var totals = monitor.WaitFor(t => t.Messages - before.Messages >= all.Count, HangGuard).Minus(before);
         output.WriteLine($"tcpdump: {all.Count} messages ({udp.Count} UDP, {tcp.Count} TCP); dnsperf: {exchanged}; monitor: {totals.Messages}");
         Assert.Equal(all.Count, totals.Messages);
-        AssertSame("responses by RCODE", all.Where(m => m.IsResponse).GroupBy(m => Rcode(m.Flags & 0xF)).ToDictionary(g => g.Key, g => (long)g.Count()), totals.Rcodes);
+        AssertSame("responses by RCODE", all.Where(m => m.IsResponse).GroupBy(m => MonitorConformanceTests.RcodeName(m.Flags & 0xF)).ToDictionary(g => g.Key, g => (long)g.Count()), totals.Rcodes);
         AssertSame("queries by QTYPE", all.Where(m => !m.IsResponse).SelectMany(m => m.Questions).GroupBy(q => Qtype(q.Type)).ToDictionary(g => g.Key, g => (long)g.Count()), totals.Qtypes);
         AssertSame("messages by transport", new Dictionary<string, long> { ["udp4"] = udp.Count, ["udp6"] = 0, ["tcp4"] = tcp.Count, ["tcp6"] = 0 }, totals.Transports);
 
@@ -169,18 +169,6 @@ public sealed class DnstapServerTests(ITestOutputHelper output) : IDisposable
             .ToList();
         Assert.True(differences.Count == 0, $"{what}: {string.Join("; ", differences)}");
     }
-
-    /// <summary>RCODE mnemonics (RFC 6895 2.3), written here rather than taken from RataDns.</summary>
-    private static string Rcode(int rcode) => rcode switch
-    {
-        0 => "NOERROR",
-        1 => "FORMERR",
-        2 => "SERVFAIL",
-        3 => "NXDOMAIN",
-        4 => "NOTIMP",
-        5 => "REFUSED",
-        _ => rcode.ToString(CultureInfo.InvariantCulture),
-    };
 
     /// <summary>The QTYPE mnemonics of the mixes sent here (RFC 1035 3.2.2, RFC 3596, RFC 2782).</summary>
     private static string Qtype(string type) => type switch

@@ -325,7 +325,7 @@ public class MonitorConformanceTests(ITestOutputHelper output)
     }
 
     /// <summary>IANA DNS RCODE mnemonics (RFC 6895 2.3), the decimal value otherwise; written here, not taken from RataDns.</summary>
-    private static string RcodeName(int rcode) => rcode switch
+    internal static string RcodeName(int rcode) => rcode switch
     {
         0 => "NOERROR",
         1 => "FORMERR",

@@ -204,61 +204,24 @@ public sealed class DnstapFileTests : IDisposable
         int port = RedisServer.FreePort();
         string socket = Path.Combine(directory, "dnstap.sock");
         string file = Path.Combine(directory, "capture.fstrm");
-        File.WriteAllText(Path.Combine(directory, "unbound.conf"), $"""
-            server:
-              interface: 127.0.0.1@{port}
-              port: {port}
-              do-daemonize: no
-              chroot: ""
-              username: ""
-              pidfile: ""
-              directory: "{directory}"
-              use-syslog: no
-              logfile: ""
-              verbosity: 2
-              do-ip6: no
-              local-zone: "test." static
-              local-data: "a.test. 300 IN A 192.0.2.10"
-              local-data: "b.test. 300 IN AAAA 2001:db8::10"
-            remote-control:
-              control-enable: no
-            dnstap:
-              dnstap-enable: yes
-              dnstap-socket-path: "{socket}"
-              dnstap-send-identity: yes
-              dnstap-identity: "vm-ratadns-test"
-              dnstap-log-client-query-messages: yes
-              dnstap-log-client-response-messages: yes
-            """);
         var capture = Start("/usr/bin/fstrm_capture", ["-t", FrameStreamReader.DnstapContentType, "-u", socket, "-w", file]);
         try
         {
             Wait(() => File.Exists(socket), "fstrm_capture did not create its socket");
-            var log = new LockedLog();
-            var unbound = Start("/usr/sbin/unbound", ["-c", Path.Combine(directory, "unbound.conf")], log);
-            try
+            using (var unbound = UnboundServer.Start(directory, port, socket, tlsPort: null))
             {
-                // Messages logged before unbound's dnstap thread connects are lost when it stops first: wait for it.
-                Wait(() => log.Text.Contains("dnstap io: connected", StringComparison.Ordinal), $"unbound did not connect to fstrm_capture: {log.Text}");
-                Wait(() => ExternalTool.Run("/usr/bin/kdig", ["@127.0.0.1", "-p", $"{port}", "a.test", "A", "+retry=0", "+timeout=1"], out string o, out _) == 0 && o.Contains("192.0.2.10", StringComparison.Ordinal), $"unbound did not answer: {log.Text}");
                 // Unbound hands messages to its dnstap thread in batches and drops what is queued when it stops;
                 // fstrm_capture writes through a buffer. So the mix is sent until the file has grown (a hang guard
                 // bounds it), and the comparison covers whatever the file holds.
                 var clock = Stopwatch.StartNew();
                 while (new FileInfo(file).Length < 4096)
                 {
-                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"fstrm_capture wrote nothing: {log.Text}");
+                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"fstrm_capture wrote nothing: {unbound.Log}");
                     foreach (var (name, type, tcp) in new[] { ("a.test", "A", false), ("b.test", "AAAA", true), ("nx.test", "A", false), ("b.test", "AAAA", false), ("a.test", "TXT", true) })
                     {
                         Assert.Equal(0, ExternalTool.Run("/usr/bin/kdig", ["@127.0.0.1", "-p", $"{port}", name, type, tcp ? "+tcp" : "+notcp"], out _, out _));
                     }
                 }
-
-                Stop(unbound);
-            }
-            finally
-            {
-                unbound.KillAndDispose();
             }
 
             Stop(capture);
