@@ -3,7 +3,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in libpcap0.8 tcpdump tshark knot knot-dnsutils dnsperf python3-dnspython redis-server python3-zmq python3-msgpack chromium libzmq5 afl++ prometheus postgresql debootstrap systemd-container unbound fstrm-bin dnstap-ldns knot-module-dnstap; do
+for p in libpcap0.8 tcpdump tshark knot knot-dnsutils dnsperf dnsdist python3-dnspython redis-server python3-zmq python3-msgpack chromium libzmq5 afl++ prometheus postgresql debootstrap systemd-container unbound fstrm-bin dnstap-ldns knot-module-dnstap; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -12,8 +12,9 @@ namespace RataDns.Tests.Conformance;
 /// dnstap from real servers into the monitor (issue 17): Unbound and Knot DNS, started here on loopback, log their
 /// traffic to the monitor's dnstap socket while dnsperf sends a known mix over UDP and TCP and tcpdump captures the
 /// same traffic. The monitor's totals (messages, responses by RCODE, queries by QTYPE, messages by transport) must
-/// be what tshark reads in tcpdump's capture, and what dnsperf says it sent and received. DNS over TLS (kdig +tls
-/// to Unbound's TLS port) must count as DoT, which a packet capture cannot see.
+/// be what tshark reads in tcpdump's capture, and what dnsperf says it sent and received. DNS over TLS and over HTTPS
+/// (kdig +tls and +https to dnsdist's frontends) must count as DoT and DoH, which a packet capture cannot see;
+/// Unbound 1.17's TLS port is counted as Unbound reports it.
 /// </summary>
 public sealed class DnstapServerTests(ITestOutputHelper output) : IDisposable
 {
@@ -76,6 +77,39 @@ public sealed class DnstapServerTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(totals.ToString());
         Assert.Contains(2 * Queries, new[] { totals.Transports.GetValueOrDefault("dot4"), totals.Transports.GetValueOrDefault("tcp4") });
         Assert.Equal(2 * Queries, totals.Transports.GetValueOrDefault("dot4") + totals.Transports.GetValueOrDefault("tcp4"));
+    }
+
+    [SkippableFact]
+    public void Dns_over_tls_and_https_through_dnsdist_count_as_dot_and_doh()
+    {
+        // dnsdist names the transport of each frontend in socket_protocol (DOT, DOH): encrypted traffic that a packet
+        // capture sees only as TCP to ports 853 and 443.
+        SkipUnlessTools(DnsdistServer.Executable);
+        Skip.IfNot(File.Exists("/usr/sbin/unbound") && File.Exists("/usr/bin/openssl"), "unbound (the backend) and openssl are needed");
+        string socket = Path.Combine(_folder, "dnstap.sock");
+        using var monitor = MonitorOn(socket);
+        int backend = RedisServer.FreePort();
+        using var unbound = UnboundServer.Start(_folder, backend, dnstapSocket: null, tlsPort: null);
+        using var dnsdist = DnsdistServer.Start(_folder, backend, "a.test.", socket);
+        const int Each = 3;
+        foreach (var (option, port) in new[] { ("+tls", dnsdist.TlsPort), ("+https", dnsdist.HttpsPort), ("+notcp", dnsdist.Port) })
+        {
+            for (int i = 0; i < Each; i++)
+            {
+                int code = ExternalTool.Run("/usr/bin/kdig", [option, "@127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "a.test", "A", "+retry=0", "+timeout=5"], out string answer, out string errors);
+                Assert.True(code == 0 && answer.Contains("192.0.2.10", StringComparison.Ordinal), $"kdig {option}: {answer} {errors} {dnsdist.Log}");
+            }
+        }
+
+        // Each exchange is a query and its response, logged by dnsdist with the frontend's transport.
+        var totals = monitor.WaitFor(t => t.Messages >= 6 * Each, HangGuard);
+        output.WriteLine(totals.ToString());
+        Assert.Equal(6 * Each, totals.Messages);
+        Assert.Equal(2 * Each, totals.Transports.GetValueOrDefault("dot4"));
+        Assert.Equal(2 * Each, totals.Transports.GetValueOrDefault("doh4"));
+        Assert.Equal(2 * Each, totals.Transports.GetValueOrDefault("udp4"));
+        Assert.Equal(0, totals.Transports.GetValueOrDefault("tcp4"));
+        Assert.Equal(3 * Each, totals.Rcodes.GetValueOrDefault("NOERROR"));
     }
 
     private static void SkipUnlessTools(string server)
