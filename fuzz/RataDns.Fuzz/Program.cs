@@ -304,10 +304,14 @@ internal static class FuzzTargets
 
     // ---- dnstap ----------------------------------------------------------------------------------------------
 
-    /// <summary>A Frame Streams stream of dnstap payloads: every frame read is decoded, and its DNS message read to its end.</summary>
+    /// <summary>
+    /// A Frame Streams stream of dnstap payloads: every frame read is decoded, and its DNS message read to its end;
+    /// then turned into the packet it stands for (as the dnstap input does), which must decode as DNS with that message.
+    /// </summary>
     public static void Dnstap(byte[] input)
     {
         var reader = new RataDns.Capture.Dnstap.FrameStreamReader(new MemoryStream(input), new RataDns.Capture.Dnstap.FrameStreamOptions { MaxFrameBytes = 65536 });
+        var packets = new RataDns.Capture.Dnstap.DnstapPacketSource();
         int frames = 0;
         while ((reader.TryReadFrame(out var frame, out bool control) || control) && frames < 10_000)
         {
@@ -330,6 +334,13 @@ internal static class FuzzTargets
                 Check(message.DnsMessage.Length <= frame.Length && message.QueryAddress.Length <= frame.Length, "a field longer than its frame");
                 var dns = new DnsMessageReader(message.DnsMessage);
                 CheckDefined(dns.ReadToEnd());
+            }
+
+            if (packets.TryConvert(frame.Span, 0, out var built))
+            {
+                var decoded = PacketDecoder.Decode(in built, Ports, out var packet);
+                Check(decoded == PacketDecodeStatus.Ok, $"a dnstap frame decodes as {decoded}");
+                Check(packet.Payload.EndsWith(message.DnsMessage), "the frame's payload is not the dnstap message's DNS message");
             }
         }
 
