@@ -381,7 +381,7 @@ internal static class CaptureSourceRunner
                 {
                     lock (input.Gate)
                     {
-                        OnIdle(ref box.Value, DateTime.UtcNow.Ticks is var ticks ? (ticks - DateTime.UnixEpoch.Ticks) * 100 : 0);
+                        OnIdle(ref box.Value, (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100);
                     }
                 }
             }
