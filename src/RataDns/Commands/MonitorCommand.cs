@@ -75,7 +75,12 @@ public static class MonitorCommand
             {
                 string? iface = parse.GetValue(capturedInterface), read = parse.GetValue(readFile), tap = parse.GetValue(dnstap);
                 string[] words = parse.GetValue(expression) ?? [];
-                if (new[] { iface, read, tap }.Count(s => s is not null) > 1)
+                if (iface is not null && read is not null)
+                {
+                    throw new ArgumentException("give -i INTERFACE (live) or -r FILE (a capture), not both.");
+                }
+
+                if (tap is not null && (iface ?? read) is not null)
                 {
                     throw new ArgumentException("give one input: -i INTERFACE (live), -r FILE (a capture) or --dnstap SOCKET.");
                 }

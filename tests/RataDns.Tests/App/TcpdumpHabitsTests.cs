@@ -77,7 +77,7 @@ public class TcpdumpHabitsTests
     }
 
     [Theory]
-    [InlineData(new[] { "monitor" }, "give -c CONFIG, or -i INTERFACE or -r FILE")]
+    [InlineData(new[] { "monitor" }, "give -c CONFIG, or -i INTERFACE, -r FILE or --dnstap SOCKET")]
     [InlineData(new[] { "monitor", "-r", "x.pcap", "-c", "5", "--count", "5" }, "give the packet count once: -c N or --count N.")]
     [InlineData(new[] { "monitor", "-r", "x.pcap", "--count", "0" }, "--count 0: at least 1 packet.")]
     [InlineData(new[] { "monitor", "-i", "lo", "-r", "x.pcap" }, "give -i INTERFACE (live) or -r FILE (a capture), not both.")]

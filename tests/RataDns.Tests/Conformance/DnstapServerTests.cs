@@ -16,6 +16,7 @@ namespace RataDns.Tests.Conformance;
 /// (kdig +tls and +https to dnsdist's frontends) must count as DoT and DoH, which a packet capture cannot see;
 /// Unbound 1.17's TLS port is counted as Unbound reports it.
 /// </summary>
+[Collection(LiveServerCollection.Name)]
 public sealed class DnstapServerTests(ITestOutputHelper output) : IDisposable
 {
     private const string Tshark = "/usr/bin/tshark";

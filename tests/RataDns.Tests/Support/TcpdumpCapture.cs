@@ -7,7 +7,7 @@ namespace RataDns.Tests.Support;
 
 /// <summary>
 /// tcpdump writing an interface's traffic to a file: immediate mode (so no packet waits in a half-filled kernel block
-/// when it stops) and packet-buffered; as root, -Z root keeps it from switching to a user that could not write the
+/// when it stops), packet-buffered, with a 32 MiB kernel buffer (a loaded machine schedules it late); as root, -Z root keeps it from switching to a user that could not write the
 /// test's folder. Started, and stopped by its pid with SIGINT so it writes its statistics ("N packets dropped by
 /// kernel").
 /// </summary>
@@ -29,7 +29,7 @@ internal sealed partial class TcpdumpCapture : IDisposable
     public static TcpdumpCapture Start(string networkInterface, string filter, string file)
     {
         var info = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { "-i", networkInterface, "-n", "--immediate-mode", "-U", "-Z", "root", "-s", "0", "-w", file })
+        foreach (var argument in new[] { "-i", networkInterface, "-n", "--immediate-mode", "-U", "-Z", "root", "-s", "0", "-B", "32768", "-w", file })
         {
             info.ArgumentList.Add(argument);
         }
