@@ -89,6 +89,7 @@ public static class Program
             new("ratadns inspect capture.pcap", "frames, DNS messages, what was not DNS and why, rcodes and qtypes of a file"),
             new("ratadns inspect --mdns --port 53 --port 5300 --quiet -r capture.pcap", "DNS on ports 53 and 5300 and mDNS, no progress bar or summary"),
             new("ratadns inspect -i any --duration 10 udp and host 192.0.2.53", "live: ten seconds of every interface, a tcpdump filter", Live: true),
+            new("ratadns inspect --dnstap unix:/run/ratadns/dnstap.sock --duration 60", "a minute of the dnstap DNS servers write to this socket (Unbound's dnstap-socket-path, Knot's mod-dnstap sink)", Live: true),
         ],
         ["monitor"] =
         [
