@@ -70,7 +70,7 @@ public class MonitorServiceTests
             monitor.Signal("HUP");
             Assert.True(await WaitFor(() => monitor.Errors.Contains("reload failed", StringComparison.Ordinal)), "no reload error: " + monitor.Errors);
             input.Close(); // the end of the capture
-            Assert.True(monitor.Process.WaitForExit(120_000), "the run did not end with its input");
+            Assert.True(monitor.WaitForExit(120_000), "the run did not end with its input");
             Assert.True(monitor.Process.ExitCode == 0, monitor.Errors);
             Assert.Contains("NoSuchReducer", monitor.Errors, StringComparison.Ordinal);
 
@@ -136,7 +136,7 @@ public class MonitorServiceTests
             monitor.Signal("HUP");
             Assert.True(await WaitFor(() => monitor.Errors.Contains("reload: from window", StringComparison.Ordinal)), "no reload: " + monitor.Errors);
             monitor.Signal("TERM");
-            Assert.True(monitor.Process.WaitForExit(60_000), "the monitor did not stop");
+            Assert.True(monitor.WaitForExit(60_000), "the monitor did not stop");
             Assert.True(monitor.Process.ExitCode == 0, monitor.Errors);
             Assert.Contains(Windows(output), w => w.Type == "AnswersPerSecond");
         }
@@ -189,7 +189,7 @@ public class MonitorServiceTests
 
             Assert.True(await WaitFor(() => Windows(output).Count >= 2), "no windows from the live capture: " + monitor.Errors);
             monitor.Signal("TERM");
-            Assert.True(monitor.Process.WaitForExit(30_000), "did not stop on SIGTERM");
+            Assert.True(monitor.WaitForExit(30_000), "did not stop on SIGTERM");
             Assert.True(monitor.Process.ExitCode == 0, monitor.Errors);
             var windows = Windows(output);
             Assert.Equal(uid, ExternalTool.Run("/usr/bin/stat", ["-c", "%u", output], out var owner, out _) == 0 ? owner.Trim() : "stat failed");
@@ -215,7 +215,7 @@ public class MonitorServiceTests
                  "PreliminarReducers": [{"Name": "PacketsPerSecond", "OutputMethod": "stdout"}]}
                 """);
             using var monitor = MonitorProcess.Start(["monitor", "-c", config]);
-            Assert.True(monitor.Process.WaitForExit(60_000));
+            Assert.True(monitor.WaitForExit(60_000));
             Assert.Equal(2, monitor.Process.ExitCode);
             Assert.Contains("ratadns monitor: User no-such-user-ratadns: no such user.", monitor.Errors, StringComparison.Ordinal);
             Assert.Equal(string.Empty, monitor.Output); // no window: nothing was read
@@ -256,7 +256,7 @@ public class MonitorServiceTests
             monitor.Signal("TERM");
             string stopping = await Receive(listener, TimeSpan.FromSeconds(30));
             Assert.Contains("STOPPING=1", stopping.Split('\n'));
-            Assert.True(monitor.Process.WaitForExit(60_000), "did not stop on SIGTERM");
+            Assert.True(monitor.WaitForExit(60_000), "did not stop on SIGTERM");
             Assert.True(monitor.Process.ExitCode == 0, monitor.Errors);
             Assert.True(Windows(output)[^1].Partial, "the window in progress is written, marked partial");
         }
@@ -388,6 +388,22 @@ public class MonitorServiceTests
             process.BeginErrorReadLine();
             process.BeginOutputReadLine();
             return monitor;
+        }
+
+        /// <summary>
+        /// Waits for the process to end (false after <paramref name="milliseconds"/>), then for its standard error and
+        /// output to be read to their end: a timed wait alone returns before the last lines are collected (a CI run
+        /// saw an empty <see cref="Errors"/> after the process had written its one line and exited).
+        /// </summary>
+        public bool WaitForExit(int milliseconds)
+        {
+            if (!Process.WaitForExit(milliseconds))
+            {
+                return false;
+            }
+
+            Process.WaitForExit();
+            return true;
         }
 
         public void Signal(string name) =>
