@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace RataDns.Capture.Dnstap;
 
-/// <summary>What a dnstap input read: frames, the messages that became packets, and what could not.</summary>
+/// <summary>
+/// What a dnstap input read: frames, the messages that became packets, and what could not. One thread writes at a
+/// time (a file's reader, or a socket's writers under the input's lock), so the counters are plain increments;
+/// readers on other threads (metrics, the end-of-run line) see values that may be a message behind.
+/// </summary>
 public sealed class DnstapInputStatistics
 {
     private long _frames;
@@ -12,19 +16,19 @@ public sealed class DnstapInputStatistics
     private long _undecodable;
 
     /// <summary>Data frames read (one dnstap payload each).</summary>
-    public long Frames => Interlocked.Read(ref _frames);
+    public long Frames => Volatile.Read(ref _frames);
 
     /// <summary>Messages that became packets for the pipeline.</summary>
-    public long Messages => Interlocked.Read(ref _messages);
+    public long Messages => Volatile.Read(ref _messages);
 
     /// <summary>Payloads of a type other than MESSAGE (dnstap defines no other yet), skipped.</summary>
-    public long NotMessages => Interlocked.Read(ref _notMessages);
+    public long NotMessages => Volatile.Read(ref _notMessages);
 
     /// <summary>Messages without the DNS message of their direction, or of no known socket family, skipped.</summary>
-    public long WithoutDns => Interlocked.Read(ref _withoutDns);
+    public long WithoutDns => Volatile.Read(ref _withoutDns);
 
     /// <summary>Payloads that are not valid <c>dnstap.Dnstap</c> protobuf, skipped.</summary>
-    public long Undecodable => Interlocked.Read(ref _undecodable);
+    public long Undecodable => Volatile.Read(ref _undecodable);
 
     /// <summary>Writers that connected (sockets only).</summary>
     public long Writers => Receiver?.Accepted ?? 0;
@@ -35,15 +39,15 @@ public sealed class DnstapInputStatistics
     /// <summary>The socket's receiver, whose connection counts these are (null for a file).</summary>
     internal FrameStreamReceiver? Receiver { get; set; }
 
-    internal void CountFrame() => Interlocked.Increment(ref _frames);
+    internal void CountFrame() => _frames++;
 
-    internal void CountMessage() => Interlocked.Increment(ref _messages);
+    internal void CountMessage() => _messages++;
 
-    internal void CountNotMessage() => Interlocked.Increment(ref _notMessages);
+    internal void CountNotMessage() => _notMessages++;
 
-    internal void CountWithoutDns() => Interlocked.Increment(ref _withoutDns);
+    internal void CountWithoutDns() => _withoutDns++;
 
-    internal void CountUndecodable() => Interlocked.Increment(ref _undecodable);
+    internal void CountUndecodable() => _undecodable++;
 
     /// <summary>One line: "dnstap: 1,234 messages (from 2 writers); skipped: 3 without a DNS message, 1 undecodable".</summary>
     public string Summary()

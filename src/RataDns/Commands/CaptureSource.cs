@@ -65,8 +65,10 @@ internal sealed class CaptureSourceSettings
     /// <summary>Whether the source is live (an interface or a dnstap socket): it runs until stopped, and drops rather than waits.</summary>
     public bool IsLive => Interface is not null || Dnstap is not null;
 
-    /// <summary>Whether the input is a Frame Streams (dnstap) file rather than a pcap or pcapng one.</summary>
-    public bool IsDnstapFile => Dnstap is null && Interface is null && Input != "-" && DnstapFileReader.IsFrameStreamsFile(Input);
+    /// <summary>Whether the input is a Frame Streams (dnstap) file rather than a pcap or pcapng one (its first bytes, read once).</summary>
+    public bool IsDnstapFile => _isDnstapFile ??= Dnstap is null && Interface is null && Input != "-" && DnstapFileReader.IsFrameStreamsFile(Input);
+
+    private bool? _isDnstapFile;
 
     /// <summary>The libpcap settings of a live source (<see cref="Interface"/> set).</summary>
     public LiveCaptureOptions ToLiveOptions() => new()
@@ -327,7 +329,7 @@ internal static class CaptureSourceRunner
                 throw new FileNotFoundException(CaptureSourceSettings.MissingFile(source.Input), source.Input);
             }
 
-            if (DnstapFileReader.IsFrameStreamsFile(source.Input))
+            if (source.IsDnstapFile)
             {
                 using var reader = DnstapFileReader.Open(source.Input, source.DnstapStatistics);
                 reader.ReadAll(ref guarded);
