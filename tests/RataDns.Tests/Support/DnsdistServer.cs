@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace RataDns.Tests.Support;
 
@@ -51,18 +50,8 @@ internal sealed class DnsdistServer : IDisposable
             addAction(AllRule(), DnstapLogAction("dnsdist", tap))
             addResponseAction(AllRule(), DnstapLogResponseAction("dnsdist", tap))
             """);
-        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { "--supervised", "--disable-syslog", "-C", configuration })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
         var log = new LockedLog();
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => log.WriteLine(e.Data);
-        process.ErrorDataReceived += (_, e) => log.WriteLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = ProcessCleanup.StartLogged(Executable, ["--supervised", "--disable-syslog", "-C", configuration], log);
         var server = new DnsdistServer(process, log, port, tlsPort, httpsPort);
         if (!SpinWait.SpinUntil(() => log.Text.Contains("as 'up'", StringComparison.Ordinal) || process.HasExited, TimeSpan.FromSeconds(60)) || process.HasExited)
         {
@@ -75,12 +64,7 @@ internal sealed class DnsdistServer : IDisposable
 
     public void Dispose()
     {
-        ExternalTool.Run("/bin/kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)], out _, out _);
-        if (!_process.WaitForExit(TimeSpan.FromSeconds(20)))
-        {
-            _process.Kill();
-        }
-
+        _process.Terminate(TimeSpan.FromSeconds(20));
         _process.KillAndDispose();
     }
 }

@@ -83,6 +83,10 @@ internal sealed class RataDnsProcess : IDisposable
         return process;
     }
 
+    /// <summary>Sends a signal (TERM, INT, HUP) by name, as an operator's kill would.</summary>
+    public void Signal(string name) =>
+        ExternalTool.Run("/bin/kill", ["-" + name, Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], out _, out _);
+
     /// <summary>Runs ratadns to its end (a hang guard of two minutes) and returns its exit code and output.</summary>
     public static int RunToEnd(IEnumerable<string> arguments, out string stdout, out string stderr)
     {

@@ -66,15 +66,8 @@ internal sealed class UnboundServer : IDisposable
               control-enable: no
             {(dnstapSocket is null ? string.Empty : $"dnstap:\n  dnstap-enable: yes\n  dnstap-socket-path: \"{dnstapSocket}\"\n  dnstap-send-identity: yes\n  dnstap-identity: \"vm-ratadns-test\"\n  dnstap-log-client-query-messages: yes\n  dnstap-log-client-response-messages: yes")}
             """);
-        var info = new ProcessStartInfo("/usr/sbin/unbound") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(configuration);
         var log = new LockedLog();
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => log.WriteLine(e.Data);
-        process.ErrorDataReceived += (_, e) => log.WriteLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = ProcessCleanup.StartLogged("/usr/sbin/unbound", ["-c", configuration], log);
         var server = new UnboundServer(process, log);
         try
         {
@@ -109,12 +102,7 @@ internal sealed class UnboundServer : IDisposable
     public void Dispose()
     {
         // SIGTERM: unbound closes its dnstap stream (STOP); then the process is gone whatever happened.
-        ExternalTool.Run("/bin/kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)], out _, out _);
-        if (!_process.WaitForExit(TimeSpan.FromSeconds(20)))
-        {
-            _process.Kill();
-        }
-
+        _process.Terminate(TimeSpan.FromSeconds(20));
         _process.KillAndDispose();
     }
 }

@@ -114,7 +114,7 @@ public sealed class DnstapInputTests : IDisposable
             Assert.True(ExternalTool.Run("/usr/bin/promtool", ["check", "metrics"], out string lint, out string lintErrors, stdin: metrics) == 0, lint + lintErrors);
         }
 
-        ExternalTool.Run("/bin/kill", ["-TERM", monitor.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], out _, out _);
+        monitor.Signal("TERM");
         Assert.True(monitor.WaitForExit(TimeSpan.FromSeconds(60)), monitor.Describe());
         Assert.Contains($"dnstap: {2 * Protocols.Length} messages from 1 writer", monitor.Error, StringComparison.Ordinal);
     }
@@ -136,7 +136,7 @@ public sealed class DnstapInputTests : IDisposable
         }
 
         // fstrm_replay ends once the receiver answered its STOP with FINISH: every frame was read by then.
-        ExternalTool.Run("/bin/kill", ["-TERM", ratadns.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], out _, out _);
+        ratadns.Signal("TERM");
         Assert.True(ratadns.WaitForExit(TimeSpan.FromSeconds(60)), ratadns.Describe());
         Assert.True(ratadns.ExitCode == 0, ratadns.Describe());
         errors = ratadns.Error;
