@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-
 namespace RataDns.Capture.Dnstap;
 
 /// <summary>
@@ -47,10 +45,6 @@ public sealed class DnstapSocketInput : IDisposable
         ArgumentNullException.ThrowIfNull(handler);
         return new DnstapSocketInput(endpoint, handler, statistics ?? new DnstapInputStatistics(), warn);
     }
-
-    /// <summary>Whether <paramref name="source"/> names a dnstap socket (<c>unix:PATH</c> or <c>tcp://...</c>) rather than a file or an interface.</summary>
-    public static bool IsEndpoint([NotNullWhen(true)] string? source) =>
-        source is not null && (source.StartsWith("unix:", StringComparison.Ordinal) || source.StartsWith("tcp://", StringComparison.Ordinal));
 
     /// <summary>Stops listening and closes every writer; no frame is handed over once it returns.</summary>
     public void Dispose()

@@ -186,7 +186,7 @@ internal sealed class CaptureSourceOptions
                 throw new ArgumentException("give one input: -i INTERFACE, -r FILE or --dnstap SOCKET.");
             }
 
-            if (!DnstapSocketInput.IsEndpoint(dnstap))
+            if (!Configuration.CaptureConfiguration.IsSocket(dnstap))
             {
                 throw new ArgumentException($"--dnstap {dnstap}: expected unix:PATH or tcp://ADDRESS:PORT (a dnstap file is read as FILE or -r FILE).");
             }
